@@ -1,0 +1,73 @@
+// The glue between core tensors and oneDNN: the CPU engine and stream, memory descriptors for
+// plain (row-major) tensors, and the conversion of oneDNN's exceptions into absl::Status.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/shape.h"
+#include "core/tensor.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace ald::cpu {
+
+// One CPU engine for the process.
+dnnl::engine& Engine();
+// One stream per calling thread: in-process workers run their plans on their own threads.
+dnnl::stream& Stream();
+
+dnnl::memory::dims Dims(const Shape& shape);
+dnnl::memory::data_type DnnlType(DType dtype);
+// Row-major layout of any rank 1..6 (nchw for rank 4, nc for rank 2, ...).
+dnnl::memory::desc PlainDesc(const Shape& shape, DType dtype = DType::kF32);
+// A oneDNN view of a tensor's storage in its plain layout; no copy.
+dnnl::memory PlainMemory(const Tensor& tensor);
+// A oneDNN view of a tensor's storage in the layout `desc`; no copy.
+dnnl::memory MemoryAs(const dnnl::memory::desc& desc, const Tensor& tensor);
+
+// Turns whatever oneDNN threw while `what` ran into a Status naming it. Use as
+//   try { ... } catch (...) { return DnnlFailure("conv2d forward"); }
+absl::Status DnnlFailure(const std::string& what);
+
+// Runs `body` (which builds or executes primitives) and converts any exception into a Status.
+template <typename Body>
+absl::Status GuardDnnl(const std::string& what, Body&& body) {
+  try {
+    return std::forward<Body>(body)();
+  } catch (...) {
+    return DnnlFailure(what);
+  }
+}
+
+// Returns an InvalidArgument error naming `op` unless `tensor` is a defined CPU tensor of
+// `dtype` and shape `expected`.
+absl::Status CheckTensor(const std::string& op, const std::string& role, const Tensor& tensor,
+                         const Shape& expected, DType dtype = DType::kF32);
+
+// Executes `reorder` from `from` into `to` when their layouts differ; returns `to` or `from`.
+// Used where a primitive prefers a blocked layout for a tensor given in plain layout.
+class LayoutBridge {
+ public:
+  LayoutBridge() = default;
+  // `plain` is the caller's layout, `wanted` the primitive's; a scratch buffer is allocated
+  // here, once, when they differ.
+  static absl::StatusOr<LayoutBridge> Create(const dnnl::memory::desc& plain,
+                                             const dnnl::memory::desc& wanted);
+  bool needed() const { return needed_; }
+  const dnnl::memory::desc& wanted() const { return wanted_; }
+  // The memory a primitive should read: `user` itself, or a reordered copy of it.
+  dnnl::memory ToWanted(const dnnl::memory& user);
+  // The memory a primitive should write; call FromWanted afterwards to land it in `user`.
+  dnnl::memory WantedFor(const dnnl::memory& user);
+  void FromWanted(const dnnl::memory& user);
+
+ private:
+  bool needed_ = false;
+  dnnl::memory::desc plain_, wanted_;
+  dnnl::memory scratch_;
+  dnnl::reorder to_wanted_, from_wanted_;
+};
+
+}  // namespace ald::cpu

@@ -1,0 +1,86 @@
+// ReLU: the oneDNN kernel against the reference, the reference's backward against finite
+// differences in double precision, and bad calls.
+#include "ops/ref/relu.h"
+
+#include "ops/cpu/relu.h"
+#include "ops/testing/op_testing.h"
+
+namespace ald {
+namespace {
+
+using testing::AllClose;
+using testing::F32Tensor;
+using testing::RandomValues;
+using testing::ToDoubles;
+
+const std::vector<Shape> kShapes = {Shape{1}, Shape{7}, Shape{1, 3, 5, 5}, Shape{4, 16, 9, 7},
+                                    Shape{3, 10}};
+
+// Float kernels against the double reference run on the same (float-rounded) inputs:
+// ReLU is exact, so the tolerance is zero.
+TEST(ReluTest, ForwardAndBackwardMatchReference) {
+  for (const Shape& shape : kShapes) {
+    SCOPED_TRACE(shape.ToString());
+    const int64_t n = shape.num_elements();
+    Tensor x = F32Tensor(shape, RandomValues(n, 1));
+    Tensor dy = F32Tensor(shape, RandomValues(n, 2));
+    Tensor y = testing::ZerosF32(shape), dx = testing::ZerosF32(shape);
+    absl::StatusOr<std::unique_ptr<cpu::ReluCpu>> kernel = cpu::ReluCpu::Create(shape);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    ASSERT_TRUE((*kernel)->Forward(x, y).ok());
+    ASSERT_TRUE((*kernel)->Backward(y, dy, dx).ok());
+
+    const std::vector<double> xs = ToDoubles(x), dys = ToDoubles(dy);
+    std::vector<double> y_ref(n), dx_ref(n);
+    ref::ReluForward<double>(xs, y_ref);
+    ref::ReluBackward<double>(y_ref, dys, dx_ref);
+    EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 0, 0));
+    EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 0, 0));
+  }
+}
+
+TEST(ReluTest, ForwardRunsInPlace) {
+  const Shape shape{2, 3, 4, 4};
+  Tensor x = F32Tensor(shape, RandomValues(shape.num_elements(), 3));
+  const std::vector<double> before = ToDoubles(x);
+  std::vector<double> expected(before.size());
+  ref::ReluForward<double>(before, expected);
+  absl::StatusOr<std::unique_ptr<cpu::ReluCpu>> kernel = cpu::ReluCpu::Create(shape);
+  ASSERT_TRUE(kernel.ok());
+  ASSERT_TRUE((*kernel)->Forward(x, x).ok());
+  EXPECT_TRUE(AllClose(ToDoubles(x), expected, 0, 0));
+}
+
+// Inputs are kept away from the kink at 0, where the derivative is undefined.
+TEST(ReluTest, ReferenceBackwardMatchesFiniteDifferences) {
+  const int64_t n = 50;
+  std::vector<double> x = RandomValues(n, 4);
+  for (double& v : x) v += v > 0 ? 0.01 : -0.01;
+  const std::vector<double> upstream = RandomValues(n, 5);
+  std::vector<double> y(n), dx(n);
+  ref::ReluForward<double>(x, y);
+  ref::ReluBackward<double>(y, upstream, dx);
+  auto f = [n](const std::vector<std::vector<double>>& in) {
+    std::vector<double> out(n);
+    ref::ReluForward<double>(in[0], out);
+    return out;
+  };
+  // Tolerance: central differences of a piecewise-linear function are exact up to rounding.
+  EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
+}
+
+TEST(ReluTest, BadCallsNameTheOpAndShapes) {
+  absl::StatusOr<std::unique_ptr<cpu::ReluCpu>> kernel = cpu::ReluCpu::Create(Shape{2, 3});
+  ASSERT_TRUE(kernel.ok());
+  Tensor x = testing::ZerosF32(Shape{2, 3}), wrong = testing::ZerosF32(Shape{3, 2});
+  absl::Status status = (*kernel)->Forward(x, wrong);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("relu forward: y is f32[3, 2] cpu, expected f32[2, 3] cpu"),
+            std::string::npos)
+      << status;
+  Tensor undefined;
+  EXPECT_FALSE((*kernel)->Backward(x, undefined, x).ok());
+}
+
+}  // namespace
+}  // namespace ald
