@@ -1,0 +1,104 @@
+// avgpool2d: the oneDNN kernel against the reference with and without counting the padding,
+// the reference's backward against finite differences in double precision, and bad calls.
+#include "ops/ref/avgpool2d.h"
+
+#include "ops/cpu/avgpool2d.h"
+#include "ops/error_testing.h"
+#include "ops/pool_testing.h"
+#include "ops/testing/op_testing.h"
+
+namespace ald {
+namespace {
+
+using testing::AllClose;
+using testing::F32Tensor;
+using testing::FailsWith;
+using testing::RandomValues;
+using testing::ToDoubles;
+
+TEST(AvgPool2dTest, KernelMatchesReference) {
+  uint64_t seed = 1;
+  for (const testing::PoolCase& c : testing::PoolCases()) {
+    for (bool count_include_pad : {true, false}) {
+      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window) +
+                   (count_include_pad ? " including padding" : " excluding padding"));
+      const AvgPool2dAttrs attrs{.window = c.window, .count_include_pad = count_include_pad};
+      absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> kernel =
+          cpu::AvgPool2dCpu::Create(c.input, attrs);
+      ASSERT_TRUE(kernel.ok()) << kernel.status();
+      const Shape output = (*kernel)->output_shape();
+      Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+      Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
+      Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
+      ASSERT_TRUE((*kernel)->Forward(x, y).ok());
+      ASSERT_TRUE((*kernel)->Backward(dy, dx).ok());
+
+      const ref::PoolGeometry geometry = testing::GeometryOf(c.input, c.window);
+      std::vector<double> y_ref(output.num_elements()), dx_ref(c.input.num_elements());
+      ref::AvgPool2dForward<double>(geometry, count_include_pad, ToDoubles(x), y_ref);
+      ref::AvgPool2dBackward<double>(geometry, count_include_pad, ToDoubles(dy), dx_ref);
+      // Float sums of at most 20 values of magnitude <= 1, against double: a few ulps.
+      EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 1e-6, 1e-5));
+      EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 1e-6, 1e-5));
+    }
+  }
+}
+
+// The divisor with and without padding, computed by hand on a 2x2 input with a 2x2 window,
+// stride 1 and padding 1: the corner window covers one real element (x = 4 there).
+TEST(AvgPool2dTest, PaddingCountsOnlyWhenAsked) {
+  const Shape input{1, 1, 2, 2};
+  const Pool2dWindow window{.kernel = {2, 2}, .stride = {1, 1}, .padding = {1, 1}};
+  const std::vector<double> values = {4, 8, 12, 16};
+  for (bool count_include_pad : {true, false}) {
+    absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> kernel = cpu::AvgPool2dCpu::Create(
+        input, {.window = window, .count_include_pad = count_include_pad});
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    ASSERT_EQ((*kernel)->output_shape(), (Shape{1, 1, 3, 3}));
+    Tensor y = testing::ZerosF32(Shape{1, 1, 3, 3});
+    ASSERT_TRUE((*kernel)->Forward(F32Tensor(input, values), y).ok());
+    // Corner: 4 / 4 with padding counted, 4 / 1 without; centre: (4 + 8 + 12 + 16) / 4 = 10.
+    EXPECT_EQ(y.at<float>({0, 0, 0, 0}), count_include_pad ? 1.0f : 4.0f);
+    EXPECT_EQ(y.at<float>({0, 0, 1, 1}), 10.0f);
+  }
+}
+
+// Average pooling is linear: central differences are exact up to rounding.
+TEST(AvgPool2dTest, ReferenceBackwardMatchesFiniteDifferences) {
+  for (const testing::PoolCase& c : testing::PoolCases()) {
+    for (bool count_include_pad : {true, false}) {
+      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window));
+      const ref::PoolGeometry geometry = testing::GeometryOf(c.input, c.window);
+      const int64_t out_count = geometry.planes() * geometry.out_height() * geometry.out_width();
+      const std::vector<double> x = RandomValues(c.input.num_elements(), 21);
+      const std::vector<double> upstream = RandomValues(out_count, 22);
+      std::vector<double> dx(x.size());
+      ref::AvgPool2dBackward<double>(geometry, count_include_pad, upstream, dx);
+      auto f = [&](const std::vector<std::vector<double>>& in) {
+        std::vector<double> out(out_count);
+        ref::AvgPool2dForward<double>(geometry, count_include_pad, in[0], out);
+        return out;
+      };
+      EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
+    }
+  }
+}
+
+TEST(AvgPool2dTest, BadCallsNameTheOpAndShapes) {
+  EXPECT_TRUE(FailsWith(
+      AvgPool2dShape(Shape{2, 3, 4, 4}, {.window = {.kernel = {5, 5}, .stride = {1, 1}}}).status(),
+      "avgpool2d: kernel 5 is larger than the padded input 4 (window 5x5/1x1 pad 0x0, input "
+      "[2, 3, 4, 4])"));
+  EXPECT_TRUE(FailsWith(AvgPool2dShape(Shape{2, 3, 4}, {}).status(),
+                        "avgpool2d: input [2, 3, 4] has rank 3"));
+  absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> kernel =
+      cpu::AvgPool2dCpu::Create(Shape{1, 1, 4, 4}, {});
+  ASSERT_TRUE(kernel.ok());
+  Tensor dy = testing::ZerosF32(Shape{1, 1, 2, 2}), wrong_dx = testing::ZerosF32(Shape{1, 4, 4});
+  EXPECT_TRUE(
+      FailsWith((*kernel)->Backward(dy, wrong_dx),
+                "avgpool2d backward: dx is f32[1, 4, 4] cpu, expected f32[1, 1, 4, 4] cpu"));
+}
+
+}  // namespace
+}  // namespace ald

@@ -1,0 +1,242 @@
+// Conv2d: the shape rule's errors, the reference backward against finite differences, and the
+// oneDNN kernel (forward, both backward passes, fused ReLU) against the reference.
+#include "ops/conv2d.h"
+
+#include "ops/cpu/conv2d.h"
+#include "ops/ref/conv2d.h"
+#include "ops/ref/relu.h"
+#include "ops/error_testing.h"
+#include "ops/testing/op_testing.h"
+
+namespace ald {
+namespace {
+
+using testing::AllClose;
+using testing::F32Tensor;
+using testing::RandomValues;
+using testing::ToDoubles;
+using testing::ZerosF32;
+
+struct Conv2dCase {
+  Shape input, weight;
+  Conv2dAttrs attrs;
+};
+
+Conv2dAttrs Attrs(int64_t stride, int64_t padding, bool bias, bool fuse_relu = false) {
+  Conv2dAttrs attrs;
+  attrs.stride = {stride, stride};
+  attrs.padding = {padding, padding};
+  attrs.bias = bias;
+  attrs.fuse_relu = fuse_relu;
+  return attrs;
+}
+
+std::vector<Conv2dCase> KernelCases() {
+  Conv2dAttrs non_square = Attrs(1, 0, true);
+  non_square.stride = {2, 1};
+  non_square.padding = {0, 2};
+  return {
+      {Shape{1, 3, 8, 8}, Shape{4, 3, 3, 3}, Attrs(1, 1, true)},        // batch 1
+      {Shape{2, 5, 7, 9}, Shape{6, 5, 3, 3}, Attrs(1, 0, false)},       // odd sizes, no bias
+      {Shape{3, 16, 9, 9}, Shape{32, 16, 3, 3}, Attrs(2, 1, true)},     // stride 2 with padding
+      {Shape{2, 4, 11, 6}, Shape{5, 4, 3, 2}, non_square},              // non-square everything
+      {Shape{4, 16, 8, 8}, Shape{16, 16, 1, 1}, Attrs(1, 0, true)},     // 1x1
+      {Shape{2, 32, 16, 16}, Shape{64, 32, 3, 3}, Attrs(2, 1, false)},  // a ResNet downsample
+  };
+}
+
+// Everything one case computes, kernel and reference side by side.
+struct Conv2dRun {
+  Conv2dShapes shapes;
+  ref::Conv2dDims dims;
+  std::vector<double> x, w, b, dy;                  // float-rounded inputs
+  std::vector<double> y_ref, dx_ref, dw_ref, db_ref;  // double reference on them
+  Tensor y, dx, dw, db;                             // kernel results
+};
+
+// Runs kernel and reference on the same inputs; without fuse_relu, dy is the gradient of the
+// convolution's output; with it, of relu(conv) (the kernel then goes through FusedReluBackward).
+Conv2dRun RunBoth(const Conv2dCase& c, uint64_t seed) {
+  Conv2dRun run;
+  absl::StatusOr<Conv2dShapes> shapes = InferConv2d(c.input, c.weight, c.attrs);
+  EXPECT_TRUE(shapes.ok()) << shapes.status();
+  run.shapes = *shapes;
+  run.dims = RefDims(run.shapes, c.attrs);
+  const Shape& out = run.shapes.output;
+  Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed));
+  Tensor w = F32Tensor(c.weight, RandomValues(c.weight.num_elements(), seed + 1));
+  Tensor b = F32Tensor(run.shapes.bias, RandomValues(run.shapes.bias.num_elements(), seed + 2));
+  Tensor dy = F32Tensor(out, RandomValues(out.num_elements(), seed + 3));
+  run.x = ToDoubles(x), run.w = ToDoubles(w), run.dy = ToDoubles(dy);
+  if (c.attrs.bias) run.b = ToDoubles(b);
+
+  run.y = ZerosF32(out), run.dx = ZerosF32(c.input), run.dw = ZerosF32(c.weight);
+  run.db = ZerosF32(run.shapes.bias);
+  absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel =
+      cpu::Conv2dCpu::Create(c.input, c.weight, c.attrs);
+  EXPECT_TRUE(kernel.ok()) << kernel.status();
+  if (!kernel.ok()) return run;
+  EXPECT_TRUE((*kernel)->Forward(x, w, b, run.y).ok());
+  Tensor dconv = dy;
+  if (c.attrs.fuse_relu) {
+    dconv = ZerosF32(out);
+    EXPECT_TRUE((*kernel)->FusedReluBackward(run.y, dy, dconv).ok());
+  }
+  EXPECT_TRUE((*kernel)->BackwardData(dconv, w, run.dx).ok());
+  EXPECT_TRUE((*kernel)->BackwardWeights(x, dconv, run.dw, run.db).ok());
+
+  // The reference of the fused form is the unfused composition: conv, then relu.
+  run.y_ref.resize(out.num_elements());
+  ref::Conv2dForward<double>(run.dims, run.x, run.w, run.b, run.y_ref);
+  std::vector<double> dconv_ref = run.dy;
+  if (c.attrs.fuse_relu) {
+    ref::ReluForward<double>(std::vector<double>(run.y_ref), run.y_ref);
+    ref::ReluBackward<double>(run.y_ref, run.dy, dconv_ref);
+  }
+  run.dx_ref.resize(c.input.num_elements());
+  run.dw_ref.resize(c.weight.num_elements());
+  run.db_ref.resize(c.attrs.bias ? run.shapes.bias.num_elements() : 0);
+  ref::Conv2dBackwardData<double>(run.dims, dconv_ref, run.w, run.dx_ref);
+  ref::Conv2dBackwardWeights<double>(run.dims, run.x, dconv_ref, run.dw_ref, run.db_ref);
+  return run;
+}
+
+// Tolerances: the float kernel sums `length` products of values in [-1, 1] in an order of its
+// own (blocked, vectorised); the rounding error grows at worst linearly with the length, so
+// atol = 1e-6 * length (about 16 float ulps of 1 per term) plus rtol 1e-4 for large results.
+constexpr double kRtol = 1e-4;
+double Atol(int64_t length) { return 1e-6 * static_cast<double>(length); }
+
+void ExpectKernelMatchesReference(const Conv2dCase& c, const Conv2dRun& run) {
+  const ref::Conv2dDims& d = run.dims;
+  EXPECT_TRUE(AllClose(ToDoubles(run.y), run.y_ref,
+                       Atol(d.in_channels * d.kernel_h * d.kernel_w), kRtol)) << "forward";
+  EXPECT_TRUE(AllClose(ToDoubles(run.dx), run.dx_ref,
+                       Atol(d.out_channels * d.kernel_h * d.kernel_w), kRtol)) << "backward data";
+  const int64_t per_weight = d.batch * d.out_h() * d.out_w();
+  EXPECT_TRUE(AllClose(ToDoubles(run.dw), run.dw_ref, Atol(per_weight), kRtol)) << "dw";
+  if (c.attrs.bias) {
+    EXPECT_TRUE(AllClose(ToDoubles(run.db), run.db_ref, Atol(per_weight), kRtol)) << "db";
+  }
+}
+
+TEST(Conv2dTest, KernelMatchesReference) {
+  uint64_t seed = 10;
+  for (const Conv2dCase& c : KernelCases()) {
+    SCOPED_TRACE(c.input.ToString() + " * " + c.weight.ToString() + " " +
+                 DescribeConv2d(c.attrs) + (c.attrs.bias ? " bias" : ""));
+    ExpectKernelMatchesReference(c, RunBoth(c, seed += 10));
+  }
+}
+
+// The fused conv+relu must give what conv followed by relu gives, forward and backward.
+TEST(Conv2dTest, FusedReluMatchesConvThenRelu) {
+  const std::vector<Conv2dCase> cases = {
+      {Shape{2, 8, 9, 9}, Shape{16, 8, 3, 3}, Attrs(1, 1, true, true)},
+      {Shape{3, 16, 10, 7}, Shape{8, 16, 3, 3}, Attrs(2, 1, false, true)},
+  };
+  uint64_t seed = 100;
+  for (const Conv2dCase& c : cases) {
+    SCOPED_TRACE(c.input.ToString());
+    const Conv2dRun run = RunBoth(c, seed += 10);
+    ExpectKernelMatchesReference(c, run);
+    // The relu did something: some outputs were clamped, some passed.
+    const std::vector<double> y = ToDoubles(run.y);
+    EXPECT_GT(std::count(y.begin(), y.end(), 0.0), 0);
+    EXPECT_GT(std::count_if(y.begin(), y.end(), [](double v) { return v > 0; }), 0);
+  }
+}
+
+TEST(Conv2dTest, FusedReluBackwardNeedsAFusedKernel) {
+  auto kernel = cpu::Conv2dCpu::Create(Shape{1, 1, 3, 3}, Shape{1, 1, 3, 3}, Attrs(1, 0, false));
+  ASSERT_TRUE(kernel.ok());
+  Tensor t = ZerosF32(Shape{1, 1, 1, 1});
+  absl::Status status = (*kernel)->FusedReluBackward(t, t, t);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+}
+
+// The reference backward in double against central differences of <dy, conv(x, w, b)>.
+// The function is linear in each argument, so central differences are exact up to rounding:
+// tolerance 1e-7 absolute on gradients of size ~10.
+TEST(Conv2dTest, ReferenceBackwardMatchesFiniteDifferences) {
+  Conv2dAttrs attrs = Attrs(2, 1, true);
+  attrs.stride = {2, 1};
+  const Conv2dCase c{Shape{2, 3, 5, 4}, Shape{2, 3, 3, 2}, attrs};
+  absl::StatusOr<Conv2dShapes> shapes = InferConv2d(c.input, c.weight, c.attrs);
+  ASSERT_TRUE(shapes.ok()) << shapes.status();
+  const ref::Conv2dDims dims = RefDims(*shapes, c.attrs);
+  const int64_t out_n = shapes->output.num_elements();
+  const std::vector<std::vector<double>> inputs = {
+      RandomValues(c.input.num_elements(), 1), RandomValues(c.weight.num_elements(), 2),
+      RandomValues(shapes->bias.num_elements(), 3)};
+  const std::vector<double> upstream = RandomValues(out_n, 4);
+  std::vector<double> dx(inputs[0].size()), dw(inputs[1].size()), db(inputs[2].size());
+  ref::Conv2dBackwardData<double>(dims, upstream, inputs[1], dx);
+  ref::Conv2dBackwardWeights<double>(dims, inputs[0], upstream, dw, db);
+  auto f = [&](const std::vector<std::vector<double>>& in) {
+    std::vector<double> y(out_n);
+    ref::Conv2dForward<double>(dims, in[0], in[1], in[2], y);
+    return y;
+  };
+  EXPECT_TRUE(testing::CheckGradients(f, inputs, upstream, {dx, dw, db}, {0, 1, 2}, 1e-6, 1e-7,
+                                      1e-7));
+}
+
+absl::Status InferStatus(const Shape& input, const Shape& weight, const Conv2dAttrs& attrs) {
+  return InferConv2d(input, weight, attrs).status();
+}
+
+void ExpectError(const absl::Status& status, const std::string& expected) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(testing::FailsWith(status, expected));
+}
+
+TEST(Conv2dTest, ShapeRuleNamesTheOpAndShapes) {
+  const Conv2dAttrs plain = Attrs(1, 0, true);
+  ExpectError(InferStatus(Shape{8, 32, 16, 16}, Shape{16, 16, 3, 3}, plain),
+              "conv2d: input has 32 channels, weight expects 16 (input [8, 32, 16, 16], weight "
+              "[16, 16, 3, 3])");
+  ExpectError(InferStatus(Shape{8, 32, 16}, Shape{16, 32, 3, 3}, plain),
+              "conv2d: input has rank 3, expected 4 (N, C, H, W) (input [8, 32, 16]");
+  ExpectError(InferStatus(Shape{8, 3, 4, 4}, Shape{3, 3}, plain), "weight has rank 2");
+  ExpectError(InferStatus(Shape{0, 3, 4, 4}, Shape{4, 3, 3, 3}, plain),
+              "every extent must be >= 1 (input [0, 3, 4, 4]");
+  ExpectError(InferStatus(Shape{1, 3, 4, 4}, Shape{4, 3, 3, 3}, Attrs(0, 1, true)),
+              "conv2d: stride must be >= 1, got stride 0x0 pad 1x1");
+  ExpectError(InferStatus(Shape{1, 3, 4, 4}, Shape{4, 3, 3, 3}, Attrs(1, -1, true)),
+              "conv2d: padding must be >= 0, got stride 1x1 pad -1x-1");
+  ExpectError(InferStatus(Shape{1, 3, 4, 2}, Shape{4, 3, 3, 5}, Attrs(1, 1, true)),
+              "conv2d: kernel 3x5 is larger than the padded input 6x4 (stride 1x1 pad 1x1) "
+              "(input [1, 3, 4, 2], weight [4, 3, 3, 5])");
+}
+
+TEST(Conv2dTest, ShapeRuleComputesOutput) {
+  // (32 + 2 - 3) / 2 + 1 = 16 (floor of 15.5 + 1); (7 + 0 - 1) / 1 + 1 = 7.
+  Conv2dAttrs attrs = Attrs(2, 1, false);
+  attrs.stride = {2, 1};
+  attrs.padding = {1, 0};
+  absl::StatusOr<Conv2dShapes> shapes = InferConv2d(Shape{5, 3, 32, 7}, Shape{16, 3, 3, 1}, attrs);
+  ASSERT_TRUE(shapes.ok()) << shapes.status();
+  EXPECT_EQ(shapes->output, (Shape{5, 16, 16, 7}));
+  EXPECT_EQ(shapes->bias, (Shape{16}));
+}
+
+TEST(Conv2dTest, KernelRejectsBadShapesAndTensors) {
+  ExpectError(cpu::Conv2dCpu::Create(Shape{8, 32, 16, 16}, Shape{16, 16, 3, 3}, Attrs(1, 1, true))
+                  .status(),
+              "conv2d: input has 32 channels, weight expects 16");
+  auto kernel = cpu::Conv2dCpu::Create(Shape{2, 3, 5, 5}, Shape{4, 3, 3, 3}, Attrs(1, 1, true));
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  Tensor x = ZerosF32(Shape{2, 3, 5, 5}), w = ZerosF32(Shape{4, 3, 3, 3});
+  Tensor b = ZerosF32(Shape{4}), y = ZerosF32(Shape{2, 4, 5, 5});
+  Tensor wrong = ZerosF32(Shape{2, 4, 3, 3});
+  ExpectError((*kernel)->Forward(x, w, b, wrong),
+              "conv2d forward: y is f32[2, 4, 3, 3] cpu, expected f32[2, 4, 5, 5] cpu");
+  Tensor undefined;
+  ExpectError((*kernel)->Forward(x, w, undefined, y), "conv2d forward: b is undefined");
+  ExpectError((*kernel)->BackwardWeights(x, y, wrong, b),
+              "conv2d backward weights: dw is f32[2, 4, 3, 3] cpu, expected f32[4, 3, 3, 3]");
+}
+
+}  // namespace
+}  // namespace ald

@@ -1,0 +1,70 @@
+// Conv2d on oneDNN: forward, backward-data and backward-weights primitives built once, each in
+// the layouts oneDNN prefers (format_tag::any, usually channel-blocked). Plain NCHW / OIHW
+// tensors at the Tensor API are reordered through LayoutBridges; the *Native calls take memories
+// already in the chosen layouts (see the primitive descriptors) and run no reorder at all.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "core/tensor.h"
+#include "oneapi/dnnl/dnnl.hpp"
+#include "ops/conv2d.h"
+#include "ops/cpu/relu.h"
+#include "ops/cpu/weighted_layer.h"
+
+namespace ald::cpu {
+
+class Conv2dCpu {
+ public:
+  using Passes = WeightedLayerPasses<dnnl::convolution_forward, dnnl::convolution_backward_data,
+                                     dnnl::convolution_backward_weights>;
+
+  // Validates the shapes (InferConv2d) and builds the primitives, reorders and scratch once.
+  static absl::StatusOr<std::unique_ptr<Conv2dCpu>> Create(const Shape& input, const Shape& weight,
+                                                           const Conv2dAttrs& attrs);
+
+  const Conv2dShapes& shapes() const { return shapes_; }
+  const Conv2dAttrs& attrs() const { return attrs_; }
+
+  // y = conv(x, w) + b, then relu when attrs().fuse_relu. `b` is not read (may be undefined)
+  // without bias.
+  absl::Status Forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+    return passes_.Forward(x, w, b, y);
+  }
+  // Only with fuse_relu: turns dy, the gradient w.r.t. the fused output y = relu(conv), into the
+  // gradient w.r.t. conv, which both backward calls take. dz may be dy. Kept as its own call so
+  // that BackwardData and BackwardWeights do not each redo it.
+  absl::Status FusedReluBackward(const Tensor& y, const Tensor& dy, Tensor& dz);
+  // dx from the gradient w.r.t. the convolution's output.
+  absl::Status BackwardData(const Tensor& dy, const Tensor& w, Tensor& dx) {
+    return passes_.BackwardData(dy, w, dx);
+  }
+  // dw, and db with bias (otherwise `db` is not written and may be undefined).
+  absl::Status BackwardWeights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor& db) {
+    return passes_.BackwardWeights(x, dy, dw, db);
+  }
+
+  // The same passes on memories already in the primitives' layouts (passes().forward_pd()
+  // .src_desc(), ...), for a graph compiler that keeps tensors in them between layers; bias is
+  // plain [K]. Backward-data and backward-weights may each want diff_dst in another layout.
+  Passes& passes() { return passes_; }
+  const Passes& passes() const { return passes_; }
+  // The fused ReLU's backward in the forward's dst layout.
+  absl::Status FusedReluBackwardNative(const dnnl::memory& dst, const dnnl::memory& diff_dst,
+                                       const dnnl::memory& diff_conv);
+
+ private:
+  Conv2dCpu() = default;
+  absl::Status BuildPrimitives();
+  absl::Status RequireFusedRelu() const;
+
+  Conv2dShapes shapes_;
+  Conv2dAttrs attrs_;
+  Passes passes_;
+  // ReLU's backward in the forward's dst layout (native) and in plain layout (Tensor API).
+  dnnl::eltwise_backward relu_backward_;
+  std::unique_ptr<ReluCpu> plain_relu_;
+};
+
+}  // namespace ald::cpu

@@ -1,0 +1,125 @@
+// maxpool2d: the oneDNN kernel against the reference, the reference's backward against finite
+// differences in double precision, and bad calls.
+#include "ops/ref/maxpool2d.h"
+
+#include "ops/cpu/maxpool2d.h"
+#include "ops/error_testing.h"
+#include "ops/pool_testing.h"
+#include "ops/testing/op_testing.h"
+
+namespace ald {
+namespace {
+
+using testing::AllClose;
+using testing::F32Tensor;
+using testing::FailsWith;
+using testing::RandomValues;
+using testing::ToDoubles;
+
+TEST(MaxPool2dTest, KernelMatchesReference) {
+  uint64_t seed = 1;
+  for (const testing::PoolCase& c : testing::PoolCases()) {
+    SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window));
+    absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> kernel =
+        cpu::MaxPool2dCpu::Create(c.input, c.window);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    const Shape output = (*kernel)->output_shape();
+    Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+    Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
+    Tensor y = testing::ZerosF32(output), y_inference = testing::ZerosF32(output);
+    Tensor dx = testing::ZerosF32(c.input);
+    absl::StatusOr<Tensor> workspace = Tensor::Create((*kernel)->workspace_shape(), DType::kI32);
+    ASSERT_TRUE(workspace.ok());
+    ASSERT_TRUE((*kernel)->Forward(x, y, *workspace).ok());
+    ASSERT_TRUE((*kernel)->ForwardInference(x, y_inference).ok());
+    ASSERT_TRUE((*kernel)->Backward(dy, *workspace, dx).ok());
+
+    const ref::PoolGeometry geometry = testing::GeometryOf(c.input, c.window);
+    ASSERT_EQ(output, (Shape{c.input[0], c.input[1], geometry.out_height(), geometry.out_width()}));
+    const std::vector<double> xs = ToDoubles(x), dys = ToDoubles(dy);
+    std::vector<double> y_ref(output.num_elements()), dx_ref(c.input.num_elements());
+    ref::MaxPool2dForward<double>(geometry, xs, y_ref);
+    ref::MaxPool2dBackward<double>(geometry, xs, dys, dx_ref);
+    // The maximum is one of the inputs: exact.
+    EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 0, 0));
+    EXPECT_TRUE(AllClose(ToDoubles(y_inference), y_ref, 0, 0));
+    // Overlapping windows add a few float dy values into one dx: a few ulps of |dy| <= 1.
+    EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 1e-6, 1e-6));
+  }
+}
+
+TEST(MaxPool2dTest, PaddingNeverWins) {
+  // All inputs negative: a padded zero would beat them if padding took part in the max.
+  const Shape input{1, 1, 3, 3};
+  const Pool2dWindow window{.kernel = {2, 2}, .stride = {2, 2}, .padding = {1, 1}};
+  absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> kernel =
+      cpu::MaxPool2dCpu::Create(input, window);
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  Tensor x = F32Tensor(input, RandomValues(9, 7, -2.0, -1.0));
+  Tensor y = testing::ZerosF32((*kernel)->output_shape());
+  ASSERT_TRUE((*kernel)->ForwardInference(x, y).ok());
+  for (double value : ToDoubles(y)) EXPECT_LT(value, -0.5);
+}
+
+// Random inputs have no ties, and their gaps (~1e-2) dwarf the step, so each window's argmax
+// is fixed over the stencil and the function is linear there: exact up to rounding.
+TEST(MaxPool2dTest, ReferenceBackwardMatchesFiniteDifferences) {
+  for (const testing::PoolCase& c : testing::PoolCases()) {
+    SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window));
+    const ref::PoolGeometry geometry = testing::GeometryOf(c.input, c.window);
+    const int64_t out_count = geometry.planes() * geometry.out_height() * geometry.out_width();
+    const std::vector<double> x = RandomValues(c.input.num_elements(), 11);
+    const std::vector<double> upstream = RandomValues(out_count, 12);
+    std::vector<double> dx(x.size());
+    ref::MaxPool2dBackward<double>(geometry, x, upstream, dx);
+    auto f = [&](const std::vector<std::vector<double>>& in) {
+      std::vector<double> out(out_count);
+      ref::MaxPool2dForward<double>(geometry, in[0], out);
+      return out;
+    };
+    EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
+  }
+}
+
+TEST(MaxPool2dTest, ShapeRuleRejectsBadWindows) {
+  const Pool2dWindow two{.kernel = {2, 2}, .stride = {2, 2}, .padding = {0, 0}};
+  EXPECT_TRUE(FailsWith(MaxPool2dShape(Shape{1, 2, 3}, two).status(),
+                        "maxpool2d: input [1, 2, 3] has rank 3, expected [N, C, H, W]"));
+  EXPECT_TRUE(FailsWith(MaxPool2dShape(Shape{0, 2, 3, 3}, two).status(),
+                        "maxpool2d: input [0, 2, 3, 3] is empty"));
+  EXPECT_TRUE(FailsWith(
+      MaxPool2dShape(Shape{1, 1, 2, 5}, {.kernel = {3, 3}, .stride = {1, 1}, .padding = {0, 0}})
+          .status(),
+      "maxpool2d: kernel 3 is larger than the padded input 2 (window 3x3/1x1 pad 0x0, input "
+      "[1, 1, 2, 5])"));
+  EXPECT_TRUE(FailsWith(
+      MaxPool2dShape(Shape{1, 1, 8, 8}, {.kernel = {2, 2}, .stride = {1, 1}, .padding = {2, 0}})
+          .status(),
+      "maxpool2d: padding 2 is more than half the kernel 2"));
+  EXPECT_TRUE(FailsWith(
+      MaxPool2dShape(Shape{1, 1, 8, 8}, {.kernel = {2, 2}, .stride = {0, 1}, .padding = {0, 0}})
+          .status(),
+      "maxpool2d: kernel and stride must be >= 1 and padding >= 0 (window 2x2/0x1 pad 0x0"));
+  EXPECT_TRUE(FailsWith(cpu::MaxPool2dCpu::Create(Shape{4, 4}, two).status(),
+                        "maxpool2d: input [4, 4] has rank 2"));
+}
+
+TEST(MaxPool2dTest, KernelRejectsWrongTensors) {
+  const Shape input{1, 2, 4, 4};
+  const Pool2dWindow two{.kernel = {2, 2}, .stride = {2, 2}, .padding = {0, 0}};
+  absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> kernel = cpu::MaxPool2dCpu::Create(input, two);
+  ASSERT_TRUE(kernel.ok());
+  Tensor x = testing::ZerosF32(input), y = testing::ZerosF32(Shape{1, 2, 2, 2});
+  Tensor wrong_y = testing::ZerosF32(Shape{1, 2, 4, 4});
+  absl::StatusOr<Tensor> workspace = Tensor::Create((*kernel)->workspace_shape(), DType::kI32);
+  ASSERT_TRUE(workspace.ok());
+  EXPECT_TRUE(
+      FailsWith((*kernel)->Forward(x, wrong_y, *workspace),
+                "maxpool2d forward: y is f32[1, 2, 4, 4] cpu, expected f32[1, 2, 2, 2] cpu"));
+  Tensor float_workspace = testing::ZerosF32((*kernel)->workspace_shape());
+  EXPECT_TRUE(FailsWith((*kernel)->Backward(y, float_workspace, x),
+                        "maxpool2d backward: workspace is f32"));
+}
+
+}  // namespace
+}  // namespace ald

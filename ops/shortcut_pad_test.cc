@@ -1,0 +1,86 @@
+// shortcut_pad: kernel against reference, reference backward against finite differences, and
+// the shape rule's errors.
+#include "ops/ref/shortcut_pad.h"
+
+#include "ops/cpu/shortcut_pad.h"
+#include "ops/testing/op_testing.h"
+
+namespace ald {
+namespace {
+
+using testing::AllClose;
+using testing::F32Tensor;
+using testing::RandomValues;
+using testing::ToDoubles;
+
+struct Case {
+  Shape input;
+  ShortcutPadAttrs attrs;
+};
+
+ref::ShortcutPadDims DimsOf(const Shape& in, const Shape& out, const ShortcutPadAttrs& attrs) {
+  return {in[0], in[1], in[2], in[3], out[1], out[2], out[3], attrs.stride,
+          ShortcutPadBefore(in[1], attrs)};
+}
+
+const std::vector<Case> kCases = {
+    {Shape{2, 16, 32, 32}, {32, 2}},  // ResNet stage 1 -> 2
+    {Shape{1, 3, 7, 5}, {8, 2}},      // odd sizes, uneven padding (2 before, 3 after)
+    {Shape{3, 4, 6, 6}, {4, 1}},      // identity
+    {Shape{2, 2, 5, 9}, {6, 3}},      // stride 3, non-square
+};
+
+// The kernel copies values: it must equal the reference exactly.
+TEST(ShortcutPadTest, KernelMatchesReference) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.input.ToString());
+    absl::StatusOr<std::unique_ptr<cpu::ShortcutPadCpu>> kernel =
+        cpu::ShortcutPadCpu::Create(c.input, c.attrs);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    const Shape out = (*kernel)->output_shape();
+    const ref::ShortcutPadDims dims = DimsOf(c.input, out, c.attrs);
+    Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), 1));
+    Tensor dy = F32Tensor(out, RandomValues(out.num_elements(), 2));
+    Tensor y = testing::ZerosF32(out), dx = testing::ZerosF32(c.input);
+    y.Fill(9);  // the kernel must write every element, zeros included
+    ASSERT_TRUE((*kernel)->Forward(x, y).ok());
+    ASSERT_TRUE((*kernel)->Backward(dy, dx).ok());
+    std::vector<double> y_ref(out.num_elements()), dx_ref(c.input.num_elements());
+    ref::ShortcutPadForward<double>(dims, ToDoubles(x), y_ref);
+    ref::ShortcutPadBackward<double>(dims, ToDoubles(dy), dx_ref);
+    EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 0, 0));
+    EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 0, 0));
+  }
+}
+
+TEST(ShortcutPadTest, ReferenceBackwardMatchesFiniteDifferences) {
+  const Shape in{2, 3, 5, 4};
+  const ShortcutPadAttrs attrs{7, 2};
+  absl::StatusOr<Shape> out = ShortcutPadShape(in, attrs);
+  ASSERT_TRUE(out.ok());
+  const ref::ShortcutPadDims dims = DimsOf(in, *out, attrs);
+  const std::vector<double> x = RandomValues(in.num_elements(), 3);
+  const std::vector<double> upstream = RandomValues(out->num_elements(), 4);
+  std::vector<double> dx(in.num_elements());
+  ref::ShortcutPadBackward<double>(dims, upstream, dx);
+  auto f = [&](const std::vector<std::vector<double>>& inputs) {
+    std::vector<double> y(out->num_elements());
+    ref::ShortcutPadForward<double>(dims, inputs[0], y);
+    return y;
+  };
+  // A linear map: central differences are exact up to rounding of x +- 1e-6.
+  EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
+}
+
+TEST(ShortcutPadTest, ShapeRuleErrors) {
+  absl::StatusOr<Shape> fewer = ShortcutPadShape(Shape{2, 16, 8, 8}, {8, 2});
+  ASSERT_FALSE(fewer.ok());
+  EXPECT_NE(fewer.status().message().find("cannot pad 16 channels down to 8"), std::string::npos)
+      << fewer.status();
+  EXPECT_FALSE(ShortcutPadShape(Shape{2, 16, 8, 8}, {32, 0}).ok());
+  EXPECT_FALSE(ShortcutPadShape(Shape{16, 8, 8}, {32, 2}).ok());
+  EXPECT_EQ(*ShortcutPadShape(Shape{2, 16, 32, 32}, {32, 2}), (Shape{2, 32, 16, 16}));
+}
+
+}  // namespace
+}  // namespace ald
