@@ -9,6 +9,7 @@ packages=(
   g++                                      # compiler
   libdnnl-dev                              # oneDNN: CPU kernels
   libabsl-dev                              # Status, flags, strings
+  libeigen3-dev                            # dense symmetric eigenproblems (topologies)
   libgtest-dev libgmock-dev                # unit tests
   libbenchmark-dev                         # micro benchmarks
   libopenmpi-dev openmpi-bin               # MPI communicator
