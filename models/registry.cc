@@ -17,7 +17,7 @@ using Builder = std::function<absl::StatusOr<Graph>(const ModelOptions&)>;
 const std::map<std::string, Builder>& Registry() {
   static const auto* registry = [] {
     auto* models = new std::map<std::string, Builder>();
-    for (int depth : {20, 32, 44, 56, 110}) {
+    for (int depth : {8, 14, 20, 32, 44, 56, 110}) {
       (*models)[absl::StrCat("resnet", depth)] = [depth](const ModelOptions& options) {
         return BuildCifarResNet(depth, options);
       };

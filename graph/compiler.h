@@ -1,0 +1,42 @@
+// The compiler: graph passes, autodiff, lowering to oneDNN kernels, memory planning and binding.
+// A model is compiled once; the resulting Plan runs every step.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "graph/autodiff.h"
+#include "graph/graph.h"
+#include "graph/parameter_store.h"
+#include "graph/plan.h"
+
+namespace ald {
+
+struct CompileOptions {
+  bool training = true;   // forward + backward (batch statistics), or inference only
+  bool fuse = true;       // fold ReLUs into convolution, batch norm and the residual add
+  size_t bucket_cap_bytes = size_t{25} << 20;  // communication bucket size, as PyTorch DDP
+};
+
+// Dead-code elimination, ReLU fusion and, when training, autodiff.
+absl::StatusOr<TrainingGraph> PrepareGraph(Graph graph, const CompileOptions& options);
+
+// Lowers a prepared graph to kernels reading parameters from `store` (which must hold every
+// parameter of the graph, with the same name and shape: a model built with another batch size
+// shares the store of the training plan) and intermediates from a planned arena.
+absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, ParameterStore& store,
+                                              const CompileOptions& options);
+
+// The usual pair for one worker: a training plan, an evaluation plan (possibly for another
+// batch size) and the parameter store they share.
+struct CompiledModel {
+  TrainingGraph training_graph;
+  std::unique_ptr<ParameterStore> store;
+  std::unique_ptr<Plan> train;
+  std::unique_ptr<Plan> eval;  // null when no evaluation graph was given
+};
+absl::StatusOr<CompiledModel> CompileModel(Graph train_graph, const Graph* eval_graph,
+                                           const CompileOptions& options);
+
+}  // namespace ald

@@ -1,0 +1,320 @@
+// The compiled training graph end to end: parameter gradients against finite differences of
+// the compiled loss, fused against unfused plans, bucket signals, the memory plan, evaluation
+// sharing the store, and learning on a separable problem.
+#include "graph/compiler.h"
+
+#include <algorithm>
+
+#include <cmath>
+#include <numeric>
+
+#include "core/rng.h"
+#include "graph/reference_executor.h"
+#include "gtest/gtest.h"
+#include "ops/testing/op_testing.h"
+#include "models/registry.h"
+#include "ops/sgd.h"
+
+namespace ald {
+namespace {
+
+ModelOptions Tiny(int64_t channels, int64_t size, int64_t batch = 4) {
+  ModelOptions options;
+  options.batch = batch;
+  options.channels = channels;
+  options.height = options.width = size;
+  options.classes = 5;
+  return options;
+}
+
+CompiledModel MustCompile(const std::string& name, const ModelOptions& options,
+                          CompileOptions compile = {}, uint64_t seed = 1) {
+  absl::StatusOr<Graph> graph = BuildModel(name, options);
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  absl::StatusOr<CompiledModel> model = CompileModel(*graph, nullptr, compile);
+  EXPECT_TRUE(model.ok()) << model.status();
+  model->store->Initialize(seed);
+  return *std::move(model);
+}
+
+void FillBatch(Plan& plan, uint64_t seed, int32_t classes) {
+  Rng rng(seed, 0, 0, RngStream::kTest);
+  FillNormal(plan.input(), 0, 1, rng);
+  for (int32_t& label : plan.labels().values<int32_t>()) label = rng.Below(classes);
+}
+
+double LossAt(CompiledModel& model) {
+  absl::Status status = model.train->Run();
+  EXPECT_TRUE(status.ok()) << status;
+  return model.train->loss();
+}
+
+std::vector<double> Doubles(const Tensor& tensor) {
+  std::vector<double> values;
+  if (tensor.dtype() == DType::kI32) {
+    for (int32_t v : tensor.values<int32_t>()) values.push_back(v);
+  } else {
+    for (float v : tensor.values<float>()) values.push_back(v);
+  }
+  return values;
+}
+
+// Two checks that together tie the compiled gradients to finite differences:
+// 1. The compiled plan's parameter gradients equal those of the double-precision reference
+//    executor at the same parameters and batch (float kernels against double loops: 1e-3
+//    relative, plus 1e-5 of the largest gradient for elements near zero).
+// 2. The reference's gradients equal central finite differences of the reference's loss in
+//    double with step 1e-6, along unit-norm random directions over all parameters and along
+//    the largest coordinate of every parameter tensor. Truncation (~h^2) and rounding
+//    (~1e-16/h) errors are ~1e-10; 1e-5 relative leaves room for the rare ReLU or max-pool
+//    switch inside a step. Float finite differences on the compiled plan cannot do this: at
+//    any float-resolvable step, switches inside the step blur first-layer gradients by 10%+.
+void ExpectGradientsMatchFiniteDifferences(const std::string& name, const ModelOptions& options) {
+  SCOPED_TRACE(name);
+  CompiledModel model = MustCompile(name, options);
+  FillBatch(*model.train, 7, static_cast<int32_t>(options.classes));
+  LossAt(model);
+  const TrainingGraph& graph = model.training_graph;
+  ReferenceExecutor reference(graph);
+  reference.Set(graph.graph.input, Doubles(model.train->input()));
+  reference.Set(graph.graph.labels, Doubles(model.train->labels()));
+  const std::vector<ValueId>& params = model.store->layout();
+  for (ValueId p : params) reference.Set(p, Doubles(model.store->View(p)));
+  ASSERT_TRUE(reference.Run().ok());
+  EXPECT_NEAR(reference.loss(), model.train->loss(), 1e-5);
+
+  double largest = 0;
+  for (ValueId p : params) {
+    for (double g : reference.Get(graph.grad[p])) largest = std::max(largest, std::abs(g));
+  }
+  for (ValueId p : params) {
+    EXPECT_TRUE(testing::AllClose(Doubles(model.store->View(graph.grad[p])),
+                                  reference.Get(graph.grad[p]), 1e-5 * largest, 1e-3))
+        << graph.graph.value(p).name;
+  }
+
+  // Finite differences of the reference loss along `direction` (per parameter tensor).
+  const double step = 1e-6;
+  auto directional = [&](const std::vector<std::vector<double>>& direction) {
+    double loss[2];
+    for (int sign = 0; sign < 2; ++sign) {
+      for (size_t k = 0; k < params.size(); ++k) {
+        std::vector<double> moved = Doubles(model.store->View(params[k]));
+        for (size_t i = 0; i < moved.size(); ++i) {
+          moved[i] += (sign == 0 ? step : -step) * direction[k][i];
+        }
+        reference.Set(params[k], std::move(moved));
+      }
+      EXPECT_TRUE(reference.Run().ok());
+      loss[sign] = reference.loss();
+    }
+    return (loss[0] - loss[1]) / (2 * step);
+  };
+  ReferenceExecutor at_point(graph);  // the gradients at the unmoved parameters
+  at_point.Set(graph.graph.input, Doubles(model.train->input()));
+  at_point.Set(graph.graph.labels, Doubles(model.train->labels()));
+  for (ValueId p : params) at_point.Set(p, Doubles(model.store->View(p)));
+  ASSERT_TRUE(at_point.Run().ok());
+  auto analytic_along = [&](const std::vector<std::vector<double>>& direction) {
+    double total = 0;
+    for (size_t k = 0; k < params.size(); ++k) {
+      const std::vector<double>& g = at_point.Get(graph.grad[params[k]]);
+      for (size_t i = 0; i < g.size(); ++i) total += g[i] * direction[k][i];
+    }
+    return total;
+  };
+  std::vector<std::vector<double>> zero(params.size());
+  for (size_t k = 0; k < params.size(); ++k) {
+    zero[k].assign(model.store->View(params[k]).num_elements(), 0.0);
+  }
+  for (int trial = 0; trial < 3; ++trial) {
+    Rng rng(100 + trial, 0, 0, RngStream::kTest);
+    std::vector<std::vector<double>> direction = zero;
+    double norm = 0;
+    for (auto& d : direction) {
+      for (double& v : d) {
+        v = rng.Normal();
+        norm += v * v;
+      }
+    }
+    for (auto& d : direction) {
+      for (double& v : d) v /= std::sqrt(norm);
+    }
+    const double expected = analytic_along(direction);
+    EXPECT_NEAR(directional(direction), expected, 1e-9 + 1e-5 * std::abs(expected))
+        << "direction " << trial;
+  }
+  for (size_t k = 0; k < params.size(); ++k) {
+    const std::vector<double>& g = at_point.Get(graph.grad[params[k]]);
+    const size_t i = std::max_element(g.begin(), g.end(), [](double a, double b) {
+                       return std::abs(a) < std::abs(b);
+                     }) - g.begin();
+    std::vector<std::vector<double>> unit = zero;
+    unit[k][i] = 1.0;
+    EXPECT_NEAR(directional(unit), g[i], 1e-9 + 1e-5 * std::abs(g[i]))
+        << graph.graph.value(params[k]).name << "[" << i << "]";
+  }
+}
+
+TEST(CompilerTest, LeNetGradientsMatchFiniteDifferences) {
+  ExpectGradientsMatchFiniteDifferences("lenet5", Tiny(1, 12));
+}
+
+TEST(CompilerTest, ResNetGradientsMatchFiniteDifferences) {
+  ExpectGradientsMatchFiniteDifferences("resnet8", Tiny(3, 8));
+  ModelOptions projection = Tiny(3, 8);
+  projection.shortcut = ResNetShortcut::kProjection;
+  ExpectGradientsMatchFiniteDifferences("resnet8", projection);
+}
+
+// Fusion changes the kernels, not the function: loss and gradients agree to float rounding.
+TEST(CompilerTest, FusedAndUnfusedPlansAgree) {
+  for (const char* name : {"resnet8", "lenet5"}) {
+    SCOPED_TRACE(name);
+    const ModelOptions options = std::string(name) == "lenet5" ? Tiny(1, 12) : Tiny(3, 8);
+    CompileOptions unfused_options;
+    unfused_options.fuse = false;
+    CompiledModel fused = MustCompile(name, options);
+    CompiledModel unfused = MustCompile(name, options, unfused_options);
+    EXPECT_LT(fused.train->launches().size(), unfused.train->launches().size());
+    FillBatch(*fused.train, 3, 5);
+    FillBatch(*unfused.train, 3, 5);
+    EXPECT_NEAR(LossAt(fused), LossAt(unfused), 1e-5);
+    std::span<const float> a = fused.store->gradients(), b = unfused.store->gradients();
+    float largest = 0, worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      largest = std::max(largest, std::abs(b[i]));
+      worst = std::max(worst, std::abs(a[i] - b[i]));
+    }
+    EXPECT_LE(worst, 1e-4 * largest);
+  }
+}
+
+// Each bucket is signalled once per step, in order, and its gradients are final by then.
+TEST(CompilerTest, BucketsAreSignalledInOrderWithFinalGradients) {
+  CompileOptions options;
+  options.bucket_cap_bytes = 16 * 1024;  // several buckets even for a tiny ResNet
+  CompiledModel model = MustCompile("resnet8", Tiny(3, 8), options);
+  const std::vector<Bucket>& buckets = model.store->buckets();
+  ASSERT_GT(buckets.size(), 2u);
+  std::vector<int> seen;
+  std::vector<std::vector<float>> at_signal(buckets.size());
+  model.train->SetBucketReadyCallback([&](int bucket) {
+    seen.push_back(bucket);
+    std::span<const float> grads = model.store->gradients().subspan(buckets[bucket].offset,
+                                                                    buckets[bucket].size);
+    at_signal[bucket].assign(grads.begin(), grads.end());
+  });
+  FillBatch(*model.train, 5, 5);
+  LossAt(model);
+  std::vector<int> expected(buckets.size());
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(seen, expected);
+  for (const Bucket& bucket : buckets) {
+    std::span<const float> final = model.store->gradients().subspan(bucket.offset, bucket.size);
+    EXPECT_TRUE(std::equal(final.begin(), final.end(), at_signal[bucket.index].begin()))
+        << "bucket " << bucket.index << " changed after it was signalled";
+  }
+  // Buckets tile the flat buffer.
+  size_t offset = 0;
+  for (const Bucket& bucket : buckets) {
+    EXPECT_EQ(bucket.offset, offset);
+    offset += bucket.size;
+  }
+  EXPECT_EQ(offset, model.store->size());
+}
+
+TEST(CompilerTest, ArenaReusesMemory) {
+  CompiledModel model = MustCompile("resnet20", Tiny(3, 32, 8));
+  const Plan& plan = *model.train;
+  EXPECT_GE(plan.arena_bytes(), plan.peak_live_bytes());
+  size_t total = 0;
+  absl::StatusOr<Graph> graph = BuildModel("resnet20", Tiny(3, 32, 8));
+  ASSERT_TRUE(graph.ok());
+  for (const ValueInfo& value : graph->values) {
+    if (value.role == ValueRole::kActivation) {
+      total += value.shape.num_elements() * DTypeSize(value.dtype);
+    }
+  }
+  // Activations alone, without reuse, exceed the whole arena (gradients included).
+  EXPECT_LT(plan.arena_bytes(), total);
+}
+
+TEST(CompilerTest, EvaluationPlanSharesTheStore) {
+  absl::StatusOr<Graph> train = BuildModel("lenet5", Tiny(1, 12, 8));
+  absl::StatusOr<Graph> eval = BuildModel("lenet5", Tiny(1, 12, 3));
+  ASSERT_TRUE(train.ok() && eval.ok());
+  absl::StatusOr<CompiledModel> model = CompileModel(*train, &*eval, {});
+  ASSERT_TRUE(model.ok()) << model.status();
+  model->store->Initialize(3);
+  FillBatch(*model->eval, 1, 5);
+  ASSERT_TRUE(model->eval->Run().ok());
+  const float before = model->eval->loss();
+  EXPECT_TRUE(std::isfinite(before));
+  // Changing the parameters in the store changes what the evaluation plan computes.
+  for (float& p : model->store->parameters()) p *= 0.5f;
+  ASSERT_TRUE(model->eval->Run().ok());
+  EXPECT_NE(model->eval->loss(), before);
+  EXPECT_FALSE(model->eval->training());
+}
+
+TEST(CompilerTest, AStoreFromAnotherModelIsRefused) {
+  CompiledModel lenet = MustCompile("lenet5", Tiny(1, 12));
+  absl::StatusOr<Graph> other = BuildModel("resnet8", Tiny(3, 8));
+  ASSERT_TRUE(other.ok());
+  absl::StatusOr<TrainingGraph> prepared = PrepareGraph(*other, {});
+  ASSERT_TRUE(prepared.ok());
+  absl::StatusOr<std::unique_ptr<Plan>> plan = Compile(*prepared, *lenet.store, {});
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("does not hold 'resnet8/conv/weight'"),
+            std::string::npos)
+      << plan.status();
+}
+
+// Bad labels surface as an error naming the launch, not a crash.
+TEST(CompilerTest, RunErrorsNameTheLaunch) {
+  CompiledModel model = MustCompile("lenet5", Tiny(1, 12));
+  FillBatch(*model.train, 1, 5);
+  model.train->labels().data<int32_t>()[2] = 9;
+  absl::Status status = model.train->Run();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("lenet5/loss forward"), std::string::npos) << status;
+}
+
+// A separable problem (the label is which quadrant is brightest) is learned by plain SGD.
+TEST(CompilerTest, TrainingReducesTheLoss) {
+  CompiledModel model = MustCompile("lenet5", Tiny(1, 12, 16));
+  model.train->EnableTiming(true);
+  cpu::SgdConfig sgd;
+  sgd.lr = 0.05f;
+  sgd.momentum = 0.9f;
+  Rng rng(9, 0, 0, RngStream::kTest);
+  double first = 0, last = 0;
+  for (int step = 0; step < 60; ++step) {
+    Tensor& images = model.train->input();
+    std::span<int32_t> labels = model.train->labels().values<int32_t>();
+    for (int64_t n = 0; n < 16; ++n) {
+      const int32_t label = static_cast<int32_t>(rng.Below(4));
+      labels[n] = label;
+      for (int64_t i = 0; i < 12; ++i)
+        for (int64_t j = 0; j < 12; ++j) {
+          const bool bright = (i < 6) == (label < 2) && (j < 6) == (label % 2 == 0);
+          images.at<float>({n, 0, i, j}) = (bright ? 1.0f : 0.0f) + 0.3f * rng.Normal();
+        }
+    }
+    ASSERT_TRUE(model.train->Run().ok());
+    ASSERT_TRUE(cpu::SgdStep(sgd, model.store->parameters(), model.store->gradients(),
+                        model.store->momentum())
+                    .ok());
+    if (step < 5) first += model.train->loss() / 5;
+    if (step >= 55) last += model.train->loss() / 5;
+  }
+  EXPECT_LT(last, 0.5 * first) << "first " << first << ", last " << last;
+  const std::vector<LaunchTiming> timings = model.train->Timings();
+  ASSERT_FALSE(timings.empty());
+  EXPECT_EQ(timings.front().calls, 60);
+  EXPECT_GT(timings.front().total_us, 0);
+}
+
+}  // namespace
+}  // namespace ald

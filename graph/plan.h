@@ -1,0 +1,98 @@
+// A compiled Plan: an ordered list of kernel launches with their buffers bound (intermediates
+// as offsets in one arena, parameters and their gradients in the ParameterStore), run step
+// after step without allocating or building primitives. After the launch that finalises a
+// bucket's gradients it signals "bucket ready", the hook the pipelined scheduler hangs
+// communication on.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/tensor.h"
+#include "graph/graph.h"
+#include "ops/dropout.h"
+
+namespace ald {
+
+class Plan;
+
+struct Launch {
+  std::string name;  // "resnet20/stage1/block1/conv1 backward-weights"
+  bool backward = false;
+  std::vector<ValueId> reads, writes;
+  std::function<absl::Status(Plan&)> run;
+  std::vector<int> buckets_ready;  // buckets whose gradients are final after this launch
+};
+
+struct LaunchTiming {
+  std::string name;
+  bool backward = false;
+  double total_us = 0;
+  int64_t calls = 0;
+};
+
+class Plan {
+ public:
+  // The batch goes here before Run (the data loader writes into these views: no copy).
+  Tensor& input() { return tensors_[input_]; }
+  Tensor& labels() { return tensors_[labels_]; }
+
+  // One step: forward, loss, and in a training plan the backward, leaving the parameter
+  // gradients in the store. `key` seeds dropout. Errors name the failing launch.
+  absl::Status Run(const DropoutKey& key = {});
+  float loss() const { return tensors_[loss_].data<float>()[0]; }
+  int64_t correct() const { return tensors_[correct_].data<int32_t>()[0]; }
+  const Tensor& logits() const { return tensors_[logits_]; }
+
+  bool training() const { return training_; }
+  size_t arena_bytes() const { return arena_bytes_; }
+  size_t peak_live_bytes() const { return peak_live_bytes_; }
+  int num_buckets() const { return num_buckets_; }
+  const std::vector<Launch>& launches() const { return launches_; }
+  // One line per arena buffer: offset, bytes, lifetime (launch indices) and name.
+  std::string DescribeMemory() const;
+
+  void SetBucketReadyCallback(std::function<void(int bucket)> callback) {
+    bucket_ready_ = std::move(callback);
+  }
+  // Per-launch wall time, accumulated over Runs while enabled (off by default: no clock reads).
+  void EnableTiming(bool enabled) { timing_ = enabled; }
+  std::vector<LaunchTiming> Timings() const;
+  void ResetTimings();
+
+  // Kernels and launches read their buffers through this table (by graph value id).
+  Tensor& tensor(ValueId value) { return tensors_[value]; }
+  const DropoutKey& dropout_key() const { return dropout_key_; }
+
+ private:
+  friend class PlanBuilder;
+  Plan() = default;
+
+  bool training_ = false;
+  std::vector<Launch> launches_;
+  std::vector<Tensor> tensors_;
+  std::vector<std::shared_ptr<void>> kernels_;  // owned here, used by the launches
+  Tensor arena_;
+  size_t arena_bytes_ = 0, peak_live_bytes_ = 0;
+  struct ArenaBuffer {
+    std::string name;
+    size_t offset, bytes;
+    int first, last;
+  };
+  std::vector<ArenaBuffer> arena_buffers_;
+  int num_buckets_ = 0;
+  ValueId input_ = kNoValue, labels_ = kNoValue, loss_ = kNoValue, correct_ = kNoValue,
+          logits_ = kNoValue, loss_grad_ = kNoValue;
+  DropoutKey dropout_key_;
+  std::function<void(int)> bucket_ready_;
+  bool timing_ = false;
+  std::vector<double> elapsed_us_;
+  int64_t runs_timed_ = 0;
+};
+
+}  // namespace ald
