@@ -1,0 +1,65 @@
+#include "checkpoint/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "core/status.h"
+
+namespace ald {
+namespace {
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Everything up to and including the rename; the caller removes the temporary on failure.
+absl::Status WriteAndRename(const std::string& path, const std::string& temp, UniqueFd& out,
+                            absl::FunctionRef<absl::Status(UniqueFd& out)> fill) {
+  RETURN_IF_ERROR(fill(out));
+  // Without the fsync the rename can reach the disk before the data, and a crash would leave
+  // a complete-looking but empty or partial checkpoint under the real name.
+  RETURN_IF_ERROR(out.Sync());
+  RETURN_IF_ERROR(out.Close());
+  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+    return ErrnoError(absl::StrCat("cannot rename ", temp, " to"), path);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string TempPathFor(const std::string& path) {
+  return absl::StrCat(path, ".tmp-", static_cast<int64_t>(::getpid()));
+}
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 absl::FunctionRef<absl::Status(UniqueFd& out)> fill) {
+  const std::string temp = TempPathFor(path);
+  // O_TRUNC rather than O_EXCL: a temporary with our pid is a leftover of a crashed process
+  // that had the same pid, and overwriting it is safe.
+  ASSIGN_OR_RETURN(UniqueFd out, UniqueFd::Open(temp, O_WRONLY | O_CREAT | O_TRUNC));
+  absl::Status written = WriteAndRename(path, temp, out, fill);
+  if (!written.ok()) {
+    out = UniqueFd();  // close before unlinking
+    ::unlink(temp.c_str());
+    return written;
+  }
+  // The rename is durable only once the directory entry is: fsync the directory.
+  const std::string directory = DirectoryOf(path);
+  ASSIGN_OR_RETURN(UniqueFd dir, UniqueFd::Open(directory, O_RDONLY | O_DIRECTORY));
+  RETURN_IF_ERROR(dir.Sync());
+  return dir.Close();
+}
+
+absl::Status WriteStringAtomically(const std::string& path, const std::string& contents) {
+  return WriteFileAtomically(
+      path, [&](UniqueFd& out) { return out.WriteAll(contents.data(), contents.size()); });
+}
+
+}  // namespace ald

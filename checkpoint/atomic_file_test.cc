@@ -1,0 +1,93 @@
+#include "checkpoint/atomic_file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ald {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string TestDir(const std::string& name) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/atomic_file_", name);
+  ::mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+std::string Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+bool Exists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0;
+}
+
+TEST(AtomicFileTest, ReplacesTheContents) {
+  const std::string path = TestDir("replace") + "/file";
+  ASSERT_TRUE(WriteStringAtomically(path, "first").ok());
+  ASSERT_TRUE(WriteStringAtomically(path, "second, longer").ok());
+  EXPECT_EQ(Contents(path), "second, longer");
+  EXPECT_FALSE(Exists(TempPathFor(path)));
+}
+
+TEST(AtomicFileTest, TempPathCarriesThePid) {
+  EXPECT_EQ(TempPathFor("/a/b"), absl::StrCat("/a/b.tmp-", ::getpid()));
+}
+
+// A write that fails half-way (a full disk, say) removes the temporary and keeps the old file.
+TEST(AtomicFileTest, FailureInTheMiddleKeepsTheOldFile) {
+  const std::string path = TestDir("fail_middle") + "/file";
+  ASSERT_TRUE(WriteStringAtomically(path, "old contents").ok());
+  absl::Status status = WriteFileAtomically(path, [](UniqueFd& out) {
+    absl::Status written = out.WriteAll("new, half", 9);
+    if (!written.ok()) return written;
+    return absl::ResourceExhaustedError("injected: no space left");
+  });
+  EXPECT_THAT(status.message(), HasSubstr("injected"));
+  EXPECT_EQ(Contents(path), "old contents");
+  EXPECT_FALSE(Exists(TempPathFor(path)));
+}
+
+// A temporary that cannot be created (here a directory squats on its name) fails the write
+// before anything is touched; even as root this cannot be overridden.
+TEST(AtomicFileTest, UncreatableTemporaryKeepsTheOldFile) {
+  const std::string path = TestDir("no_temp") + "/file";
+  ASSERT_TRUE(WriteStringAtomically(path, "old contents").ok());
+  ASSERT_EQ(::mkdir(TempPathFor(path).c_str(), 0755), 0);
+  absl::Status status = WriteStringAtomically(path, "new contents");
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), HasSubstr(TempPathFor(path)));
+  EXPECT_EQ(Contents(path), "old contents");
+  ::rmdir(TempPathFor(path).c_str());
+}
+
+// A rename that fails (the target is a non-empty directory) removes the temporary.
+TEST(AtomicFileTest, FailedRenameRemovesTheTemporary) {
+  const std::string path = TestDir("bad_rename") + "/target";
+  ASSERT_EQ(::mkdir(path.c_str(), 0755), 0);
+  ASSERT_TRUE(WriteStringAtomically(path + "/inside", "x").ok());
+  absl::Status status = WriteStringAtomically(path, "new contents");
+  EXPECT_THAT(status.message(), HasSubstr("cannot rename"));
+  EXPECT_FALSE(Exists(TempPathFor(path)));
+  EXPECT_EQ(Contents(path + "/inside"), "x");
+}
+
+TEST(AtomicFileTest, MissingDirectoryIsNotFound) {
+  absl::Status status = WriteStringAtomically(TestDir("missing") + "/no/such/file", "x");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+}
+
+}  // namespace
+}  // namespace ald
