@@ -37,7 +37,17 @@ void ExtendPerValueTables(TrainingGraph& training) {
   training.grad.resize(count, kNoValue);
   const size_t old = training.alias_of.size();
   training.alias_of.resize(count);
-  for (size_t v = old; v < count; ++v) training.alias_of[v] = static_cast<ValueId>(v);
+  training.primal_of.resize(count);
+  for (size_t v = old; v < count; ++v) {
+    training.alias_of[v] = static_cast<ValueId>(v);
+    training.primal_of[v] = static_cast<ValueId>(v);
+  }
+}
+
+// Records that `gradient` (a value just added) is a gradient of `primal`.
+void SetPrimal(TrainingGraph& training, ValueId gradient, ValueId primal) {
+  ExtendPerValueTables(training);
+  training.primal_of[gradient] = primal;
 }
 
 }  // namespace
@@ -75,6 +85,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(Graph forward) {
   training.loss_grad = NewValue(graph, graph.value(graph.loss).name + "/grad", Shape{},
                                 ValueRole::kGradient);
   parts[graph.loss].push_back(training.loss_grad);
+  SetPrimal(training, training.loss_grad, graph.loss);
 
   for (int n = static_cast<int>(graph.nodes.size()) - 1; n >= 0; --n) {
     const Node node = graph.nodes[n];  // a copy: NewValue may grow graph.values
@@ -86,6 +97,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(Graph forward) {
     if (parts[out].size() > 1) {
       out_grad = NewValue(graph, graph.value(out).name + "/grad", graph.value(out).shape,
                           ValueRole::kGradient);
+      SetPrimal(training, out_grad, out);
       training.sums.push_back({out_grad, parts[out]});
       training.schedule.push_back(
           {ScheduleEntry::Kind::kSum, static_cast<int>(training.sums.size() - 1)});
@@ -117,7 +129,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(Graph forward) {
                                 ValueRole::kGradient);
         if (node.type == OpType::kAdd) shared_input_grad = contribution;
       }
-      ExtendPerValueTables(training);
+      if (contribution != out_grad) SetPrimal(training, contribution, input);
       if (node.type == OpType::kFlatten) training.alias_of[contribution] = out_grad;
       if (info.role == ValueRole::kParameter) training.grad[input] = contribution;
       step.input_grads[i] = contribution;

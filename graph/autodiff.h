@@ -34,6 +34,8 @@ struct TrainingGraph {
   Graph graph;                     // the forward graph plus gradient values
   std::vector<ValueId> grad;       // per value: its total gradient, or kNoValue
   std::vector<ValueId> alias_of;   // per value: the value whose storage it is a view of (or itself)
+  std::vector<ValueId> primal_of;  // per value: for a gradient, the value it is the gradient of
+                                   // (so it can share that value's layout); else itself
   ValueId loss_grad = kNoValue;    // d loss / d loss = 1, the seed of the backward pass
   std::vector<BackwardStep> backward;
   std::vector<GradientSum> sums;

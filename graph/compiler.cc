@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, Parame
           graph.graph.value(p).shape.ToString(), " (was it built from another model?)"));
     }
   }
-  PlanBuilder builder(graph, store, options.training);
+  PlanBuilder builder(graph, store, options.training, options.blocked_layouts);
   RETURN_IF_ERROR(builder.LowerAll());
   return builder.Finish();
 }

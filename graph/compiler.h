@@ -16,6 +16,7 @@ namespace ald {
 struct CompileOptions {
   bool training = true;   // forward + backward (batch statistics), or inference only
   bool fuse = true;       // fold ReLUs into convolution, batch norm and the residual add
+  bool blocked_layouts = true;  // keep activations in nChw16c between layers (layout_pass.h)
   size_t bucket_cap_bytes = size_t{25} << 20;  // communication bucket size, as PyTorch DDP
 };
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "absl/strings/str_cat.h"
 #include "core/rng.h"
 #include "graph/reference_executor.h"
 #include "gtest/gtest.h"
@@ -167,26 +168,40 @@ TEST(CompilerTest, ResNetGradientsMatchFiniteDifferences) {
   ExpectGradientsMatchFiniteDifferences("resnet8", projection);
 }
 
-// Fusion changes the kernels, not the function: loss and gradients agree to float rounding.
-TEST(CompilerTest, FusedAndUnfusedPlansAgree) {
+// Fusion and blocked layouts change the kernels, not the function: every variant's loss and
+// gradients agree with the plain, unfused plan to float rounding.
+TEST(CompilerTest, FusedBlockedAndPlainPlansAgree) {
   for (const char* name : {"resnet8", "lenet5"}) {
     SCOPED_TRACE(name);
     const ModelOptions options = std::string(name) == "lenet5" ? Tiny(1, 12) : Tiny(3, 8);
-    CompileOptions unfused_options;
-    unfused_options.fuse = false;
-    CompiledModel fused = MustCompile(name, options);
-    CompiledModel unfused = MustCompile(name, options, unfused_options);
-    EXPECT_LT(fused.train->launches().size(), unfused.train->launches().size());
-    FillBatch(*fused.train, 3, 5);
-    FillBatch(*unfused.train, 3, 5);
-    EXPECT_NEAR(LossAt(fused), LossAt(unfused), 1e-5);
-    std::span<const float> a = fused.store->gradients(), b = unfused.store->gradients();
-    float largest = 0, worst = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      largest = std::max(largest, std::abs(b[i]));
-      worst = std::max(worst, std::abs(a[i] - b[i]));
+    CompileOptions baseline_options;
+    baseline_options.fuse = false;
+    baseline_options.blocked_layouts = false;
+    CompiledModel baseline = MustCompile(name, options, baseline_options);
+    FillBatch(*baseline.train, 3, 5);
+    const double baseline_loss = LossAt(baseline);
+    for (bool fuse : {false, true}) {
+      for (bool blocked : {false, true}) {
+        if (!fuse && !blocked) continue;
+        SCOPED_TRACE(absl::StrCat("fuse ", fuse, " blocked ", blocked));
+        CompileOptions variant_options;
+        variant_options.fuse = fuse;
+        variant_options.blocked_layouts = blocked;
+        CompiledModel variant = MustCompile(name, options, variant_options);
+        if (fuse) {
+          EXPECT_LT(variant.train->launches().size(), baseline.train->launches().size());
+        }
+        FillBatch(*variant.train, 3, 5);
+        EXPECT_NEAR(LossAt(variant), baseline_loss, 1e-5);
+        std::span<const float> a = variant.store->gradients(), b = baseline.store->gradients();
+        float largest = 0, worst = 0;
+        for (size_t i = 0; i < a.size(); ++i) {
+          largest = std::max(largest, std::abs(b[i]));
+          worst = std::max(worst, std::abs(a[i] - b[i]));
+        }
+        EXPECT_LE(worst, 1e-4 * largest);
+      }
     }
-    EXPECT_LE(worst, 1e-4 * largest);
   }
 }
 
@@ -199,17 +214,25 @@ TEST(CompilerTest, BucketsAreSignalledInOrderWithFinalGradients) {
   ASSERT_GT(buckets.size(), 2u);
   std::vector<int> seen;
   std::vector<std::vector<float>> at_signal(buckets.size());
+  float loss_at_signal = -1;
+  model.train->SetLossReadyCallback([&](float loss) {
+    EXPECT_TRUE(seen.empty()) << "the loss comes before any bucket";
+    loss_at_signal = loss;
+    return absl::OkStatus();
+  });
   model.train->SetBucketReadyCallback([&](int bucket) {
     seen.push_back(bucket);
     std::span<const float> grads = model.store->gradients().subspan(buckets[bucket].offset,
                                                                     buckets[bucket].size);
     at_signal[bucket].assign(grads.begin(), grads.end());
+    return absl::OkStatus();
   });
   FillBatch(*model.train, 5, 5);
   LossAt(model);
   std::vector<int> expected(buckets.size());
   std::iota(expected.begin(), expected.end(), 0);
   EXPECT_EQ(seen, expected);
+  EXPECT_EQ(loss_at_signal, model.train->loss());
   for (const Bucket& bucket : buckets) {
     std::span<const float> final = model.store->gradients().subspan(bucket.offset, bucket.size);
     EXPECT_TRUE(std::equal(final.begin(), final.end(), at_signal[bucket.index].begin()))

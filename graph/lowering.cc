@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "graph/layout_pass.h"
 #include "graph/memory_plan.h"
 #include "ops/cpu/accuracy.h"
 #include "ops/cpu/add.h"
@@ -46,19 +47,23 @@ bool HeldByStore(const ValueInfo& value) {
 
 }  // namespace
 
-PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training)
+PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
+                         bool blocked_layouts)
     : graph_(graph),
       store_(store),
       plan_(new Plan()),
       values_(graph.graph.values),
       alias_of_(graph.alias_of),
       node_kernel_(graph.graph.nodes.size(), nullptr),
-      node_saved_(graph.graph.nodes.size(), kNoValue) {
+      node_saved_(graph.graph.nodes.size(), kNoValue),
+      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph)
+                               : std::vector<bool>(graph.graph.values.size(), false)) {
   plan_->training_ = training;
 }
 
 ValueId PlanBuilder::NewValue(const std::string& name, const Shape& shape, DType dtype,
-                              ValueRole role) {
+                              ValueRole role, ValueId like) {
+  blocked_.push_back(like != kNoValue && blocked_[like]);
   values_.push_back({name, shape, dtype, role});
   alias_of_.push_back(static_cast<ValueId>(values_.size() - 1));
   return static_cast<ValueId>(values_.size() - 1);
@@ -95,7 +100,8 @@ absl::Status PlanBuilder::LowerForward(int index) {
   switch (node.type) {
     case OpType::kConv2d: {
       absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> made =
-          cpu::Conv2dCpu::Create(shape(in[0]), shape(in[1]), std::get<Conv2dAttrs>(node.attrs));
+          cpu::Conv2dCpu::Create(shape(in[0]), shape(in[1]), std::get<Conv2dAttrs>(node.attrs),
+                                 Layout(in[0]), Layout(y));
       if (!made.ok()) return fail(made.status());
       cpu::Conv2dCpu* conv = Own(*std::move(made));
       node_kernel_[index] = conv;
@@ -119,7 +125,8 @@ absl::Status PlanBuilder::LowerForward(int index) {
     }
     case OpType::kBatchNorm2d: {
       absl::StatusOr<std::unique_ptr<cpu::BatchNorm2dCpu>> made =
-          cpu::BatchNorm2dCpu::Create(shape(in[0]), std::get<BatchNorm2dAttrs>(node.attrs));
+          cpu::BatchNorm2dCpu::Create(shape(in[0]), std::get<BatchNorm2dAttrs>(node.attrs),
+                                      Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::BatchNorm2dCpu* bn = Own(*std::move(made));
       node_kernel_[index] = bn;
@@ -140,7 +147,7 @@ absl::Status PlanBuilder::LowerForward(int index) {
       return absl::OkStatus();
     }
     case OpType::kRelu: {
-      absl::StatusOr<std::unique_ptr<cpu::ReluCpu>> made = cpu::ReluCpu::Create(shape(in[0]));
+      absl::StatusOr<std::unique_ptr<cpu::ReluCpu>> made = cpu::ReluCpu::Create(shape(in[0]), Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::ReluCpu* relu = Own(*std::move(made));
       node_kernel_[index] = relu;
@@ -150,7 +157,7 @@ absl::Status PlanBuilder::LowerForward(int index) {
     }
     case OpType::kMaxPool2d: {
       absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> made =
-          cpu::MaxPool2dCpu::Create(shape(in[0]), std::get<Pool2dWindow>(node.attrs));
+          cpu::MaxPool2dCpu::Create(shape(in[0]), std::get<Pool2dWindow>(node.attrs), Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::MaxPool2dCpu* pool = Own(*std::move(made));
       node_kernel_[index] = pool;
@@ -170,7 +177,8 @@ absl::Status PlanBuilder::LowerForward(int index) {
     }
     case OpType::kAvgPool2d: {
       absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> made =
-          cpu::AvgPool2dCpu::Create(shape(in[0]), std::get<AvgPool2dAttrs>(node.attrs));
+          cpu::AvgPool2dCpu::Create(shape(in[0]), std::get<AvgPool2dAttrs>(node.attrs),
+                                    Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::AvgPool2dCpu* pool = Own(*std::move(made));
       node_kernel_[index] = pool;
@@ -180,7 +188,7 @@ absl::Status PlanBuilder::LowerForward(int index) {
     }
     case OpType::kGlobalAvgPool: {
       absl::StatusOr<std::unique_ptr<cpu::GlobalAvgPoolCpu>> made =
-          cpu::GlobalAvgPoolCpu::Create(shape(in[0]));
+          cpu::GlobalAvgPoolCpu::Create(shape(in[0]), Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::GlobalAvgPoolCpu* pool = Own(*std::move(made));
       node_kernel_[index] = pool;
@@ -190,7 +198,8 @@ absl::Status PlanBuilder::LowerForward(int index) {
     }
     case OpType::kShortcutPad: {
       absl::StatusOr<std::unique_ptr<cpu::ShortcutPadCpu>> made =
-          cpu::ShortcutPadCpu::Create(shape(in[0]), std::get<ShortcutPadAttrs>(node.attrs));
+          cpu::ShortcutPadCpu::Create(shape(in[0]), std::get<ShortcutPadAttrs>(node.attrs),
+                                      Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::ShortcutPadCpu* pad = Own(*std::move(made));
       node_kernel_[index] = pad;
@@ -200,7 +209,7 @@ absl::Status PlanBuilder::LowerForward(int index) {
     }
     case OpType::kAdd: {
       absl::StatusOr<std::unique_ptr<cpu::AddCpu>> made =
-          cpu::AddCpu::Create(shape(in[0]), std::get<AddAttrs>(node.attrs));
+          cpu::AddCpu::Create(shape(in[0]), std::get<AddAttrs>(node.attrs), Layout(in[0]));
       if (!made.ok()) return fail(made.status());
       cpu::AddCpu* add = Own(*std::move(made));
       node_kernel_[index] = add;
@@ -293,7 +302,7 @@ absl::Status PlanBuilder::LowerBackward(const BackwardStep& step) {
       ValueId gradient = dy;
       if (conv->attrs().fuse_relu) {
         gradient = NewValue(node.name + "/pre_relu_grad", shape(y), DType::kF32,
-                            ValueRole::kGradient);
+                            ValueRole::kGradient, y);
         Add(prefix + "relu-backward", true, {y, dy}, {gradient}, [=](Plan& p) {
           return conv->FusedReluBackward(p.tensor(y), p.tensor(dy), p.tensor(gradient));
         });
@@ -310,7 +319,7 @@ absl::Status PlanBuilder::LowerBackward(const BackwardStep& step) {
       ValueId dx = grads[0];
       if (dx == kNoValue) {
         dx = NewValue(node.name + "/unused_input_grad", shape(x), DType::kF32,
-                      ValueRole::kGradient);
+                      ValueRole::kGradient, x);
       }
       const ValueId dgamma = grads[1], dbeta = grads[2];
       Add(prefix + "backward", true, {x, gamma, mean, var, dy}, {dx, dgamma, dbeta},
@@ -489,6 +498,12 @@ absl::Status PlanBuilder::Bind() {
                      Tensor::Wrap(address[root], bytes, values_[v].shape, values_[v].dtype));
   }
   plan.elapsed_us_.assign(plan.launches_.size(), 0.0);
+  for (size_t i = 0; i < plan.launches_.size(); ++i) {
+    const std::vector<ValueId>& writes = plan.launches_[i].writes;
+    if (std::find(writes.begin(), writes.end(), plan.loss_) != writes.end()) {
+      plan.loss_launch_ = static_cast<int>(i);
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -11,12 +11,14 @@
 #include "graph/autodiff.h"
 #include "graph/parameter_store.h"
 #include "graph/plan.h"
+#include "ops/cpu/layout.h"
 
 namespace ald {
 
 class PlanBuilder {
  public:
-  PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training);
+  PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
+              bool blocked_layouts);
 
   absl::Status LowerAll();
   absl::StatusOr<std::unique_ptr<Plan>> Finish();
@@ -28,7 +30,12 @@ class PlanBuilder {
   absl::Status Bind();
   void MarkBucketsReady();
 
-  ValueId NewValue(const std::string& name, const Shape& shape, DType dtype, ValueRole role);
+  // `like` (if given) is a value whose layout the new one shares (a gradient's primal).
+  ValueId NewValue(const std::string& name, const Shape& shape, DType dtype, ValueRole role,
+                   ValueId like = kNoValue);
+  cpu::ActivationLayout Layout(ValueId value) const {
+    return blocked_[value] ? cpu::ActivationLayout::kBlocked16 : cpu::ActivationLayout::kPlain;
+  }
   const Shape& shape(ValueId value) const { return values_[value].shape; }
   void Add(std::string name, bool backward, std::vector<ValueId> reads,
            std::vector<ValueId> writes, std::function<absl::Status(Plan&)> run);
@@ -46,6 +53,7 @@ class PlanBuilder {
   std::vector<ValueId> alias_of_;
   std::vector<void*> node_kernel_;  // per forward node: its kernel, shared with its backward
   std::vector<ValueId> node_saved_;  // per node: a buffer lowering added (workspace, log-probs)
+  std::vector<bool> blocked_;        // per value: nChw16c (see layout_pass.h)
 };
 
 }  // namespace ald

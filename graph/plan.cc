@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/status.h"
 
 namespace ald {
 
@@ -19,8 +20,11 @@ absl::Status Plan::Run(const DropoutKey& key) {
     if (timing_) {
       elapsed_us_[i] += std::chrono::duration<double, std::micro>(Clock::now() - start).count();
     }
+    if (loss_ready_ && static_cast<int>(i) == loss_launch_) {
+      RETURN_IF_ERROR(loss_ready_(loss()));
+    }
     if (bucket_ready_) {
-      for (int bucket : launch.buckets_ready) bucket_ready_(bucket);
+      for (int bucket : launch.buckets_ready) RETURN_IF_ERROR(bucket_ready_(bucket));
     }
   }
   if (timing_) ++runs_timed_;

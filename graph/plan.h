@@ -57,8 +57,14 @@ class Plan {
   // One line per arena buffer: offset, bytes, lifetime (launch indices) and name.
   std::string DescribeMemory() const;
 
-  void SetBucketReadyCallback(std::function<void(int bucket)> callback) {
+  // Called after the launch that finalises a bucket's gradients; an error stops the step.
+  void SetBucketReadyCallback(std::function<absl::Status(int bucket)> callback) {
     bucket_ready_ = std::move(callback);
+  }
+  // Called as soon as the forward pass has the loss (before the backward starts), so a small
+  // message can go out early (AL-DSGD shares losses with its neighbours).
+  void SetLossReadyCallback(std::function<absl::Status(float loss)> callback) {
+    loss_ready_ = std::move(callback);
   }
   // Per-launch wall time, accumulated over Runs while enabled (off by default: no clock reads).
   void EnableTiming(bool enabled) { timing_ = enabled; }
@@ -89,7 +95,9 @@ class Plan {
   ValueId input_ = kNoValue, labels_ = kNoValue, loss_ = kNoValue, correct_ = kNoValue,
           logits_ = kNoValue, loss_grad_ = kNoValue;
   DropoutKey dropout_key_;
-  std::function<void(int)> bucket_ready_;
+  std::function<absl::Status(int)> bucket_ready_;
+  std::function<absl::Status(float)> loss_ready_;
+  int loss_launch_ = -1;  // index of the launch that writes the loss
   bool timing_ = false;
   std::vector<double> elapsed_us_;
   int64_t runs_timed_ = 0;

@@ -5,6 +5,7 @@
 #include "ops/cpu/avgpool2d.h"
 #include "ops/error_testing.h"
 #include "ops/pool_testing.h"
+#include "ops/testing/layout_testing.h"
 #include "ops/testing/op_testing.h"
 
 namespace ald {
@@ -42,6 +43,40 @@ TEST(AvgPool2dTest, KernelMatchesReference) {
       EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 1e-6, 1e-5));
     }
   }
+}
+
+// The kernel on nChw16c tensors against the plain kernel: the same window sums, perhaps added
+// in another order, so equal to float rounding (a few ulps of values <= 1).
+TEST(AvgPool2dTest, BlockedLayoutGivesThePlainResults) {
+  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
+  uint64_t seed = 50;
+  for (const testing::PoolCase& c : testing::BlockedPoolCases()) {
+    for (bool count_include_pad : {true, false}) {
+      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window) +
+                   (count_include_pad ? " including padding" : " excluding padding"));
+      const AvgPool2dAttrs attrs{.window = c.window, .count_include_pad = count_include_pad};
+      absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> plain =
+          cpu::AvgPool2dCpu::Create(c.input, attrs);
+      absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> blocked =
+          cpu::AvgPool2dCpu::Create(c.input, attrs, kBlocked);
+      ASSERT_TRUE(plain.ok()) << plain.status();
+      ASSERT_TRUE(blocked.ok()) << blocked.status();
+      const Shape output = (*plain)->output_shape();
+      const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+      const Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
+      Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
+      ASSERT_TRUE((*plain)->Forward(x, y).ok());
+      ASSERT_TRUE((*plain)->Backward(dy, dx).ok());
+      Tensor y_b = testing::ZerosF32(output), dx_b = testing::ZerosF32(c.input);
+      ASSERT_TRUE((*blocked)->Forward(testing::ToLayout(x, kBlocked), y_b).ok());
+      ASSERT_TRUE((*blocked)->Backward(testing::ToLayout(dy, kBlocked), dx_b).ok());
+      EXPECT_TRUE(AllClose(testing::PlainValues(y_b, kBlocked), ToDoubles(y), 1e-6, 1e-6));
+      EXPECT_TRUE(AllClose(testing::PlainValues(dx_b, kBlocked), ToDoubles(dx), 1e-6, 1e-6));
+    }
+  }
+  EXPECT_TRUE(FailsWith(cpu::AvgPool2dCpu::Create(Shape{3, 20, 5, 5}, {}, kBlocked).status(),
+                        "avgpool2d: layout nChw16c needs channels a multiple of 16, got "
+                        "[3, 20, 5, 5]"));
 }
 
 // The divisor with and without padding, computed by hand on a 2x2 input with a 2x2 window,

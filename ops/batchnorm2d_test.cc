@@ -7,6 +7,7 @@
 #include "ops/ref/batchnorm2d.h"
 #include "ops/ref/relu.h"
 #include "ops/error_testing.h"
+#include "ops/testing/layout_testing.h"
 #include "ops/testing/op_testing.h"
 
 namespace ald {
@@ -183,6 +184,61 @@ TEST(BatchNorm2dTest, BlockedLayoutGivesThePlainResults) {
   EXPECT_TRUE(AllClose(ToDoubles(in_blocks.y), ToDoubles(plain.y), atol, kRtol));
   EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dx), ToDoubles(plain.dx), atol, kRtol));
   EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dgamma), ToDoubles(plain.dgamma), atol, kRtol));
+}
+
+// The tensors themselves in nChw16c (the ActivationLayout overload: no bridge), training with
+// and without the fused ReLU and inference, against the plain kernel. The per-channel sums may
+// be vectorised differently: same tolerance as against the reference.
+TEST(BatchNorm2dTest, BlockedTensorsGiveThePlainResults) {
+  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
+  uint64_t seed = 500;
+  for (const Shape& input : {Shape{1, 16, 7, 5}, Shape{3, 32, 5, 3}}) {
+    for (bool fuse_relu : {false, true}) {
+      SCOPED_TRACE(input.ToString() + (fuse_relu ? " fused relu" : ""));
+      BatchNorm2dAttrs attrs;
+      attrs.fuse_relu = fuse_relu;
+      std::unique_ptr<cpu::BatchNorm2dCpu> plain_kernel = MakeKernel(input, attrs);
+      absl::StatusOr<std::unique_ptr<cpu::BatchNorm2dCpu>> blocked_kernel =
+          cpu::BatchNorm2dCpu::Create(input, attrs, kBlocked);
+      ASSERT_NE(plain_kernel, nullptr);
+      ASSERT_TRUE(blocked_kernel.ok()) << blocked_kernel.status();
+      const dnnl::memory::desc blocked = cpu::ActivationDesc(input, kBlocked);
+      EXPECT_TRUE((*blocked_kernel)->data_layout() == blocked);
+      EXPECT_TRUE((*blocked_kernel)->tensor_layout() == blocked);
+
+      BatchNormTensors plain = MakeTensors(input, seed), in_blocks = MakeTensors(input, seed);
+      seed += 10;
+      in_blocks.x = testing::ToLayout(plain.x, kBlocked);
+      in_blocks.dy = testing::ToLayout(plain.dy, kBlocked);
+      RunTraining(*plain_kernel, plain);
+      RunTraining(**blocked_kernel, in_blocks);
+      const double atol = Atol(input.num_elements() / input[1]);
+      EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.y, kBlocked), ToDoubles(plain.y), atol,
+                           kRtol)) << "y";
+      EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.dx, kBlocked), ToDoubles(plain.dx),
+                           atol, kRtol)) << "dx";
+      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.mean), ToDoubles(plain.mean), atol, kRtol));
+      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.var), ToDoubles(plain.var), atol, kRtol));
+      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dgamma), ToDoubles(plain.dgamma), atol, kRtol));
+      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dbeta), ToDoubles(plain.dbeta), atol, kRtol));
+
+      // Inference from the (equal) running statistics: a few operations per element.
+      ASSERT_TRUE(plain_kernel
+                      ->ForwardInference(plain.x, plain.gamma, plain.beta, plain.running_mean,
+                                         plain.running_var, plain.y)
+                      .ok());
+      ASSERT_TRUE((*blocked_kernel)
+                      ->ForwardInference(in_blocks.x, in_blocks.gamma, in_blocks.beta,
+                                         in_blocks.running_mean, in_blocks.running_var,
+                                         in_blocks.y)
+                      .ok());
+      EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.y, kBlocked), ToDoubles(plain.y), atol,
+                           kRtol)) << "inference y";
+    }
+  }
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::BatchNorm2dCpu::Create(Shape{2, 24, 3, 3}, {}, kBlocked).status(),
+      "batchnorm2d: layout nChw16c needs channels a multiple of 16, got [2, 24, 3, 3]"));
 }
 
 // The reference training backward against central differences of <dy, bn(x, gamma, beta)>.

@@ -6,6 +6,7 @@
 #include "ops/ref/conv2d.h"
 #include "ops/ref/relu.h"
 #include "ops/error_testing.h"
+#include "ops/testing/layout_testing.h"
 #include "ops/testing/op_testing.h"
 
 namespace ald {
@@ -16,10 +17,14 @@ using testing::F32Tensor;
 using testing::RandomValues;
 using testing::ToDoubles;
 using testing::ZerosF32;
+using cpu::ActivationLayout;
 
 struct Conv2dCase {
   Shape input, weight;
   Conv2dAttrs attrs;
+  // The kernel's activation layouts: x and dx, y and dy.
+  ActivationLayout input_layout = ActivationLayout::kPlain;
+  ActivationLayout output_layout = ActivationLayout::kPlain;
 };
 
 Conv2dAttrs Attrs(int64_t stride, int64_t padding, bool bias, bool fuse_relu = false) {
@@ -51,11 +56,12 @@ struct Conv2dRun {
   ref::Conv2dDims dims;
   std::vector<double> x, w, b, dy;                  // float-rounded inputs
   std::vector<double> y_ref, dx_ref, dw_ref, db_ref;  // double reference on them
-  Tensor y, dx, dw, db;                             // kernel results
+  Tensor y, dx, dw, db;                             // kernel results, in plain layout
 };
 
 // Runs kernel and reference on the same inputs; without fuse_relu, dy is the gradient of the
 // convolution's output; with it, of relu(conv) (the kernel then goes through FusedReluBackward).
+// The kernel's activations are reordered into the case's layouts and its results back.
 Conv2dRun RunBoth(const Conv2dCase& c, uint64_t seed) {
   Conv2dRun run;
   absl::StatusOr<Conv2dShapes> shapes = InferConv2d(c.input, c.weight, c.attrs);
@@ -70,20 +76,24 @@ Conv2dRun RunBoth(const Conv2dCase& c, uint64_t seed) {
   run.x = ToDoubles(x), run.w = ToDoubles(w), run.dy = ToDoubles(dy);
   if (c.attrs.bias) run.b = ToDoubles(b);
 
-  run.y = ZerosF32(out), run.dx = ZerosF32(c.input), run.dw = ZerosF32(c.weight);
-  run.db = ZerosF32(run.shapes.bias);
+  Tensor y = ZerosF32(out), dx = ZerosF32(c.input);
+  run.dw = ZerosF32(c.weight), run.db = ZerosF32(run.shapes.bias);
   absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel =
-      cpu::Conv2dCpu::Create(c.input, c.weight, c.attrs);
+      cpu::Conv2dCpu::Create(c.input, c.weight, c.attrs, c.input_layout, c.output_layout);
   EXPECT_TRUE(kernel.ok()) << kernel.status();
   if (!kernel.ok()) return run;
-  EXPECT_TRUE((*kernel)->Forward(x, w, b, run.y).ok());
-  Tensor dconv = dy;
+  const Tensor x_in = testing::ToLayout(x, c.input_layout);
+  EXPECT_TRUE((*kernel)->Forward(x_in, w, b, y).ok());
+  Tensor dconv = testing::ToLayout(dy, c.output_layout);
   if (c.attrs.fuse_relu) {
+    Tensor dy_out = dconv;
     dconv = ZerosF32(out);
-    EXPECT_TRUE((*kernel)->FusedReluBackward(run.y, dy, dconv).ok());
+    EXPECT_TRUE((*kernel)->FusedReluBackward(y, dy_out, dconv).ok());
   }
-  EXPECT_TRUE((*kernel)->BackwardData(dconv, w, run.dx).ok());
-  EXPECT_TRUE((*kernel)->BackwardWeights(x, dconv, run.dw, run.db).ok());
+  EXPECT_TRUE((*kernel)->BackwardData(dconv, w, dx).ok());
+  EXPECT_TRUE((*kernel)->BackwardWeights(x_in, dconv, run.dw, run.db).ok());
+  run.y = testing::FromLayout(y, c.output_layout);
+  run.dx = testing::FromLayout(dx, c.input_layout);
 
   // The reference of the fused form is the unfused composition: conv, then relu.
   run.y_ref.resize(out.num_elements());
@@ -144,6 +154,59 @@ TEST(Conv2dTest, FusedReluMatchesConvThenRelu) {
     const std::vector<double> y = ToDoubles(run.y);
     EXPECT_GT(std::count(y.begin(), y.end(), 0.0), 0);
     EXPECT_GT(std::count_if(y.begin(), y.end(), [](double v) { return v > 0; }), 0);
+  }
+}
+
+// Activations in nChw16c (and the stem's plain 3-channel input to blocked output, and back to
+// plain before a layer whose channels are not a multiple of 16): each primitive runs on exactly
+// the given layouts, so nothing is reordered but the weights, and the results equal the plain
+// kernel's to float rounding (oneDNN picks other implementations, which sum in other orders;
+// both are also held to the reference's tolerance).
+TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
+  constexpr ActivationLayout kPlain = ActivationLayout::kPlain;
+  constexpr ActivationLayout kBlocked = ActivationLayout::kBlocked16;
+  const std::vector<Conv2dCase> cases = {
+      {Shape{1, 16, 9, 7}, Shape{16, 16, 3, 3}, Attrs(1, 1, true, true), kBlocked, kBlocked},
+      {Shape{3, 16, 9, 7}, Shape{32, 16, 3, 3}, Attrs(2, 1, false), kBlocked, kBlocked},
+      {Shape{3, 32, 7, 7}, Shape{32, 32, 1, 1}, Attrs(2, 0, true), kBlocked, kBlocked},
+      {Shape{3, 3, 9, 9}, Shape{16, 3, 3, 3}, Attrs(1, 1, false, true), kPlain, kBlocked},  // stem
+      {Shape{1, 3, 7, 9}, Shape{32, 3, 3, 3}, Attrs(2, 1, true), kPlain, kBlocked},
+      {Shape{1, 16, 5, 5}, Shape{10, 16, 3, 3}, Attrs(1, 1, true), kBlocked, kPlain},
+  };
+  uint64_t seed = 500;
+  for (Conv2dCase c : cases) {
+    SCOPED_TRACE(c.input.ToString() + " * " + c.weight.ToString() + " " +
+                 DescribeConv2d(c.attrs) + " " + cpu::LayoutName(c.input_layout) + " -> " +
+                 cpu::LayoutName(c.output_layout));
+    absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
+        c.input, c.weight, c.attrs, c.input_layout, c.output_layout);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    // Exactly the given layouts in every pass, so the Tensor API reorders no activation.
+    const cpu::Conv2dCpu::Passes& passes = (*kernel)->passes();
+    const dnnl::memory::desc src = cpu::ActivationDesc(c.input, c.input_layout);
+    const dnnl::memory::desc dst = cpu::ActivationDesc((*kernel)->shapes().output, c.output_layout);
+    EXPECT_TRUE(passes.forward_pd().src_desc() == src);
+    EXPECT_TRUE(passes.forward_pd().dst_desc() == dst);
+    EXPECT_TRUE(passes.backward_data_pd().diff_src_desc() == src);
+    EXPECT_TRUE(passes.backward_data_pd().diff_dst_desc() == dst);
+    EXPECT_TRUE(passes.backward_weights_pd().src_desc() == src);
+    EXPECT_TRUE(passes.backward_weights_pd().diff_dst_desc() == dst);
+
+    const Conv2dRun laid_out = RunBoth(c, seed);
+    ExpectKernelMatchesReference(c, laid_out);
+    c.input_layout = c.output_layout = kPlain;
+    const Conv2dRun plain = RunBoth(c, seed);
+    seed += 10;
+    const ref::Conv2dDims& d = plain.dims;
+    const int64_t per_weight = d.batch * d.out_h() * d.out_w();
+    EXPECT_TRUE(AllClose(ToDoubles(laid_out.y), ToDoubles(plain.y),
+                         Atol(d.in_channels * d.kernel_h * d.kernel_w), kRtol)) << "y";
+    EXPECT_TRUE(AllClose(ToDoubles(laid_out.dx), ToDoubles(plain.dx),
+                         Atol(d.out_channels * d.kernel_h * d.kernel_w), kRtol)) << "dx";
+    EXPECT_TRUE(AllClose(ToDoubles(laid_out.dw), ToDoubles(plain.dw), Atol(per_weight), kRtol))
+        << "dw";
+    EXPECT_TRUE(AllClose(ToDoubles(laid_out.db), ToDoubles(plain.db), Atol(per_weight), kRtol))
+        << "db";
   }
 }
 
@@ -236,6 +299,15 @@ TEST(Conv2dTest, KernelRejectsBadShapesAndTensors) {
   ExpectError((*kernel)->Forward(x, w, undefined, y), "conv2d forward: b is undefined");
   ExpectError((*kernel)->BackwardWeights(x, y, wrong, b),
               "conv2d backward weights: dw is f32[2, 4, 3, 3] cpu, expected f32[4, 3, 3, 3]");
+  // nChw16c only where the channels are whole blocks: the stem's input and a 10-channel output.
+  ExpectError(cpu::Conv2dCpu::Create(Shape{2, 3, 5, 5}, Shape{16, 3, 3, 3}, Attrs(1, 1, true),
+                                     ActivationLayout::kBlocked16, ActivationLayout::kBlocked16)
+                  .status(),
+              "conv2d input: layout nChw16c needs channels a multiple of 16, got [2, 3, 5, 5]");
+  ExpectError(cpu::Conv2dCpu::Create(Shape{2, 16, 5, 5}, Shape{10, 16, 3, 3}, Attrs(1, 1, true),
+                                     ActivationLayout::kBlocked16, ActivationLayout::kBlocked16)
+                  .status(),
+              "conv2d output: layout nChw16c needs channels a multiple of 16, got [2, 10, 5, 5]");
 }
 
 }  // namespace

@@ -26,6 +26,17 @@ inline const std::vector<PoolCase>& PoolCases() {
   return cases;
 }
 
+// Cases for the nChw16c layout: C = 16 and 32, batch 1 and 3, odd sizes, stride 2 with and
+// without padding, and a non-square window.
+inline const std::vector<PoolCase>& BlockedPoolCases() {
+  static const std::vector<PoolCase> cases = {
+      {Shape{1, 16, 7, 5}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}},
+      {Shape{3, 32, 9, 7}, {.kernel = {2, 2}, .stride = {2, 2}, .padding = {0, 0}}},
+      {Shape{3, 16, 8, 11}, {.kernel = {2, 3}, .stride = {2, 1}, .padding = {1, 1}}},
+  };
+  return cases;
+}
+
 inline ref::PoolGeometry GeometryOf(const Shape& input, const Pool2dWindow& window) {
   return {.batch = input[0],
           .channels = input[1],

@@ -3,6 +3,8 @@
 #include "ops/ref/shortcut_pad.h"
 
 #include "ops/cpu/shortcut_pad.h"
+#include "ops/error_testing.h"
+#include "ops/testing/layout_testing.h"
 #include "ops/testing/op_testing.h"
 
 namespace ald {
@@ -30,7 +32,8 @@ const std::vector<Case> kCases = {
     {Shape{2, 2, 5, 9}, {6, 3}},      // stride 3, non-square
 };
 
-// The kernel copies values: it must equal the reference exactly.
+// The kernel copies values: it must equal the reference exactly. dx is pre-filled too: the
+// strided backward clears it before scattering.
 TEST(ShortcutPadTest, KernelMatchesReference) {
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.input.ToString());
@@ -42,7 +45,7 @@ TEST(ShortcutPadTest, KernelMatchesReference) {
     Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), 1));
     Tensor dy = F32Tensor(out, RandomValues(out.num_elements(), 2));
     Tensor y = testing::ZerosF32(out), dx = testing::ZerosF32(c.input);
-    y.Fill(9);  // the kernel must write every element, zeros included
+    y.Fill(9), dx.Fill(9);  // the kernel must write every element, zeros included
     ASSERT_TRUE((*kernel)->Forward(x, y).ok());
     ASSERT_TRUE((*kernel)->Backward(dy, dx).ok());
     std::vector<double> y_ref(out.num_elements()), dx_ref(c.input.num_elements());
@@ -51,6 +54,47 @@ TEST(ShortcutPadTest, KernelMatchesReference) {
     EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 0, 0));
     EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 0, 0));
   }
+}
+
+// x, y, dy and dx in nChw16c: the kernel copies values, so exactly the reference's (which are
+// the plain kernel's). Padding by 8 splits the output's channel blocks; by 16 keeps them whole
+// (the stride-1 backward is then one copy per image).
+TEST(ShortcutPadTest, BlockedLayoutMatchesReference) {
+  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
+  const std::vector<Case> cases = {
+      {Shape{3, 16, 9, 7}, {32, 2}},  // ResNet stage 1 -> 2 at odd sizes: 8 before, 8 after
+      {Shape{1, 32, 7, 5}, {64, 2}},  // stage 2 -> 3: 16 before, 16 after
+      {Shape{3, 16, 5, 3}, {48, 1}},  // stride 1, whole blocks before: the copy path
+      {Shape{1, 16, 5, 7}, {32, 1}},  // stride 1, split blocks
+      {Shape{1, 32, 6, 6}, {32, 3}},  // no padding, stride 3
+  };
+  uint64_t seed = 50;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.input.ToString() + " -> " + std::to_string(c.attrs.out_channels) + " /" +
+                 std::to_string(c.attrs.stride));
+    absl::StatusOr<std::unique_ptr<cpu::ShortcutPadCpu>> kernel =
+        cpu::ShortcutPadCpu::Create(c.input, c.attrs, kBlocked);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    const Shape out = (*kernel)->output_shape();
+    const ref::ShortcutPadDims dims = DimsOf(c.input, out, c.attrs);
+    const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+    const Tensor dy = F32Tensor(out, RandomValues(out.num_elements(), seed++));
+    Tensor y = testing::ZerosF32(out), dx = testing::ZerosF32(c.input);
+    y.Fill(9), dx.Fill(9);  // every element must be written, zeros included
+    ASSERT_TRUE((*kernel)->Forward(testing::ToLayout(x, kBlocked), y).ok());
+    ASSERT_TRUE((*kernel)->Backward(testing::ToLayout(dy, kBlocked), dx).ok());
+    std::vector<double> y_ref(out.num_elements()), dx_ref(c.input.num_elements());
+    ref::ShortcutPadForward<double>(dims, ToDoubles(x), y_ref);
+    ref::ShortcutPadBackward<double>(dims, ToDoubles(dy), dx_ref);
+    EXPECT_TRUE(AllClose(testing::PlainValues(y, kBlocked), y_ref, 0, 0));
+    EXPECT_TRUE(AllClose(testing::PlainValues(dx, kBlocked), dx_ref, 0, 0));
+  }
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::ShortcutPadCpu::Create(Shape{2, 8, 4, 4}, {16, 2}, kBlocked).status(),
+      "shortcut_pad input: layout nChw16c needs channels a multiple of 16, got [2, 8, 4, 4]"));
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::ShortcutPadCpu::Create(Shape{2, 16, 4, 4}, {24, 2}, kBlocked).status(),
+      "shortcut_pad output: layout nChw16c needs channels a multiple of 16, got [2, 24, 2, 2]"));
 }
 
 TEST(ShortcutPadTest, ReferenceBackwardMatchesFiniteDifferences) {

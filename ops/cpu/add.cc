@@ -5,12 +5,14 @@
 
 namespace ald::cpu {
 
-absl::StatusOr<std::unique_ptr<AddCpu>> AddCpu::Create(const Shape& shape, const AddAttrs& attrs) {
+absl::StatusOr<std::unique_ptr<AddCpu>> AddCpu::Create(const Shape& shape, const AddAttrs& attrs,
+                                                       ActivationLayout layout) {
+  RETURN_IF_ERROR(CheckLayout("add", shape, layout));
   auto kernel = std::unique_ptr<AddCpu>(new AddCpu());
   kernel->shape_ = shape;
   kernel->attrs_ = attrs;
   RETURN_IF_ERROR(GuardDnnl("add: building primitives", [&]() -> absl::Status {
-    kernel->desc_ = PlainDesc(shape);
+    kernel->desc_ = ActivationDesc(shape, layout);
     dnnl::primitive_attr primitive_attr;
     if (attrs.fuse_relu) {
       dnnl::post_ops relu;
@@ -24,7 +26,7 @@ absl::StatusOr<std::unique_ptr<AddCpu>> AddCpu::Create(const Shape& shape, const
     return absl::OkStatus();
   }));
   if (attrs.fuse_relu) {
-    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shape));
+    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shape, layout));
   }
   return kernel;
 }

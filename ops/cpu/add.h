@@ -9,14 +9,18 @@
 #include "core/tensor.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/add.h"
+#include "ops/cpu/layout.h"
 #include "ops/cpu/relu.h"
 
 namespace ald::cpu {
 
 class AddCpu {
  public:
-  // Builds the primitives once for f32 tensors of `shape` (any rank, plain layout).
-  static absl::StatusOr<std::unique_ptr<AddCpu>> Create(const Shape& shape, const AddAttrs& attrs);
+  // Builds the primitives once for f32 tensors of `shape` (any rank when plain); a, b, y and the
+  // fused ReLU's y, dy, dx all follow `layout`.
+  static absl::StatusOr<std::unique_ptr<AddCpu>> Create(
+      const Shape& shape, const AddAttrs& attrs,
+      ActivationLayout layout = ActivationLayout::kPlain);
 
   // y = a + b (then max(., 0) if fused); y may be a itself (the residual path's buffer).
   absl::Status Forward(const Tensor& a, const Tensor& b, Tensor& y);

@@ -5,14 +5,16 @@
 namespace ald::cpu {
 
 absl::StatusOr<std::unique_ptr<AvgPool2dCpu>> AvgPool2dCpu::Create(const Shape& input,
-                                                                   const AvgPool2dAttrs& attrs) {
+                                                                   const AvgPool2dAttrs& attrs,
+                                                                   ActivationLayout layout) {
   auto kernel = std::unique_ptr<AvgPool2dCpu>(new AvgPool2dCpu());
   ASSIGN_OR_RETURN(kernel->output_, AvgPool2dShape(input, attrs));
   const dnnl::algorithm algorithm = attrs.count_include_pad
                                         ? dnnl::algorithm::pooling_avg_include_padding
                                         : dnnl::algorithm::pooling_avg_exclude_padding;
   ASSIGN_OR_RETURN(kernel->pooling_, PoolingPrimitives::Create("avgpool2d", algorithm, input,
-                                                               kernel->output_, attrs.window));
+                                                               kernel->output_, attrs.window,
+                                                               layout));
   return kernel;
 }
 

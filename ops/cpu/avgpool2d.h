@@ -6,15 +6,18 @@
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
 #include "ops/avgpool2d.h"
+#include "ops/cpu/layout.h"
 #include "ops/cpu/pooling.h"
 
 namespace ald::cpu {
 
 class AvgPool2dCpu {
  public:
-  // Builds the primitives once for f32 NCHW inputs of `input` shape.
-  static absl::StatusOr<std::unique_ptr<AvgPool2dCpu>> Create(const Shape& input,
-                                                              const AvgPool2dAttrs& attrs);
+  // Builds the primitives once for f32 NCHW inputs of `input` shape; x, y and their gradients
+  // are all in `layout`.
+  static absl::StatusOr<std::unique_ptr<AvgPool2dCpu>> Create(
+      const Shape& input, const AvgPool2dAttrs& attrs,
+      ActivationLayout layout = ActivationLayout::kPlain);
 
   const Shape& output_shape() const { return output_; }
   absl::Status Forward(const Tensor& x, Tensor& y);

@@ -14,11 +14,26 @@ using dnnl::prop_kind;
 
 absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> BatchNorm2dCpu::Create(
     const Shape& input, const BatchNorm2dAttrs& attrs, const memory::desc& data_layout) {
+  const memory::desc plain = PlainDesc(input);
+  return Make(input, attrs, data_layout.data.ndims == 0 ? plain : data_layout, plain);
+}
+
+absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> BatchNorm2dCpu::Create(
+    const Shape& input, const BatchNorm2dAttrs& attrs, ActivationLayout layout) {
+  RETURN_IF_ERROR(CheckLayout("batchnorm2d", input, layout));
+  const memory::desc desc = ActivationDesc(input, layout);
+  return Make(input, attrs, desc, desc);
+}
+
+absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> BatchNorm2dCpu::Make(
+    const Shape& input, const BatchNorm2dAttrs& attrs, const memory::desc& data,
+    const memory::desc& tensors) {
   ASSIGN_OR_RETURN(BatchNorm2dShapes shapes, InferBatchNorm2d(input, attrs));
   auto kernel = std::unique_ptr<BatchNorm2dCpu>(new BatchNorm2dCpu());
   kernel->shapes_ = shapes;
   kernel->attrs_ = attrs;
-  kernel->data_layout_ = data_layout.data.ndims == 0 ? PlainDesc(input) : data_layout;
+  kernel->data_layout_ = data;
+  kernel->tensor_layout_ = tensors;
   if (kernel->data_layout_.dims() != Dims(input)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "batchnorm2d: the data layout's dims differ from the input ", input.ToString()));
@@ -44,9 +59,8 @@ absl::Status BatchNorm2dCpu::BuildPrimitives() {
     if (attrs_.fuse_relu) workspace_ = memory(training_pd_.workspace_desc(), Engine());
     backward_shift_ = memory(PlainDesc(shapes_.channel), Engine());
     std::fill_n(static_cast<float*>(backward_shift_.get_data_handle()), shapes_.channel[0], 0.f);
-    const memory::desc plain = PlainDesc(shapes_.input);
     for (LayoutBridge* bridge : {&x_, &y_, &dy_, &dx_}) {
-      ASSIGN_OR_RETURN(*bridge, LayoutBridge::Create(plain, data));
+      ASSIGN_OR_RETURN(*bridge, LayoutBridge::Create(tensor_layout_, data));
     }
     return absl::OkStatus();
   });
@@ -83,11 +97,11 @@ absl::Status BatchNorm2dCpu::ForwardTraining(const Tensor& x, const Tensor& gamm
   RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
   RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.input));
   return GuardDnnl(op, [&]() -> absl::Status {
-    const memory y_plain = PlainMemory(y);
-    RETURN_IF_ERROR(ForwardTrainingNative(x_.ToWanted(PlainMemory(x)), gamma, beta,
-                                          y_.WantedFor(y_plain), mean, var, running_mean,
+    const memory y_user = UserMemory(y);
+    RETURN_IF_ERROR(ForwardTrainingNative(x_.ToWanted(UserMemory(x)), gamma, beta,
+                                          y_.WantedFor(y_user), mean, var, running_mean,
                                           running_var));
-    y_.FromWanted(y_plain);
+    y_.FromWanted(y_user);
     return absl::OkStatus();
   });
 }
@@ -122,10 +136,10 @@ absl::Status BatchNorm2dCpu::ForwardInference(const Tensor& x, const Tensor& gam
   RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
   RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.input));
   return GuardDnnl(op, [&]() -> absl::Status {
-    const memory y_plain = PlainMemory(y);
-    RETURN_IF_ERROR(ForwardInferenceNative(x_.ToWanted(PlainMemory(x)), gamma, beta, running_mean,
-                                           running_var, y_.WantedFor(y_plain)));
-    y_.FromWanted(y_plain);
+    const memory y_user = UserMemory(y);
+    RETURN_IF_ERROR(ForwardInferenceNative(x_.ToWanted(UserMemory(x)), gamma, beta,
+                                           running_mean, running_var, y_.WantedFor(y_user)));
+    y_.FromWanted(y_user);
     return absl::OkStatus();
   });
 }
@@ -156,11 +170,11 @@ absl::Status BatchNorm2dCpu::Backward(const Tensor& x, const Tensor& gamma, cons
   RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.input));
   RETURN_IF_ERROR(CheckTensor(op, "dx", dx, shapes_.input));
   return GuardDnnl(op, [&]() -> absl::Status {
-    const memory dx_plain = PlainMemory(dx);
-    RETURN_IF_ERROR(BackwardNative(x_.ToWanted(PlainMemory(x)), gamma, mean, var,
-                                   dy_.ToWanted(PlainMemory(dy)), dx_.WantedFor(dx_plain),
-                                   dgamma, dbeta));
-    dx_.FromWanted(dx_plain);
+    const memory dx_user = UserMemory(dx);
+    RETURN_IF_ERROR(BackwardNative(x_.ToWanted(UserMemory(x)), gamma, mean, var,
+                                   dy_.ToWanted(UserMemory(dy)), dx_.WantedFor(dx_user), dgamma,
+                                   dbeta));
+    dx_.FromWanted(dx_user);
     return absl::OkStatus();
   });
 }

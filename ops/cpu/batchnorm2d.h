@@ -1,7 +1,8 @@
 // BatchNorm2d on oneDNN: training-forward, inference-forward and backward primitives built once
 // (use_scale | use_shift, optionally fuse_norm_relu with its workspace), plus the running-statistic
-// update oneDNN does not do. Activations are plain NCHW unless Create is given another layout
-// (the blocked one a preceding conv chose); the Tensor API then bridges, the *Native calls not.
+// update oneDNN does not do. Activations are plain NCHW unless Create is given another layout:
+// either a desc for the primitives only (the Tensor API then bridges from plain tensors, the
+// *Native calls not), or an ActivationLayout that the tensors themselves follow (no bridge).
 #pragma once
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/batchnorm2d.h"
 #include "ops/cpu/dnnl_util.h"
+#include "ops/cpu/layout.h"
 
 namespace ald::cpu {
 
@@ -20,10 +22,17 @@ class BatchNorm2dCpu {
   static absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> Create(
       const Shape& input, const BatchNorm2dAttrs& attrs,
       const dnnl::memory::desc& data_layout = dnnl::memory::desc());
+  // x, y, dy and dx at the Tensor API are in `layout`, and so are the primitives: nothing is
+  // reordered. ActivationLayout::kPlain is the same kernel as the default above.
+  static absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> Create(const Shape& input,
+                                                                const BatchNorm2dAttrs& attrs,
+                                                                ActivationLayout layout);
 
   const BatchNorm2dShapes& shapes() const { return shapes_; }
   const BatchNorm2dAttrs& attrs() const { return attrs_; }
   const dnnl::memory::desc& data_layout() const { return data_layout_; }
+  // The layout of the Tensor API's activation tensors.
+  const dnnl::memory::desc& tensor_layout() const { return tensor_layout_; }
 
   // Training: y from the batch statistics (then relu when fused); writes the batch mean and
   // biased variance (kept by the graph for Backward) and updates the running statistics.
@@ -59,14 +68,20 @@ class BatchNorm2dCpu {
 
  private:
   BatchNorm2dCpu() = default;
+  static absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> Make(const Shape& input,
+                                                              const BatchNorm2dAttrs& attrs,
+                                                              const dnnl::memory::desc& data,
+                                                              const dnnl::memory::desc& tensors);
   absl::Status BuildPrimitives();
+  // A view of an activation tensor of the Tensor API in tensor_layout().
+  dnnl::memory UserMemory(const Tensor& tensor) const { return MemoryAs(tensor_layout_, tensor); }
   absl::Status CheckChannelTensors(const std::string& op,
                                    std::initializer_list<std::pair<const char*, const Tensor*>>
                                        tensors) const;
 
   BatchNorm2dShapes shapes_;
   BatchNorm2dAttrs attrs_;
-  dnnl::memory::desc data_layout_;
+  dnnl::memory::desc data_layout_, tensor_layout_;
   dnnl::batch_normalization_forward::primitive_desc training_pd_;
   dnnl::batch_normalization_forward training_, inference_;
   dnnl::batch_normalization_backward backward_;
@@ -74,6 +89,7 @@ class BatchNorm2dCpu {
   // oneDNN 2.6's backward with use_shift insists on a shift argument although no gradient
   // depends on beta; this zero-filled [C] buffer satisfies it without widening our API.
   dnnl::memory backward_shift_;
+  // From tensor_layout_ to data_layout_: no-ops when they agree.
   LayoutBridge x_, y_, dy_, dx_;
 };
 

@@ -11,22 +11,32 @@ using dnnl::prop_kind;
 
 absl::StatusOr<std::unique_ptr<Conv2dCpu>> Conv2dCpu::Create(const Shape& input,
                                                              const Shape& weight,
-                                                             const Conv2dAttrs& attrs) {
+                                                             const Conv2dAttrs& attrs,
+                                                             ActivationLayout input_layout,
+                                                             ActivationLayout output_layout) {
   ASSIGN_OR_RETURN(Conv2dShapes shapes, InferConv2d(input, weight, attrs));
+  RETURN_IF_ERROR(CheckLayout("conv2d input", shapes.input, input_layout));
+  RETURN_IF_ERROR(CheckLayout("conv2d output", shapes.output, output_layout));
   auto kernel = std::unique_ptr<Conv2dCpu>(new Conv2dCpu());
   kernel->shapes_ = shapes;
   kernel->attrs_ = attrs;
+  kernel->input_layout_ = input_layout;
+  kernel->output_layout_ = output_layout;
   RETURN_IF_ERROR(kernel->BuildPrimitives());
   if (attrs.fuse_relu) {
-    ASSIGN_OR_RETURN(kernel->plain_relu_, ReluCpu::Create(shapes.output));
+    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shapes.output, output_layout));
   }
   return kernel;
 }
 
 absl::Status Conv2dCpu::BuildPrimitives() {
   return GuardDnnl("conv2d: building primitives", [&]() -> absl::Status {
-    const memory::desc src = AnyLayout(shapes_.input), weights = AnyLayout(shapes_.weight),
-                       dst = AnyLayout(shapes_.output);
+    // Activations exactly in the caller's layouts (never `any`): a primitive that picked another
+    // would cost a reorder of x, y, dy or dx on every call. Only the weights, plain in the
+    // parameter buffer, are left to oneDNN and bridged.
+    const memory::desc src = ActivationDesc(shapes_.input, input_layout_),
+                       dst = ActivationDesc(shapes_.output, output_layout_),
+                       weights = AnyLayout(shapes_.weight);
     // Bias stays plain [K]: it is tiny, and every implementation accepts it so.
     const memory::desc bias = attrs_.bias ? PlainDesc(shapes_.bias) : memory::desc();
     const memory::dims strides = {attrs_.stride[0], attrs_.stride[1]};
@@ -49,15 +59,8 @@ absl::Status Conv2dCpu::BuildPrimitives() {
         {direct, src, weights, bias, dst, strides, padding, padding}, Engine(), forward_pd);
     RETURN_IF_ERROR(passes_.Build("conv2d",
                                   {shapes_.input, shapes_.weight, shapes_.bias, shapes_.output},
-                                  attrs_.bias, forward_pd, backward_data_pd, backward_weights_pd));
-    if (attrs_.fuse_relu) {
-      const algorithm relu = algorithm::eltwise_relu_use_dst_for_bwd;
-      const memory::desc out = forward_pd.dst_desc();
-      dnnl::eltwise_forward::primitive_desc relu_hint(
-          {prop_kind::forward_training, relu, out, 0.f, 0.f}, Engine());
-      relu_backward_ = dnnl::eltwise_backward(
-          dnnl::eltwise_backward::primitive_desc({relu, out, out, 0.f, 0.f}, Engine(), relu_hint));
-    }
+                                  attrs_.bias, forward_pd, backward_data_pd, backward_weights_pd,
+                                  {.src = src, .dst = dst}));
     return absl::OkStatus();
   });
 }
@@ -70,18 +73,13 @@ absl::Status Conv2dCpu::RequireFusedRelu() const {
 
 absl::Status Conv2dCpu::FusedReluBackward(const Tensor& y, const Tensor& dy, Tensor& dz) {
   RETURN_IF_ERROR(RequireFusedRelu());
-  return plain_relu_->Backward(y, dy, dz);
+  return relu_->Backward(y, dy, dz);
 }
 
 absl::Status Conv2dCpu::FusedReluBackwardNative(const memory& dst, const memory& diff_dst,
                                                 const memory& diff_conv) {
   RETURN_IF_ERROR(RequireFusedRelu());
-  return GuardDnnl("conv2d fused relu backward", [&] {
-    relu_backward_.execute(Stream(), {{DNNL_ARG_DST, dst},
-                                      {DNNL_ARG_DIFF_DST, diff_dst},
-                                      {DNNL_ARG_DIFF_SRC, diff_conv}});
-    return absl::OkStatus();
-  });
+  return relu_->BackwardNative(dst, diff_dst, diff_conv);
 }
 
 }  // namespace ald::cpu

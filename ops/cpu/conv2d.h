@@ -1,7 +1,9 @@
-// Conv2d on oneDNN: forward, backward-data and backward-weights primitives built once, each in
-// the layouts oneDNN prefers (format_tag::any, usually channel-blocked). Plain NCHW / OIHW
-// tensors at the Tensor API are reordered through LayoutBridges; the *Native calls take memories
-// already in the chosen layouts (see the primitive descriptors) and run no reorder at all.
+// Conv2d on oneDNN: forward, backward-data and backward-weights primitives built once. The
+// activations are in the layouts the caller names (x and dx in the input layout, y and dy in the
+// output layout), exactly: the primitives are created on those descriptors, so no activation is
+// ever reordered. Weights take the layout oneDNN prefers (format_tag::any, usually blocked);
+// plain OIHW weight tensors at the Tensor API are reordered through LayoutBridges, while the
+// *Native calls take memories already in the chosen layouts and run no reorder at all.
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 #include "core/tensor.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/conv2d.h"
+#include "ops/cpu/layout.h"
 #include "ops/cpu/relu.h"
 #include "ops/cpu/weighted_layer.h"
 
@@ -20,12 +23,19 @@ class Conv2dCpu {
   using Passes = WeightedLayerPasses<dnnl::convolution_forward, dnnl::convolution_backward_data,
                                      dnnl::convolution_backward_weights>;
 
-  // Validates the shapes (InferConv2d) and builds the primitives, reorders and scratch once.
-  static absl::StatusOr<std::unique_ptr<Conv2dCpu>> Create(const Shape& input, const Shape& weight,
-                                                           const Conv2dAttrs& attrs);
+  // Validates the shapes (InferConv2d) and the layouts, and builds the primitives, reorders and
+  // scratch once. x and dx follow `input_layout`, y, dy (and the fused ReLU's tensors) follow
+  // `output_layout`; they may differ (the stem convolution reads a plain 3-channel image and
+  // writes blocked activations).
+  static absl::StatusOr<std::unique_ptr<Conv2dCpu>> Create(
+      const Shape& input, const Shape& weight, const Conv2dAttrs& attrs,
+      ActivationLayout input_layout = ActivationLayout::kPlain,
+      ActivationLayout output_layout = ActivationLayout::kPlain);
 
   const Conv2dShapes& shapes() const { return shapes_; }
   const Conv2dAttrs& attrs() const { return attrs_; }
+  ActivationLayout input_layout() const { return input_layout_; }
+  ActivationLayout output_layout() const { return output_layout_; }
 
   // y = conv(x, w) + b, then relu when attrs().fuse_relu. `b` is not read (may be undefined)
   // without bias.
@@ -46,25 +56,27 @@ class Conv2dCpu {
   }
 
   // The same passes on memories already in the primitives' layouts (passes().forward_pd()
-  // .src_desc(), ...), for a graph compiler that keeps tensors in them between layers; bias is
-  // plain [K]. Backward-data and backward-weights may each want diff_dst in another layout.
+  // .src_desc(), ...; for the activations these are ActivationDesc of the layouts given to
+  // Create); bias is plain [K].
   Passes& passes() { return passes_; }
   const Passes& passes() const { return passes_; }
-  // The fused ReLU's backward in the forward's dst layout.
+  // The fused ReLU's backward in the output layout.
   absl::Status FusedReluBackwardNative(const dnnl::memory& dst, const dnnl::memory& diff_dst,
                                        const dnnl::memory& diff_conv);
 
  private:
   Conv2dCpu() = default;
   absl::Status BuildPrimitives();
+  // The Tensor API's activation layouts.
+  ActivationLayout input_layout_ = ActivationLayout::kPlain;
+  ActivationLayout output_layout_ = ActivationLayout::kPlain;
   absl::Status RequireFusedRelu() const;
 
   Conv2dShapes shapes_;
   Conv2dAttrs attrs_;
   Passes passes_;
-  // ReLU's backward in the forward's dst layout (native) and in plain layout (Tensor API).
-  dnnl::eltwise_backward relu_backward_;
-  std::unique_ptr<ReluCpu> plain_relu_;
+  // With fuse_relu: ReLU in the output layout, for its backward (Tensor API and native).
+  std::unique_ptr<ReluCpu> relu_;
 };
 
 }  // namespace ald::cpu

@@ -5,7 +5,8 @@
 
 namespace ald::cpu {
 
-absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> GlobalAvgPoolCpu::Create(const Shape& input) {
+absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> GlobalAvgPoolCpu::Create(
+    const Shape& input, ActivationLayout layout) {
   auto kernel = std::unique_ptr<GlobalAvgPoolCpu>(new GlobalAvgPoolCpu());
   ASSIGN_OR_RETURN(kernel->output_, GlobalAvgPoolShape(input));
   const Pool2dWindow whole_plane{
@@ -13,7 +14,7 @@ absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> GlobalAvgPoolCpu::Create(const
   ASSIGN_OR_RETURN(
       kernel->pooling_,
       PoolingPrimitives::Create("global_avgpool", dnnl::algorithm::pooling_avg_exclude_padding,
-                                input, kernel->output_, whole_plane));
+                                input, kernel->output_, whole_plane, layout));
   return kernel;
 }
 

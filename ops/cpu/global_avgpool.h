@@ -1,19 +1,24 @@
 // global_avgpool on oneDNN's average pooling with one H x W window per plane; the output is
-// [N, C] (oneDNN writes it as the same contiguous [N, C, 1, 1]).
+// plain [N, C] (oneDNN writes it as the same contiguous [N, C, 1, 1]). With an nChw16c input
+// oneDNN writes an nChw16c [N, C, 1, 1], whose offset ((n*C/16 + c/16)*1 + 0)*16 + c%16 is
+// n*C + c: the same bytes as plain [N, C], so the output needs no layout of its own.
 #pragma once
 
 #include <memory>
 
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
+#include "ops/cpu/layout.h"
 #include "ops/cpu/pooling.h"
 
 namespace ald::cpu {
 
 class GlobalAvgPoolCpu {
  public:
-  // Builds the primitives once for f32 NCHW inputs of `input` shape.
-  static absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> Create(const Shape& input);
+  // Builds the primitives once for f32 NCHW inputs of `input` shape whose bytes (and those of
+  // dx) follow `layout`; y and dy are plain [N, C] either way.
+  static absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> Create(
+      const Shape& input, ActivationLayout layout = ActivationLayout::kPlain);
 
   const Shape& output_shape() const { return output_; }
   absl::Status Forward(const Tensor& x, Tensor& y);

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
+#include "ops/cpu/layout.h"
 #include "ops/cpu/pooling.h"
 #include "ops/maxpool2d.h"
 
@@ -13,9 +14,11 @@ namespace ald::cpu {
 
 class MaxPool2dCpu {
  public:
-  // Builds the primitives once for f32 NCHW inputs of `input` shape.
-  static absl::StatusOr<std::unique_ptr<MaxPool2dCpu>> Create(const Shape& input,
-                                                              const MaxPool2dAttrs& attrs);
+  // Builds the primitives once for f32 NCHW inputs of `input` shape; x, y and their gradients
+  // are all in `layout`.
+  static absl::StatusOr<std::unique_ptr<MaxPool2dCpu>> Create(
+      const Shape& input, const MaxPool2dAttrs& attrs,
+      ActivationLayout layout = ActivationLayout::kPlain);
 
   const Shape& output_shape() const { return output_; }
   // The workspace tensor Forward writes and Backward reads (opaque, see PoolingPrimitives).

@@ -13,7 +13,9 @@ using dnnl::prop_kind;
 absl::StatusOr<PoolingPrimitives> PoolingPrimitives::Create(const std::string& op,
                                                             dnnl::algorithm algorithm,
                                                             const Shape& input, const Shape& output,
-                                                            const Pool2dWindow& window) {
+                                                            const Pool2dWindow& window,
+                                                            ActivationLayout layout) {
+  RETURN_IF_ERROR(CheckLayout(op, input, layout));
   ASSIGN_OR_RETURN(const Shape pooled, Pool2dOutputShape(op, input, window));
   if (pooled.num_elements() != output.num_elements()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -24,8 +26,9 @@ absl::StatusOr<PoolingPrimitives> PoolingPrimitives::Create(const std::string& o
   pooling.input_ = input;
   pooling.output_ = output;
   RETURN_IF_ERROR(GuardDnnl(absl::StrCat(op, ": building primitives"), [&]() -> absl::Status {
-    pooling.input_desc_ = PlainDesc(input);
-    pooling.output_desc_ = PlainDesc(pooled);
+    // `pooled` has the input's channels, so a layout valid for the input is valid for it.
+    pooling.input_desc_ = ActivationDesc(input, layout);
+    pooling.output_desc_ = ActivationDesc(pooled, layout);
     const dnnl::memory::dims strides(window.stride.begin(), window.stride.end());
     const dnnl::memory::dims kernel(window.kernel.begin(), window.kernel.end());
     // Symmetric padding: oneDNN floors (H + 2p - k) / s like our shape rule, so the last

@@ -1,5 +1,6 @@
-// oneDNN pooling forward/backward over plain NCHW tensors, built once; shared by the kernels of
-// maxpool2d, avgpool2d and global_avgpool, which differ only in algorithm, window and shapes.
+// oneDNN pooling forward/backward over NCHW tensors in plain or nChw16c layout, built once;
+// shared by the kernels of maxpool2d, avgpool2d and global_avgpool, which differ only in
+// algorithm, window and shapes.
 #pragma once
 
 #include <string>
@@ -7,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/cpu/layout.h"
 #include "ops/pool2d_window.h"
 
 namespace ald::cpu {
@@ -15,10 +17,10 @@ class PoolingPrimitives {
  public:
   PoolingPrimitives() = default;
   // `output` is the shape callers pass (global_avgpool's [N, C]); oneDNN sees the same storage
-  // as [N, C, OH, OW]. The window must already have passed its shape rule.
-  static absl::StatusOr<PoolingPrimitives> Create(const std::string& op, dnnl::algorithm algorithm,
-                                                  const Shape& input, const Shape& output,
-                                                  const Pool2dWindow& window);
+  // as [N, C, OH, OW]. Source and destination (and their gradients) are both in `layout`.
+  static absl::StatusOr<PoolingPrimitives> Create(
+      const std::string& op, dnnl::algorithm algorithm, const Shape& input, const Shape& output,
+      const Pool2dWindow& window, ActivationLayout layout = ActivationLayout::kPlain);
 
   // Training forward; `workspace` is needed exactly when has_workspace() (max pooling).
   absl::Status Forward(const Tensor& x, Tensor& y, Tensor* workspace);
@@ -28,8 +30,8 @@ class PoolingPrimitives {
 
   bool has_workspace() const { return workspace_desc_.get_size() > 0; }
   const dnnl::memory::desc& workspace_desc() const { return workspace_desc_; }
-  // The workspace as a tensor the graph can allocate: opaque bytes, typed i32 because core has
-  // no byte dtype.
+  // The workspace as a tensor the graph can allocate: opaque bytes (in whatever layout oneDNN
+  // chose for this src/dst layout), typed i32 because core has no byte dtype.
   Shape workspace_shape() const;
 
  private:

@@ -8,11 +8,13 @@ namespace ald::cpu {
 using dnnl::algorithm;
 using dnnl::prop_kind;
 
-absl::StatusOr<std::unique_ptr<ReluCpu>> ReluCpu::Create(const Shape& shape) {
+absl::StatusOr<std::unique_ptr<ReluCpu>> ReluCpu::Create(const Shape& shape,
+                                                         ActivationLayout layout) {
+  RETURN_IF_ERROR(CheckLayout("relu", shape, layout));
   auto kernel = std::unique_ptr<ReluCpu>(new ReluCpu());
   kernel->shape_ = shape;
   RETURN_IF_ERROR(GuardDnnl("relu: building primitives", [&]() -> absl::Status {
-    kernel->desc_ = PlainDesc(shape);
+    kernel->desc_ = ActivationDesc(shape, layout);
     const algorithm relu = algorithm::eltwise_relu_use_dst_for_bwd;
     dnnl::eltwise_forward::primitive_desc forward_pd(
         {prop_kind::forward_training, relu, kernel->desc_, 0.f, 0.f}, Engine());
@@ -38,10 +40,14 @@ absl::Status ReluCpu::Backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
   RETURN_IF_ERROR(CheckTensor("relu backward", "y", y, shape_));
   RETURN_IF_ERROR(CheckTensor("relu backward", "dy", dy, shape_));
   RETURN_IF_ERROR(CheckTensor("relu backward", "dx", dx, shape_));
+  return BackwardNative(MemoryAs(desc_, y), MemoryAs(desc_, dy), MemoryAs(desc_, dx));
+}
+
+absl::Status ReluCpu::BackwardNative(const dnnl::memory& y, const dnnl::memory& dy,
+                                     const dnnl::memory& dx) {
   return GuardDnnl("relu backward", [&] {
-    backward_.execute(Stream(), {{DNNL_ARG_DST, MemoryAs(desc_, y)},
-                                 {DNNL_ARG_DIFF_DST, MemoryAs(desc_, dy)},
-                                 {DNNL_ARG_DIFF_SRC, MemoryAs(desc_, dx)}});
+    backward_.execute(Stream(),
+                      {{DNNL_ARG_DST, y}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, dx}});
     return absl::OkStatus();
   });
 }

@@ -7,18 +7,24 @@
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
 #include "oneapi/dnnl/dnnl.hpp"
+#include "ops/cpu/layout.h"
 
 namespace ald::cpu {
 
 class ReluCpu {
  public:
-  // Builds the primitives once for tensors of `shape` (any rank, f32, plain layout).
-  static absl::StatusOr<std::unique_ptr<ReluCpu>> Create(const Shape& shape);
+  // Builds the primitives once for f32 tensors of `shape` (any rank when plain) whose bytes
+  // follow `layout`.
+  static absl::StatusOr<std::unique_ptr<ReluCpu>> Create(
+      const Shape& shape, ActivationLayout layout = ActivationLayout::kPlain);
 
   // y = max(x, 0); y may be x itself.
   absl::Status Forward(const Tensor& x, Tensor& y);
   // dx = dy * (y > 0); dx may be dy itself.
   absl::Status Backward(const Tensor& y, const Tensor& dy, Tensor& dx);
+  // The same on memories the caller describes (conv2d's fused ReLU); no shape checks.
+  absl::Status BackwardNative(const dnnl::memory& y, const dnnl::memory& dy,
+                              const dnnl::memory& dx);
 
  private:
   Shape shape_;

@@ -1,7 +1,9 @@
 // The three passes of a layer with weights and an optional bias (convolution, inner product) on
 // oneDNN: forward, backward-data and backward-weights primitives in the layouts they chose, with
-// a Tensor API in plain layouts (bridged) and a native API in the chosen layouts (no reorder).
-// Conv2dCpu and LinearCpu differ only in how they describe their primitives.
+// a Tensor API in the caller's layouts (bridged) and a native API in the chosen layouts (no
+// reorder). The caller's weights are plain; its activations are plain unless Build is told
+// otherwise (a convolution between blocked activations). Conv2dCpu and LinearCpu differ only in
+// how they describe their primitives.
 #pragma once
 
 #include <string>
@@ -21,6 +23,12 @@ struct WeightedLayerShapes {
   Shape input, weight, bias, output;
 };
 
+// The layouts of the Tensor API's activations: `src` for x and dx, `dst` for y and dy. A zero
+// desc (the default) means plain row-major.
+struct WeightedLayerUserLayouts {
+  dnnl::memory::desc src, dst;
+};
+
 // An f32 descriptor of `shape` that lets the primitive choose the layout (format_tag::any).
 inline dnnl::memory::desc AnyLayout(const Shape& shape) {
   return dnnl::memory::desc(Dims(shape), dnnl::memory::data_type::f32,
@@ -30,12 +38,14 @@ inline dnnl::memory::desc AnyLayout(const Shape& shape) {
 template <typename Fwd, typename BwdData, typename BwdWeights>
 class WeightedLayerPasses {
  public:
-  // Builds the primitives and the bridges between plain layouts and the chosen ones (scratch
-  // allocated here, once). `op` prefixes every error ("conv2d"). Call inside GuardDnnl.
+  // Builds the primitives and the bridges between the caller's layouts and the chosen ones
+  // (scratch allocated here, once; none where they agree). `op` prefixes every error
+  // ("conv2d"). Call inside GuardDnnl.
   absl::Status Build(std::string op, const WeightedLayerShapes& shapes, bool bias,
                      typename Fwd::primitive_desc fwd_pd,
                      typename BwdData::primitive_desc bwd_data_pd,
-                     typename BwdWeights::primitive_desc bwd_weights_pd) {
+                     typename BwdWeights::primitive_desc bwd_weights_pd,
+                     const WeightedLayerUserLayouts& user = {}) {
     op_ = std::move(op);
     shapes_ = shapes;
     bias_ = bias;
@@ -45,8 +55,10 @@ class WeightedLayerPasses {
     forward_ = Fwd(forward_pd_);
     backward_data_ = BwdData(backward_data_pd_);
     backward_weights_ = BwdWeights(backward_weights_pd_);
-    const dnnl::memory::desc src = PlainDesc(shapes.input), weights = PlainDesc(shapes.weight),
-                             dst = PlainDesc(shapes.output);
+    user_src_ = user.src.data.ndims == 0 ? PlainDesc(shapes.input) : user.src;
+    user_dst_ = user.dst.data.ndims == 0 ? PlainDesc(shapes.output) : user.dst;
+    const dnnl::memory::desc &src = user_src_, &dst = user_dst_;
+    const dnnl::memory::desc weights = PlainDesc(shapes.weight);
     ASSIGN_OR_RETURN(fwd_src_, LayoutBridge::Create(src, fwd_pd.src_desc()));
     ASSIGN_OR_RETURN(fwd_weights_, LayoutBridge::Create(weights, fwd_pd.weights_desc()));
     ASSIGN_OR_RETURN(fwd_dst_, LayoutBridge::Create(dst, fwd_pd.dst_desc()));
@@ -69,10 +81,10 @@ class WeightedLayerPasses {
     if (bias_) RETURN_IF_ERROR(CheckTensor(op, "b", b, shapes_.bias));
     RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.output));
     return GuardDnnl(op, [&] {
-      const dnnl::memory y_plain = PlainMemory(y);
-      RunForward(fwd_src_.ToWanted(PlainMemory(x)), fwd_weights_.ToWanted(PlainMemory(w)),
-                 PlainBias(b), fwd_dst_.WantedFor(y_plain));
-      fwd_dst_.FromWanted(y_plain);
+      const dnnl::memory y_user = MemoryAs(user_dst_, y);
+      RunForward(fwd_src_.ToWanted(MemoryAs(user_src_, x)),
+                 fwd_weights_.ToWanted(PlainMemory(w)), PlainBias(b), fwd_dst_.WantedFor(y_user));
+      fwd_dst_.FromWanted(y_user);
       return absl::OkStatus();
     });
   }
@@ -83,11 +95,11 @@ class WeightedLayerPasses {
     RETURN_IF_ERROR(CheckTensor(op, "w", w, shapes_.weight));
     RETURN_IF_ERROR(CheckTensor(op, "dx", dx, shapes_.input));
     return GuardDnnl(op, [&] {
-      const dnnl::memory dx_plain = PlainMemory(dx);
-      RunBackwardData(bwd_data_diff_dst_.ToWanted(PlainMemory(dy)),
+      const dnnl::memory dx_user = MemoryAs(user_src_, dx);
+      RunBackwardData(bwd_data_diff_dst_.ToWanted(MemoryAs(user_dst_, dy)),
                       bwd_data_weights_.ToWanted(PlainMemory(w)),
-                      bwd_data_diff_src_.WantedFor(dx_plain));
-      bwd_data_diff_src_.FromWanted(dx_plain);
+                      bwd_data_diff_src_.WantedFor(dx_user));
+      bwd_data_diff_src_.FromWanted(dx_user);
       return absl::OkStatus();
     });
   }
@@ -101,8 +113,8 @@ class WeightedLayerPasses {
     if (bias_) RETURN_IF_ERROR(CheckTensor(op, "db", db, shapes_.bias));
     return GuardDnnl(op, [&] {
       const dnnl::memory dw_plain = PlainMemory(dw);
-      RunBackwardWeights(bwd_weights_src_.ToWanted(PlainMemory(x)),
-                         bwd_weights_diff_dst_.ToWanted(PlainMemory(dy)),
+      RunBackwardWeights(bwd_weights_src_.ToWanted(MemoryAs(user_src_, x)),
+                         bwd_weights_diff_dst_.ToWanted(MemoryAs(user_dst_, dy)),
                          bwd_weights_diff_weights_.WantedFor(dw_plain), PlainBias(db));
       bwd_weights_diff_weights_.FromWanted(dw_plain);
       return absl::OkStatus();
@@ -165,6 +177,7 @@ class WeightedLayerPasses {
 
   std::string op_;
   WeightedLayerShapes shapes_;
+  dnnl::memory::desc user_src_, user_dst_;
   bool bias_ = false;
   typename Fwd::primitive_desc forward_pd_;
   typename BwdData::primitive_desc backward_data_pd_;

@@ -1,0 +1,36 @@
+#include "ops/cpu/layout.h"
+
+#include "absl/strings/str_cat.h"
+#include "ops/cpu/dnnl_util.h"
+
+namespace ald::cpu {
+
+const char* LayoutName(ActivationLayout layout) {
+  switch (layout) {
+    case ActivationLayout::kPlain: return "plain";
+    case ActivationLayout::kBlocked16: return "nChw16c";
+  }
+  return "unknown";
+}
+
+absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout) {
+  if (layout == ActivationLayout::kPlain) return absl::OkStatus();
+  if (shape.rank() != 4) {
+    return absl::InvalidArgumentError(absl::StrCat(op, ": layout ", LayoutName(layout),
+                                                   " needs rank 4, got ", shape.ToString()));
+  }
+  if (shape[1] % 16 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": layout ", LayoutName(layout), " needs channels a multiple of 16, got ",
+                     shape.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout) {
+  if (layout == ActivationLayout::kPlain) return PlainDesc(shape);
+  return dnnl::memory::desc(Dims(shape), dnnl::memory::data_type::f32,
+                            dnnl::memory::format_tag::nChw16c);
+}
+
+}  // namespace ald::cpu

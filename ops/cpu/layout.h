@@ -1,0 +1,38 @@
+// The physical layout of a 4-D activation (or its gradient) between layers. A Tensor always
+// keeps its logical shape [N, C, H, W]; the kernel is told at Create time which layout the
+// bytes follow. nChw16c is only offered for C % 16 == 0: then it has no channel padding, holds
+// exactly the bytes of plain NCHW, and the graph's memory planner needs no change.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "core/shape.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace ald::cpu {
+
+enum class ActivationLayout {
+  kPlain,      // row-major (NCHW for rank 4), any rank
+  kBlocked16,  // oneDNN's nChw16c: rank 4 with C % 16 == 0 only
+};
+
+const char* LayoutName(ActivationLayout layout);
+
+// InvalidArgument naming `op`, the shape and the layout unless `layout` can hold `shape`.
+absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout);
+
+// The f32 oneDNN descriptor of `shape` in `layout`; call CheckLayout first (a blocked desc of
+// a shape it rejects would have padded channels and a different byte size).
+dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout);
+
+// Element offset of (n, c, h, w) in a [N, channels, height, width] tensor laid out in `layout`.
+// Inline for hand-written loops (shortcut_pad); `channels` must be a multiple of 16 if blocked.
+inline int64_t ActivationOffset(ActivationLayout layout, int64_t channels, int64_t height,
+                                int64_t width, int64_t n, int64_t c, int64_t h, int64_t w) {
+  if (layout == ActivationLayout::kPlain) return ((n * channels + c) * height + h) * width + w;
+  return ((n * (channels / 16) + c / 16) * height + h) * width * 16 + w * 16 + c % 16;
+}
+
+}  // namespace ald::cpu

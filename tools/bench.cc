@@ -1,0 +1,153 @@
+// Training-step benchmark: compiles a model, runs forward + backward + SGD on a synthetic batch,
+// and prints one JSON line (model, batch, median step ms, images/s, arena bytes, peak RSS).
+// With --breakdown, the executor's per-kernel times go to stderr: where the step's time goes.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "core/rng.h"
+#include "graph/compiler.h"
+#include "models/registry.h"
+#include "ops/sgd.h"
+
+ABSL_FLAG(std::string, model, "resnet20", "model name (see models/registry.h)");
+ABSL_FLAG(int, batch, 128, "batch size");
+ABSL_FLAG(int, steps, 20, "timed steps");
+ABSL_FLAG(int, warmup, 3, "untimed steps first");
+ABSL_FLAG(std::string, input, "", "CxHxW of the input; default 1x28x28 for lenet, else 3x32x32");
+ABSL_FLAG(int, classes, 10, "number of classes");
+ABSL_FLAG(bool, fuse, true, "fold ReLUs into conv / batch norm / add");
+ABSL_FLAG(bool, breakdown, false, "print per-kernel times to stderr");
+
+namespace ald {
+namespace {
+
+int64_t PeakRssBytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
+}
+
+absl::Status ParseInput(const std::string& model, ModelOptions& options) {
+  std::string spec = absl::GetFlag(FLAGS_input);
+  if (spec.empty()) spec = model.rfind("lenet", 0) == 0 ? "1x28x28" : "3x32x32";
+  std::vector<std::string> parts = absl::StrSplit(spec, 'x');
+  if (parts.size() != 3) {
+    return absl::InvalidArgumentError("--input: expected CxHxW like 3x32x32, got '" + spec + "'");
+  }
+  int64_t* targets[] = {&options.channels, &options.height, &options.width};
+  for (int i = 0; i < 3; ++i) {
+    if (!absl::SimpleAtoi(parts[i], targets[i]) || *targets[i] <= 0) {
+      return absl::InvalidArgumentError("--input: '" + parts[i] + "' in '" + spec +
+                                        "' is not a positive integer");
+    }
+  }
+  return absl::OkStatus();
+}
+
+void PrintBreakdown(const Plan& plan, int steps) {
+  std::map<std::string, double> by_kind;  // "conv2d backward-weights" style groups
+  double total = 0;
+  for (const LaunchTiming& t : plan.Timings()) {
+    total += t.total_us;
+    const std::string pass = t.name.substr(t.name.rfind(' ') + 1);
+    std::string layer = t.name.substr(0, t.name.rfind(' '));
+    layer = layer.substr(layer.rfind('/') + 1);
+    while (!layer.empty() && (std::isdigit(layer.back()) || layer.back() == '_')) layer.pop_back();
+    by_kind[layer + " " + pass] += t.total_us;
+  }
+  std::vector<std::pair<double, std::string>> sorted;
+  for (const auto& [kind, us] : by_kind) sorted.push_back({us, kind});
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::fprintf(stderr, "per-step time by layer kind and pass (%.2f ms per step in kernels):\n",
+               total / steps / 1000);
+  for (const auto& [us, kind] : sorted) {
+    std::fprintf(stderr, "  %-40s %8.3f ms  %5.1f%%\n", kind.c_str(), us / steps / 1000,
+                 100 * us / total);
+  }
+}
+
+int Main() {
+  const std::string name = absl::GetFlag(FLAGS_model);
+  ModelOptions options;
+  options.batch = absl::GetFlag(FLAGS_batch);
+  options.classes = absl::GetFlag(FLAGS_classes);
+  if (absl::Status parsed = ParseInput(name, options); !parsed.ok()) {
+    std::fprintf(stderr, "bench: %s\n", std::string(parsed.message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<Graph> graph = BuildModel(name, options);
+  CompileOptions compile;
+  compile.fuse = absl::GetFlag(FLAGS_fuse);
+  absl::StatusOr<CompiledModel> model =
+      graph.ok() ? CompileModel(*graph, nullptr, compile) : graph.status();
+  if (!model.ok()) {
+    std::fprintf(stderr, "bench: %s\n", std::string(model.status().message()).c_str());
+    return 1;
+  }
+  Plan& plan = *model->train;
+  model->store->Initialize(1);
+  Rng rng(1, 0, 0, RngStream::kTest);
+  FillNormal(plan.input(), 0, 1, rng);
+  for (int32_t& label : plan.labels().values<int32_t>()) {
+    label = static_cast<int32_t>(rng.Below(options.classes));
+  }
+  cpu::SgdConfig sgd{0.1f, 0.9f, false, 5e-4f};
+  auto step = [&]() -> absl::Status {
+    absl::Status status = plan.Run();
+    if (!status.ok()) return status;
+    return cpu::SgdStep(sgd, model->store->parameters(), model->store->gradients(),
+                        model->store->momentum());
+  };
+  const int warmup = absl::GetFlag(FLAGS_warmup), steps = absl::GetFlag(FLAGS_steps);
+  for (int i = 0; i < warmup; ++i) {
+    if (absl::Status s = step(); !s.ok()) {
+      std::fprintf(stderr, "bench: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  plan.EnableTiming(absl::GetFlag(FLAGS_breakdown));
+  std::vector<double> ms;
+  for (int i = 0; i < steps; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    if (absl::Status s = step(); !s.ok()) {
+      std::fprintf(stderr, "bench: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           start)
+                     .count());
+  }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  if (absl::GetFlag(FLAGS_breakdown)) PrintBreakdown(plan, steps);
+  std::printf(
+      "{\"framework\": \"aldsgd\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, "
+      "\"input\": \"%lldx%lldx%lld\", \"fuse\": %s, \"median_step_ms\": %.3f, "
+      "\"min_step_ms\": %.3f, \"img_per_s\": %.1f, \"arena_bytes\": %zu, "
+      "\"peak_live_bytes\": %zu, \"params\": %lld, \"peak_rss_bytes\": %lld}\n",
+      name.c_str(), static_cast<int>(options.batch), steps,
+      static_cast<long long>(options.channels), static_cast<long long>(options.height),
+      static_cast<long long>(options.width), compile.fuse ? "true" : "false", median, sorted[0],
+      options.batch * 1000.0 / median, plan.arena_bytes(), plan.peak_live_bytes(),
+      static_cast<long long>(graph->NumParameters()), static_cast<long long>(PeakRssBytes()));
+  return 0;
+}
+
+}  // namespace
+}  // namespace ald
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return ald::Main();
+}
