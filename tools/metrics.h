@@ -1,0 +1,43 @@
+// Training metrics: a CSV with one row per evaluation per worker and the final summary JSON.
+// Both are rewritten atomically (temp file, fsync, rename), so a crash never leaves a torn file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace ald {
+
+struct MetricsRow {
+  int64_t epoch = 0, step = 0;
+  int worker = 0;
+  double lr = 0, train_loss = 0, train_accuracy = 0;
+  double test_accuracy = -1;            // this worker's model; -1: not evaluated at this row
+  double average_model_accuracy = -1;   // the average of all workers' models
+  double consensus_distance = 0;        // mean_i |x_i - x_bar| / |x_bar|
+  double images_per_second = 0, wall_seconds = 0;
+  int64_t bytes_sent = 0;
+};
+
+class MetricsLog {
+ public:
+  explicit MetricsLog(std::string path) : path_(std::move(path)) {}
+  // Adds a row and rewrites the file (no-op without a path).
+  absl::Status Append(const MetricsRow& row);
+  const std::vector<MetricsRow>& rows() const { return rows_; }
+
+ private:
+  std::string path_;
+  std::vector<MetricsRow> rows_;
+};
+
+using JsonScalar = std::variant<std::string, double, int64_t, bool>;
+// Writes a flat JSON object with the fields in order.
+absl::Status WriteSummaryJson(const std::string& path,
+                              const std::vector<std::pair<std::string, JsonScalar>>& fields);
+
+}  // namespace ald

@@ -1,0 +1,127 @@
+// //tools:train — trains a model from the zoo on a data set, on one or several workers, and
+// prints progress; see README.md. Exit status: 0 done, 2 bad flags or data, 1 a failure while
+// training (the message names what failed).
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "tools/metrics.h"
+#include "tools/openmp_env.h"
+#include "tools/train_config.h"
+#include "tools/trainer.h"
+
+namespace {
+const ald::TrainConfig kDefaults;
+}
+
+ABSL_FLAG(std::string, model, kDefaults.model, "model: resnet20/32/44/56/110, resnet18, vgg11/13/16, lenet5");
+ABSL_FLAG(std::string, dataset, kDefaults.dataset, "fashion_mnist | cifar10 | synthetic");
+ABSL_FLAG(std::string, data_dir, "", "data directory (default for fashion_mnist: /usr/share/datasets/fashion-mnist)");
+ABSL_FLAG(bool, augment, kDefaults.augment, "CIFAR-style random crop (4-pixel padding) and flip");
+ABSL_FLAG(int64_t, batch, kDefaults.batch, "batch size per worker");
+ABSL_FLAG(double, lr, kDefaults.lr, "learning rate");
+ABSL_FLAG(double, momentum, kDefaults.momentum, "SGD momentum");
+ABSL_FLAG(double, weight_decay, kDefaults.weight_decay, "L2 weight decay");
+ABSL_FLAG(bool, nesterov, kDefaults.nesterov, "Nesterov momentum");
+ABSL_FLAG(std::string, lr_schedule, kDefaults.lr_schedule, "constant | step (x0.1 at 50% and 75%) | cosine");
+ABSL_FLAG(double, warmup_epochs, kDefaults.warmup_epochs, "linear learning-rate warm-up, in epochs");
+ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "epochs");
+ABSL_FLAG(int64_t, steps, kDefaults.steps, "stop after this many steps (0: all epochs); for smoke runs");
+ABSL_FLAG(uint64_t, seed, kDefaults.seed, "seed of initialisation, data order, augmentation, dropout");
+ABSL_FLAG(int64_t, eval_every, kDefaults.eval_every, "evaluate every N steps (0: every epoch)");
+ABSL_FLAG(int64_t, eval_batch, kDefaults.eval_batch, "evaluation batch size");
+ABSL_FLAG(std::string, metrics, "", "write metrics CSV here");
+ABSL_FLAG(std::string, summary_json, "", "write the final metrics as JSON here");
+ABSL_FLAG(std::string, checkpoint_dir, "", "save checkpoints here");
+ABSL_FLAG(int64_t, checkpoint_every, kDefaults.checkpoint_every, "checkpoint every N steps (0: every epoch)");
+ABSL_FLAG(bool, resume, false, "continue from the latest checkpoint in --checkpoint_dir");
+ABSL_FLAG(int, workers, kDefaults.workers, "in-process workers");
+ABSL_FLAG(std::string, comm, kDefaults.comm, "inproc | mpi | nccl");
+ABSL_FLAG(bool, quiet, false, "no progress lines");
+
+namespace ald {
+namespace {
+
+TrainConfig FromFlags() {
+  TrainConfig c;
+  c.model = absl::GetFlag(FLAGS_model);
+  c.dataset = absl::GetFlag(FLAGS_dataset);
+  c.data_dir = absl::GetFlag(FLAGS_data_dir);
+  c.augment = absl::GetFlag(FLAGS_augment);
+  c.batch = absl::GetFlag(FLAGS_batch);
+  c.lr = absl::GetFlag(FLAGS_lr);
+  c.momentum = absl::GetFlag(FLAGS_momentum);
+  c.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  c.nesterov = absl::GetFlag(FLAGS_nesterov);
+  c.lr_schedule = absl::GetFlag(FLAGS_lr_schedule);
+  c.warmup_epochs = absl::GetFlag(FLAGS_warmup_epochs);
+  c.epochs = absl::GetFlag(FLAGS_epochs);
+  c.steps = absl::GetFlag(FLAGS_steps);
+  c.seed = absl::GetFlag(FLAGS_seed);
+  c.eval_every = absl::GetFlag(FLAGS_eval_every);
+  c.eval_batch = absl::GetFlag(FLAGS_eval_batch);
+  c.metrics = absl::GetFlag(FLAGS_metrics);
+  c.summary_json = absl::GetFlag(FLAGS_summary_json);
+  c.checkpoint_dir = absl::GetFlag(FLAGS_checkpoint_dir);
+  c.checkpoint_every = absl::GetFlag(FLAGS_checkpoint_every);
+  c.resume = absl::GetFlag(FLAGS_resume);
+  c.workers = absl::GetFlag(FLAGS_workers);
+  c.comm = absl::GetFlag(FLAGS_comm);
+  c.quiet = absl::GetFlag(FLAGS_quiet);
+  return c;
+}
+
+int Main() {
+  const TrainConfig config = FromFlags();
+  if (absl::Status valid = ValidateConfig(config); !valid.ok()) {
+    std::fprintf(stderr, "train: %s\n", std::string(valid.message()).c_str());
+    return 2;
+  }
+  if (!config.quiet) {
+    std::printf("training %s on %s: %d worker(s), batch %lld per worker, %lld epoch(s)\n",
+                config.model.c_str(), config.dataset.c_str(), config.workers,
+                static_cast<long long>(config.batch), static_cast<long long>(config.epochs));
+  }
+  absl::StatusOr<TrainResult> result = Train(config);
+  if (!result.ok()) {
+    std::fprintf(stderr, "train: %s\n", std::string(result.status().message()).c_str());
+    const bool bad_input = result.status().code() == absl::StatusCode::kInvalidArgument ||
+                           result.status().code() == absl::StatusCode::kNotFound ||
+                           result.status().code() == absl::StatusCode::kUnimplemented;
+    return bad_input ? 2 : 1;
+  }
+  std::printf("final: test accuracy %.2f%%, train loss %.4f, %lld steps, %.0f img/s, %.1f s\n",
+              100 * result->test_accuracy, result->final_train_loss,
+              static_cast<long long>(result->steps), result->images_per_second,
+              result->wall_seconds);
+  absl::Status summary = WriteSummaryJson(
+      config.summary_json,
+      {{"model", config.model},
+       {"dataset", config.dataset},
+       {"workers", static_cast<int64_t>(config.workers)},
+       {"epochs", result->epochs},
+       {"steps", result->steps},
+       {"batch", config.batch},
+       {"final_train_loss", result->final_train_loss},
+       {"test_accuracy", result->test_accuracy},
+       {"images_per_second", result->images_per_second},
+       {"wall_seconds", result->wall_seconds}});
+  if (!summary.ok()) {
+    std::fprintf(stderr, "train: %s\n", std::string(summary.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ald
+
+int main(int argc, char** argv) {
+  ald::RelaunchWithBoundedOpenMpSpin(argv);
+  absl::SetProgramUsageMessage("Trains a model; see README.md. Example: bazel run //tools:train");
+  absl::ParseCommandLine(argc, argv);
+  return ald::Main();
+}

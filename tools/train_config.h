@@ -1,0 +1,59 @@
+// Everything a training run is configured by (the training binary fills it from its flags),
+// with validation whose errors name the flag and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace ald {
+
+struct TrainConfig {
+  // Model and data.
+  std::string model = "resnet20";
+  std::string dataset = "fashion_mnist";  // fashion_mnist | cifar10 | synthetic
+  std::string data_dir;                   // empty: the dataset's default location
+  bool augment = false;                   // CIFAR crop + flip
+  // Optimisation (per worker).
+  int64_t batch = 32;
+  double lr = 0.05, momentum = 0.9, weight_decay = 5e-4;
+  bool nesterov = false;
+  std::string lr_schedule = "cosine";  // constant | step | cosine
+  double warmup_epochs = 0;
+  int64_t epochs = 1;
+  int64_t steps = 0;  // stop after this many steps in total (0: run all epochs)
+  uint64_t seed = 1;
+  // Evaluation, metrics, checkpoints.
+  int64_t eval_every = 0;  // steps; 0: at the end of each epoch
+  int64_t eval_batch = 500;
+  std::string metrics;       // CSV path
+  std::string summary_json;  // JSON path
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 0;  // steps; 0: at the end of each epoch
+  bool resume = false;
+  // Workers and the distributed algorithm.
+  int workers = 1;
+  std::string comm = "inproc";  // inproc | mpi | nccl
+  std::string algo = "aldsgd";
+  std::string topology = "ring";
+  double budget = 0.5;  // MATCHA's c_b
+  int graphs = 2;       // AL-DSGD's K graph copies
+  std::string base = "matcha";  // AL-DSGD's base: dpsgd | matcha
+  std::string aldsgd_form = "code";
+  double c1 = 0.3, c2 = 0.1, p1 = 0.2, p2 = 0.2;
+  bool sync_init = true;
+  int tau = 1;
+  double rho = 0.9;     // EASGD's moving rate beta
+  double lambda = 0.1;  // LSGD's pull
+  double timeout_seconds = 60;
+  bool quiet = false;  // no progress lines (tests)
+
+  // The flags as strings, stored in checkpoints.
+  std::map<std::string, std::string> AsFlags() const;
+};
+
+absl::Status ValidateConfig(const TrainConfig& config);
+
+}  // namespace ald

@@ -1,0 +1,28 @@
+// The training loop behind //tools:train: loads the data once, compiles one plan per worker,
+// and runs steps (forward, backward, and the local update or the distributed algorithm's
+// hooks), evaluations, metrics, checkpoints and exact resumption.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "tools/train_config.h"
+
+namespace ald {
+
+struct TrainResult {
+  int64_t steps = 0;          // optimizer steps completed (including resumed ones)
+  int64_t epochs = 0;         // epochs started
+  double final_train_loss = 0;  // mean over the last epoch's steps (rank 0)
+  double test_accuracy = 0;     // rank 0's model on the whole test set, a fraction
+  double average_model_accuracy = -1;  // the average of the workers' models (several workers)
+  double images_per_second = 0;        // all workers together
+  double wall_seconds = 0;
+  int64_t bytes_sent_per_worker = 0;
+};
+
+// Runs the training that `config` describes; every worker of an in-process run is a thread.
+absl::StatusOr<TrainResult> Train(const TrainConfig& config);
+
+}  // namespace ald
