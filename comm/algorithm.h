@@ -1,0 +1,109 @@
+// A distributed training algorithm: what one worker does with its parameters and gradients
+// around each training step, through four hooks the step scheduler calls (DESIGN.md,
+// "Distributed algorithms"): BeginStep (choose this step's graph), OnLoss (share a scalar),
+// OnBucketReady (local update of one bucket, then post its exchange), EndStep (wait for what
+// is in flight, combine). Each algorithm is one class in its own file behind this interface.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+#include "comm/topology.h"
+
+namespace ald {
+
+// A contiguous range of the flat buffers whose gradients become final together.
+struct BucketSpan {
+  size_t offset = 0;  // in floats
+  size_t size = 0;
+};
+
+// One worker's flat buffers (not owned): x_i, g_i and the optimizer's momentum, all of the
+// same length, tiled by the buckets in the order their gradients become final.
+struct WorkerBuffers {
+  std::span<float> params;
+  std::span<float> grads;
+  std::span<float> momentum;
+  std::vector<BucketSpan> buckets;
+};
+
+// The local step y = x - lr * (g + wd * x) (+ momentum), PyTorch's SGD (ops/sgd.h).
+struct LocalStep {
+  float lr = 0.1f;
+  float momentum = 0.0f;
+  bool nesterov = false;
+  float weight_decay = 0.0f;
+};
+
+enum class AldsgdForm {
+  kCode,   // the authors' code: base combine, then boost and pull (one exchange per step)
+  kPaper,  // the paper: corrective force inside the local step (a second exchange)
+};
+
+struct AlgorithmOptions {
+  // AL-DSGD (DESIGN.md): coefficients of the adjacent leader N (c1, p1) and of the
+  // max-degree neighbour tau (c2, p2); all zero with one graph copy = its base algorithm.
+  AldsgdForm aldsgd_form = AldsgdForm::kCode;
+  double c1 = 0.3, c2 = 0.1, p1 = 0.2, p2 = 0.2;
+  // EASGD: moving rate beta (alpha = beta / n) and communication period tau.
+  double easgd_beta = 0.9;
+  // LSGD: pull strength lambda toward the leader, refreshed every tau steps.
+  double lsgd_lambda = 0.1;
+  int tau = 1;
+  // All workers start from rank 0's parameters (broadcast in Start()).
+  bool sync_init = true;
+  uint64_t seed = 0;
+};
+
+// What a worker sent and how long it waited, for the metrics and the comparison table.
+struct CommStats {
+  int64_t bytes_sent = 0;
+  int64_t messages_sent = 0;
+  double wait_seconds = 0;  // time spent blocked in EndStep / collectives
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  virtual const char* name() const = 0;
+
+  // Once, before the first step (e.g. adopt rank 0's parameters when sync_init).
+  virtual absl::Status Start() = 0;
+  // Step `step` begins; `local` is this step's optimizer setting (the lr follows a schedule).
+  virtual absl::Status BeginStep(int64_t step, const LocalStep& local) = 0;
+  // The forward pass computed this worker's loss (mean over its batch, before the update).
+  virtual absl::Status OnLoss(float loss) = 0;
+  // The gradients of bucket `bucket` are final (called in bucket order, each once a step).
+  virtual absl::Status OnBucketReady(int bucket) = 0;
+  // Backward is done: wait for outstanding exchanges and combine. After it returns, the
+  // parameters are x_i for the next step.
+  virtual absl::Status EndStep() = 0;
+
+  const CommStats& stats() const { return stats_; }
+
+ protected:
+  CommStats stats_;
+};
+
+// What every algorithm is built from.
+struct AlgorithmContext {
+  Communicator* comm = nullptr;        // not owned
+  const Topology* topology = nullptr;  // not owned; unused by centralized algorithms
+  WorkerBuffers buffers;
+  AlgorithmOptions options;
+};
+
+// Names: allreduce, dpsgd, matcha, aldsgd, easgd, lsgd, adpsgd. An unknown name, or a
+// topology that does not fit the algorithm (dpsgd needs a static scheme, matcha a MATCHA
+// scheme), is an error naming both.
+absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
+                                                           const AlgorithmContext& context);
+std::vector<std::string> AlgorithmNames();
+
+}  // namespace ald

@@ -1,0 +1,175 @@
+#include "comm/dpsgd.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "comm/algorithm_factories.h"
+#include "core/status.h"
+#include "ops/sgd.h"
+
+namespace ald {
+namespace {
+
+const char* SchemeName(Scheme scheme) { return scheme == Scheme::kStatic ? "static" : "matcha"; }
+
+}  // namespace
+
+absl::Status Dpsgd::CheckContext(const AlgorithmContext& context, const char* algorithm) {
+  if (context.comm == nullptr || context.topology == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(algorithm, ": needs a communicator and a topology"));
+  }
+  if (context.topology->nodes() != context.comm->size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(algorithm, ": the topology has ", context.topology->nodes(),
+                     " workers, the communicator ", context.comm->size()));
+  }
+  if (context.comm->memory() != DeviceType::kCpu) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(algorithm, ": combines on the CPU, but the communicator needs device memory"));
+  }
+  const WorkerBuffers& buffers = context.buffers;
+  const size_t n = buffers.params.size();
+  if (buffers.grads.size() != n || (!buffers.momentum.empty() && buffers.momentum.size() != n)) {
+    return absl::InvalidArgumentError(absl::StrCat(algorithm, ": ", n, " parameters but ",
+                                                   buffers.grads.size(), " gradients and ",
+                                                   buffers.momentum.size(), " momentum entries"));
+  }
+  size_t offset = 0;
+  for (size_t b = 0; b < buffers.buckets.size(); ++b) {
+    if (buffers.buckets[b].offset != offset) {
+      return absl::InvalidArgumentError(absl::StrCat(algorithm, ": bucket ", b, " starts at ",
+                                                     buffers.buckets[b].offset,
+                                                     ", the previous bucket ends at ", offset));
+    }
+    offset += buffers.buckets[b].size;
+  }
+  if (offset != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(algorithm, ": the buckets cover ", offset, " of ", n, " parameters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Dpsgd::RequireScheme(const AlgorithmContext& context, Scheme scheme,
+                                  const char* algorithm) {
+  const Scheme actual = context.topology->options().scheme;
+  if (actual == scheme) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(algorithm, " needs the ", SchemeName(scheme),
+                                                    " topology scheme, but the topology uses ",
+                                                    SchemeName(actual)));
+}
+
+Dpsgd::Dpsgd(const AlgorithmContext& context, const char* name)
+    : name_(name),
+      comm_(context.comm),
+      topology_(context.topology),
+      buffers_(context.buffers),
+      options_(context.options),
+      models_(context.comm, ExchangeKind::kModel, context.buffers.params.size(),
+              static_cast<int>(context.buffers.buckets.size()), &stats_) {}
+
+absl::Status Dpsgd::Start() {
+  if (!options_.sync_init || buffers_.params.empty()) return absl::OkStatus();
+  const absl::Time start = absl::Now();
+  absl::Status status = comm_->Broadcast(buffers_.params, 0);
+  stats_.wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+  return status;
+}
+
+absl::Status Dpsgd::BeginStep(int64_t step, const LocalStep& local) {
+  ASSIGN_OR_RETURN(neighborhood_, topology_->NeighborhoodAt(step, comm_->rank()));
+  local_ = local;
+  ready_.assign(buffers_.buckets.size(), false);
+  num_ready_ = 0;
+  in_step_ = true;
+  models_.Begin(neighborhood_.neighbors);
+  return absl::OkStatus();
+}
+
+absl::Status Dpsgd::OnLoss(float /*loss*/) { return absl::OkStatus(); }
+
+absl::Status Dpsgd::OnBucketReady(int bucket) {
+  if (!in_step_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name_, ": bucket ", bucket, " is ready outside a step (no BeginStep)"));
+  }
+  if (bucket < 0 || bucket >= num_buckets()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_, ": no bucket ", bucket, " (there are ", num_buckets(), ")"));
+  }
+  if (ready_[bucket]) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name_, ": bucket ", bucket, " is ready twice in one step"));
+  }
+  RETURN_IF_ERROR(Adapt(bucket));
+  ready_[bucket] = true;
+  ++num_ready_;
+  if (neighborhood_.degree() > 0) models_.Post(bucket, buffers_.buckets[bucket], buffers_.params);
+  return absl::OkStatus();
+}
+
+absl::Status Dpsgd::EndStep() {
+  if (!in_step_) {
+    return absl::FailedPreconditionError(absl::StrCat(name_, ": EndStep without BeginStep"));
+  }
+  in_step_ = false;
+  if (num_ready_ != num_buckets()) {
+    return absl::FailedPreconditionError(absl::StrCat(name_, ": the step ended with ", num_ready_,
+                                                      " of ", num_buckets(), " buckets ready"));
+  }
+  // No active neighbour: nothing was sent, and y is the next x.
+  if (neighborhood_.degree() == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(models_.WaitAll());
+
+  weights_.clear();
+  weights_.push_back(neighborhood_.self_weight);
+  for (const ActiveNeighbor& neighbor : neighborhood_.neighbors) {
+    weights_.push_back(neighbor.weight);
+  }
+  RETURN_IF_ERROR(CombineWeights(weights_));
+  float_weights_.assign(weights_.begin(), weights_.end());
+
+  for (int bucket = 0; bucket < num_buckets(); ++bucket) {
+    const BucketSpan& span = buffers_.buckets[bucket];
+    if (span.size == 0) continue;
+    inputs_.clear();
+    inputs_.push_back(Bucket(buffers_.params, bucket));
+    for (int k = 0; k < neighborhood_.degree(); ++k) {
+      inputs_.push_back(models_.received(k).subspan(span.offset, span.size));
+    }
+    RETURN_IF_ERROR(WeightedSum(float_weights_, inputs_, Bucket(buffers_.params, bucket)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Dpsgd::Adapt(int bucket) {
+  const cpu::SgdConfig config{local_.lr, local_.momentum, local_.nesterov, local_.weight_decay};
+  const std::span<float> momentum =
+      buffers_.momentum.empty() ? std::span<float>() : Bucket(buffers_.momentum, bucket);
+  return cpu::SgdStep(config, Bucket(buffers_.params, bucket), Bucket(buffers_.grads, bucket),
+                      momentum);
+}
+
+absl::Status Dpsgd::CombineWeights(std::vector<double>& /*weights*/) { return absl::OkStatus(); }
+
+absl::Status Dpsgd::WeightedSum(std::span<const float> weights,
+                                std::span<const std::span<const float>> inputs,
+                                std::span<float> out) {
+  const auto key =
+      std::make_pair(static_cast<int>(inputs.size()), static_cast<int64_t>(out.size()));
+  auto found = kernels_.find(key);
+  if (found == kernels_.end()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<cpu::WeightedSumCpu> kernel,
+                     cpu::WeightedSumCpu::Create(key.first, key.second));
+    found = kernels_.emplace(key, std::move(kernel)).first;
+  }
+  return found->second->Run(weights, inputs, out);
+}
+
+absl::StatusOr<std::unique_ptr<Algorithm>> MakeDpsgd(const AlgorithmContext& context) {
+  RETURN_IF_ERROR(Dpsgd::CheckContext(context, "dpsgd"));
+  RETURN_IF_ERROR(Dpsgd::RequireScheme(context, Scheme::kStatic, "dpsgd"));
+  return std::make_unique<Dpsgd>(context, "dpsgd");
+}
+
+}  // namespace ald

@@ -1,0 +1,62 @@
+// One kind of non-blocking pairwise exchange with this step's active neighbours (models, pre-step
+// models, or AL-DSGD's loss and degree), received into one buffer per neighbour.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "comm/algorithm.h"
+#include "comm/communicator.h"
+#include "comm/topology.h"
+
+namespace ald {
+
+// What a message carries. With the bucket it makes the tag, so that kinds never match each
+// other; between one pair of ranks, equal tags match in posting order across steps.
+enum class ExchangeKind { kModel = 0, kPreStepModel = 1, kScalars = 2 };
+inline constexpr int kNumExchangeKinds = 3;
+inline int ExchangeTag(ExchangeKind kind, int bucket) {
+  return bucket * kNumExchangeKinds + static_cast<int>(kind);
+}
+
+class NeighborExchange {
+ public:
+  // Buffers of `length` floats per neighbour, laid out like the sender's buffer, so a bucket's
+  // slice of a neighbour's model lies at the bucket's own offset. `stats` (not owned) counts
+  // what is sent and the time spent waiting.
+  NeighborExchange(Communicator* comm, ExchangeKind kind, size_t length, int num_buckets,
+                   CommStats* stats);
+
+  // A new step with these neighbours, in exchange order. Requests of an earlier step that are
+  // still in flight (only after an error) are dropped, which cancels them.
+  void Begin(std::span<const ActiveNeighbor> neighbors);
+  // Sends `mine`'s slice `span` to every neighbour and receives each neighbour's slice into its
+  // buffer at the same offset. `mine` must stay unchanged until the bucket has been waited for.
+  void Post(int bucket, BucketSpan span, std::span<const float> mine);
+  // Waits for the sends and receives of one bucket (or of all): the first failure names the
+  // peer; a peer that never answers fails after the communicator's timeout.
+  absl::Status Wait(int bucket);
+  absl::Status WaitAll();
+
+  int num_neighbors() const { return static_cast<int>(neighbors_.size()); }
+  // What neighbour `index` (in exchange order) sent, as a full-length buffer.
+  std::span<const float> received(int index) const { return received_[index]; }
+
+ private:
+  absl::Status WaitBucket(int bucket, absl::Duration timeout);
+
+  Communicator* comm_;
+  ExchangeKind kind_;
+  size_t length_;
+  CommStats* stats_;
+  std::vector<ActiveNeighbor> neighbors_;
+  // One per neighbour slot; grown when a step has more neighbours than any before, so a steady
+  // state step does not allocate.
+  std::vector<std::vector<float>> received_;
+  std::vector<std::vector<Request>> requests_;  // per bucket
+};
+
+}  // namespace ald
