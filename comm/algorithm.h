@@ -84,6 +84,9 @@ class Algorithm {
   // Backward is done: wait for outstanding exchanges and combine. After it returns, the
   // parameters are x_i for the next step.
   virtual absl::Status EndStep() = 0;
+  // After the last step, before the final evaluation: an asynchronous algorithm drains its
+  // peers and publishes its final parameters here (errors name the peer).
+  virtual absl::Status Finish() { return absl::OkStatus(); }
 
   const CommStats& stats() const { return stats_; }
 
