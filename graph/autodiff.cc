@@ -7,7 +7,7 @@
 namespace ald {
 namespace {
 
-ValueId NewValue(Graph& graph, const std::string& name, const Shape& shape, ValueRole role) {
+ValueId NewValue(ModelGraph& graph, const std::string& name, const Shape& shape, ValueRole role) {
   graph.values.push_back({name, shape, DType::kF32, role});
   graph.inits.emplace_back();
   return static_cast<ValueId>(graph.values.size() - 1);
@@ -23,7 +23,7 @@ bool Differentiable(const Node& node, size_t input) {
   }
 }
 
-TrainingGraph Start(Graph graph) {
+TrainingGraph Start(ModelGraph graph) {
   TrainingGraph training;
   training.graph = std::move(graph);
   for (size_t n = 0; n < training.graph.nodes.size(); ++n) {
@@ -57,7 +57,7 @@ ValueId TrainingGraph::StorageOf(ValueId value) const {
   return value;
 }
 
-TrainingGraph InferenceGraph(Graph graph) {
+TrainingGraph InferenceGraph(ModelGraph graph) {
   TrainingGraph inference = Start(std::move(graph));
   ExtendPerValueTables(inference);
   for (const Node& node : inference.graph.nodes) {
@@ -66,9 +66,9 @@ TrainingGraph InferenceGraph(Graph graph) {
   return inference;
 }
 
-absl::StatusOr<TrainingGraph> BuildTrainingGraph(Graph forward) {
+absl::StatusOr<TrainingGraph> BuildTrainingGraph(ModelGraph forward) {
   TrainingGraph training = InferenceGraph(std::move(forward));
-  Graph& graph = training.graph;
+  ModelGraph& graph = training.graph;
 
   // Which values depend on a parameter (only those need gradients).
   std::vector<bool> needs_grad(graph.values.size(), false);

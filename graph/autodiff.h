@@ -31,7 +31,7 @@ struct ScheduleEntry {
 };
 
 struct TrainingGraph {
-  Graph graph;                     // the forward graph plus gradient values
+  ModelGraph graph;                // the forward graph plus gradient values
   std::vector<ValueId> grad;       // per value: its total gradient, or kNoValue
   std::vector<ValueId> alias_of;   // per value: the value whose storage it is a view of (or itself)
   std::vector<ValueId> primal_of;  // per value: for a gradient, the value it is the gradient of
@@ -46,11 +46,11 @@ struct TrainingGraph {
 };
 
 // Forward-only schedule (inference and evaluation): no gradients.
-TrainingGraph InferenceGraph(Graph graph);
+TrainingGraph InferenceGraph(ModelGraph graph);
 
 // The training schedule. Fails (naming the parameter) if a parameter is read by two nodes:
 // shared weights are not needed by any model here and would need a gradient sum into the
 // persistent gradient buffer.
-absl::StatusOr<TrainingGraph> BuildTrainingGraph(Graph graph);
+absl::StatusOr<TrainingGraph> BuildTrainingGraph(ModelGraph graph);
 
 }  // namespace ald

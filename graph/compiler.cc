@@ -10,7 +10,7 @@
 
 namespace ald {
 
-absl::StatusOr<TrainingGraph> PrepareGraph(Graph graph, const CompileOptions& options) {
+absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOptions& options) {
   EliminateDeadNodes(graph);
   if (options.fuse) FuseRelu(graph);
   if (!options.training) return InferenceGraph(std::move(graph));
@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, Parame
   return builder.Finish();
 }
 
-absl::StatusOr<CompiledModel> CompileModel(Graph train_graph, const Graph* eval_graph,
+absl::StatusOr<CompiledModel> CompileModel(ModelGraph train_graph, const ModelGraph* eval_graph,
                                            const CompileOptions& options) {
   CompiledModel model;
   ASSIGN_OR_RETURN(model.training_graph, PrepareGraph(std::move(train_graph), options));

@@ -21,7 +21,7 @@ struct CompileOptions {
 };
 
 // Dead-code elimination, ReLU fusion and, when training, autodiff.
-absl::StatusOr<TrainingGraph> PrepareGraph(Graph graph, const CompileOptions& options);
+absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOptions& options);
 
 // Lowers a prepared graph to kernels reading parameters from `store` (which must hold every
 // parameter of the graph, with the same name and shape: a model built with another batch size
@@ -37,7 +37,7 @@ struct CompiledModel {
   std::unique_ptr<Plan> train;
   std::unique_ptr<Plan> eval;  // null when no evaluation graph was given
 };
-absl::StatusOr<CompiledModel> CompileModel(Graph train_graph, const Graph* eval_graph,
+absl::StatusOr<CompiledModel> CompileModel(ModelGraph train_graph, const ModelGraph* eval_graph,
                                            const CompileOptions& options);
 
 }  // namespace ald

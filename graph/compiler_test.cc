@@ -30,7 +30,7 @@ ModelOptions Tiny(int64_t channels, int64_t size, int64_t batch = 4) {
 
 CompiledModel MustCompile(const std::string& name, const ModelOptions& options,
                           CompileOptions compile = {}, uint64_t seed = 1) {
-  absl::StatusOr<Graph> graph = BuildModel(name, options);
+  absl::StatusOr<ModelGraph> graph = BuildModel(name, options);
   EXPECT_TRUE(graph.ok()) << graph.status();
   absl::StatusOr<CompiledModel> model = CompileModel(*graph, nullptr, compile);
   EXPECT_TRUE(model.ok()) << model.status();
@@ -252,7 +252,7 @@ TEST(CompilerTest, ArenaReusesMemory) {
   const Plan& plan = *model.train;
   EXPECT_GE(plan.arena_bytes(), plan.peak_live_bytes());
   size_t total = 0;
-  absl::StatusOr<Graph> graph = BuildModel("resnet20", Tiny(3, 32, 8));
+  absl::StatusOr<ModelGraph> graph = BuildModel("resnet20", Tiny(3, 32, 8));
   ASSERT_TRUE(graph.ok());
   for (const ValueInfo& value : graph->values) {
     if (value.role == ValueRole::kActivation) {
@@ -264,8 +264,8 @@ TEST(CompilerTest, ArenaReusesMemory) {
 }
 
 TEST(CompilerTest, EvaluationPlanSharesTheStore) {
-  absl::StatusOr<Graph> train = BuildModel("lenet5", Tiny(1, 12, 8));
-  absl::StatusOr<Graph> eval = BuildModel("lenet5", Tiny(1, 12, 3));
+  absl::StatusOr<ModelGraph> train = BuildModel("lenet5", Tiny(1, 12, 8));
+  absl::StatusOr<ModelGraph> eval = BuildModel("lenet5", Tiny(1, 12, 3));
   ASSERT_TRUE(train.ok() && eval.ok());
   absl::StatusOr<CompiledModel> model = CompileModel(*train, &*eval, {});
   ASSERT_TRUE(model.ok()) << model.status();
@@ -283,7 +283,7 @@ TEST(CompilerTest, EvaluationPlanSharesTheStore) {
 
 TEST(CompilerTest, AStoreFromAnotherModelIsRefused) {
   CompiledModel lenet = MustCompile("lenet5", Tiny(1, 12));
-  absl::StatusOr<Graph> other = BuildModel("resnet8", Tiny(3, 8));
+  absl::StatusOr<ModelGraph> other = BuildModel("resnet8", Tiny(3, 8));
   ASSERT_TRUE(other.ok());
   absl::StatusOr<TrainingGraph> prepared = PrepareGraph(*other, {});
   ASSERT_TRUE(prepared.ok());

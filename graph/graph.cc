@@ -40,13 +40,13 @@ const char* OpTypeName(OpType type) {
   return "unknown";
 }
 
-int64_t Graph::NumParameters() const {
+int64_t ModelGraph::NumParameters() const {
   int64_t total = 0;
   for (ValueId id : parameters) total += values[id].shape.num_elements();
   return total;
 }
 
-std::string Graph::Summary() const {
+std::string ModelGraph::Summary() const {
   std::string out;
   for (const Node& node : nodes) {
     const ValueInfo& first_in = values[node.inputs.front()];

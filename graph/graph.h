@@ -96,7 +96,7 @@ struct Node {
   std::vector<ValueId> outputs;
 };
 
-struct Graph {
+struct ModelGraph {
   std::string model;
   std::vector<ValueInfo> values;
   std::vector<Node> nodes;  // forward ops in execution order

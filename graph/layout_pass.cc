@@ -39,7 +39,7 @@ bool KeepsLayout(OpType type) {
 }  // namespace
 
 std::vector<bool> ChooseBlockedLayouts(const TrainingGraph& training) {
-  const Graph& graph = training.graph;
+  const ModelGraph& graph = training.graph;
   const size_t count = graph.values.size();
   std::vector<bool> can_block(count, false);
   for (size_t v = 0; v < count; ++v) {

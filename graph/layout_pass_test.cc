@@ -8,14 +8,14 @@ namespace ald {
 namespace {
 
 TrainingGraph Prepared(const std::string& name, const ModelOptions& options) {
-  absl::StatusOr<Graph> graph = BuildModel(name, options);
+  absl::StatusOr<ModelGraph> graph = BuildModel(name, options);
   EXPECT_TRUE(graph.ok()) << graph.status();
   absl::StatusOr<TrainingGraph> prepared = PrepareGraph(*graph, {});
   EXPECT_TRUE(prepared.ok()) << prepared.status();
   return *std::move(prepared);
 }
 
-ValueId Named(const Graph& graph, const std::string& name) {
+ValueId Named(const ModelGraph& graph, const std::string& name) {
   for (size_t v = 0; v < graph.values.size(); ++v) {
     if (graph.values[v].name == name) return static_cast<ValueId>(v);
   }

@@ -418,7 +418,7 @@ void PlanBuilder::MarkBucketsReady() {
 }
 
 absl::Status PlanBuilder::Bind() {
-  const Graph& graph = graph_.graph;
+  const ModelGraph& graph = graph_.graph;
   Plan& plan = *plan_;
   plan.input_ = graph.input;
   plan.labels_ = graph.labels;

@@ -218,7 +218,7 @@ ValueId ModelBuilder::ShortcutPad(ValueId x, int64_t out_channels, int64_t strid
   return AddSimpleNode(OpType::kShortcutPad, layer, attrs, {x}, *out);
 }
 
-absl::StatusOr<Graph> ModelBuilder::Finish(ValueId logits) {
+absl::StatusOr<ModelGraph> ModelBuilder::Finish(ValueId logits) {
   if (!Usable({logits})) {
     if (!status_.ok()) return status_;
     return absl::InvalidArgumentError(absl::StrCat(graph_.model, ": no logits to finish with"));

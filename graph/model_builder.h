@@ -70,7 +70,7 @@ class ModelBuilder {
 
   // Adds the labels [N] (i32), the mean softmax cross-entropy and the accuracy count on
   // `logits` [N, classes], and returns the graph, or the first error.
-  absl::StatusOr<Graph> Finish(ValueId logits);
+  absl::StatusOr<ModelGraph> Finish(ValueId logits);
 
  private:
   std::string LayerPath(const std::string& name);  // unique: a repeated name gets "_1", "_2"
@@ -85,7 +85,7 @@ class ModelBuilder {
   ValueId AddSimpleNode(OpType type, const std::string& layer, OpAttrs attrs,
                         std::vector<ValueId> inputs, const Shape& shape);
 
-  Graph graph_;
+  ModelGraph graph_;
   std::vector<std::string> scopes_;
   std::vector<std::string> layer_paths_;
   absl::Status status_;

@@ -34,7 +34,7 @@ void Fill(Tensor& tensor, const ParameterInit& init, Rng& rng) {
 
 absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
     const TrainingGraph& training, size_t bucket_cap_bytes) {
-  const Graph& graph = training.graph;
+  const ModelGraph& graph = training.graph;
   auto store = std::unique_ptr<ParameterStore>(new ParameterStore());
   store->inits_ = graph.inits;
   store->views_.resize(graph.values.size());

@@ -4,7 +4,7 @@
 
 namespace ald {
 
-std::vector<std::vector<int>> ConsumersOf(const Graph& graph) {
+std::vector<std::vector<int>> ConsumersOf(const ModelGraph& graph) {
   std::vector<std::vector<int>> consumers(graph.values.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     for (ValueId input : graph.nodes[n].inputs) consumers[input].push_back(static_cast<int>(n));
@@ -12,7 +12,7 @@ std::vector<std::vector<int>> ConsumersOf(const Graph& graph) {
   return consumers;
 }
 
-int EliminateDeadNodes(Graph& graph) {
+int EliminateDeadNodes(ModelGraph& graph) {
   std::vector<bool> live(graph.values.size(), false);
   for (ValueId root : {graph.loss, graph.correct}) {
     if (root != kNoValue) live[root] = true;
@@ -49,7 +49,7 @@ bool* FusibleReluFlag(Node& node) {
 
 }  // namespace
 
-int FuseRelu(Graph& graph) {
+int FuseRelu(ModelGraph& graph) {
   const std::vector<std::vector<int>> consumers = ConsumersOf(graph);
   std::vector<int> producer(graph.values.size(), -1);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {

@@ -72,7 +72,7 @@ absl::Status ReferenceExecutor::Run() {
 }
 
 absl::Status ReferenceExecutor::Forward(const Node& node) {
-  const Graph& g = graph_.graph;
+  const ModelGraph& g = graph_.graph;
   auto in = [&](size_t i) -> Values { return data_[node.inputs[i]]; };
   const Shape& x_shape = g.value(node.inputs[0]).shape;
   const ValueId y = node.outputs[0];
@@ -143,7 +143,7 @@ absl::Status ReferenceExecutor::Forward(const Node& node) {
 }
 
 absl::Status ReferenceExecutor::Backward(const BackwardStep& step) {
-  const Graph& g = graph_.graph;
+  const ModelGraph& g = graph_.graph;
   const Node& node = g.nodes[step.node];
   auto in = [&](size_t i) -> Values { return data_[node.inputs[i]]; };
   auto grad = [&](size_t i) -> std::vector<double>& { return Out(step.input_grads[i]); };

@@ -4,7 +4,7 @@
 
 namespace ald {
 
-absl::StatusOr<Graph> BuildLeNet5(const ModelOptions& options) {
+absl::StatusOr<ModelGraph> BuildLeNet5(const ModelOptions& options) {
   ModelBuilder m("lenet5", options.input_shape());
   ValueId x = m.Relu(m.Conv(m.input(), {.out = 6, .kernel = 5, .padding = 2}, "conv1"));
   x = m.MaxPool(x, 2, 2, 0, "pool1");

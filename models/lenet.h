@@ -8,6 +8,6 @@
 
 namespace ald {
 
-absl::StatusOr<Graph> BuildLeNet5(const ModelOptions& options);
+absl::StatusOr<ModelGraph> BuildLeNet5(const ModelOptions& options);
 
 }  // namespace ald

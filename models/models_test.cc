@@ -10,7 +10,7 @@ namespace ald {
 namespace {
 
 int64_t Parameters(const std::string& name, const ModelOptions& options) {
-  absl::StatusOr<Graph> graph = BuildModel(name, options);
+  absl::StatusOr<ModelGraph> graph = BuildModel(name, options);
   EXPECT_TRUE(graph.ok()) << graph.status();
   return graph.ok() ? graph->NumParameters() : -1;
 }
@@ -35,10 +35,10 @@ TEST(ModelsTest, TheSameDefinitionServesBothDataSets) {
   ModelOptions cifar{.batch = 2, .channels = 3, .height = 32, .width = 32, .classes = 100};
   for (const char* name : {"resnet20", "resnet56", "lenet5", "resnet18"}) {
     SCOPED_TRACE(name);
-    absl::StatusOr<Graph> small = BuildModel(name, fashion);
+    absl::StatusOr<ModelGraph> small = BuildModel(name, fashion);
     ASSERT_TRUE(small.ok()) << small.status();
     EXPECT_EQ(small->value(small->logits).shape, (Shape{2, 10}));
-    absl::StatusOr<Graph> large = BuildModel(name, cifar);
+    absl::StatusOr<ModelGraph> large = BuildModel(name, cifar);
     ASSERT_TRUE(large.ok()) << large.status();
     EXPECT_EQ(large->value(large->logits).shape, (Shape{2, 100}));
     EXPECT_EQ(large->value(large->loss).shape, Shape{});
@@ -46,7 +46,7 @@ TEST(ModelsTest, TheSameDefinitionServesBothDataSets) {
 }
 
 TEST(ModelsTest, LayerPathsNameEveryParameter) {
-  absl::StatusOr<Graph> graph = BuildModel("resnet20", ModelOptions{});
+  absl::StatusOr<ModelGraph> graph = BuildModel("resnet20", ModelOptions{});
   ASSERT_TRUE(graph.ok());
   std::vector<std::string> names;
   for (ValueId id : graph->parameters) names.push_back(graph->value(id).name);
@@ -70,7 +70,7 @@ TEST(ModelsTest, ShapeErrorsNameTheLayerAndBothShapes) {
     x = m.Conv(x, {.out = 16, .kernel = 3, .in = 16}, "conv2");
   }
   x = m.Relu(x);  // after an error, later layers are no-ops
-  absl::StatusOr<Graph> graph = m.Finish(x);
+  absl::StatusOr<ModelGraph> graph = m.Finish(x);
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.status().message().rfind("resnet20/stage2/block1/conv2: ", 0), 0u)
       << graph.status();
@@ -82,13 +82,13 @@ TEST(ModelsTest, ShapeErrorsNameTheLayerAndBothShapes) {
 TEST(ModelsTest, TooSmallAnInputIsAClearError) {
   // Five 2x2 pools need at least 32x32: on 28x28 the fifth pool sees a 1x1 input.
   ModelOptions fashion{.batch = 2, .channels = 1, .height = 28, .width = 28, .classes = 10};
-  absl::StatusOr<Graph> graph = BuildModel("vgg11", fashion);
+  absl::StatusOr<ModelGraph> graph = BuildModel("vgg11", fashion);
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.status().message().rfind("vgg11/pool5: ", 0), 0u) << graph.status();
 }
 
 TEST(ModelsTest, UnknownNamesListTheKnownOnes) {
-  absl::StatusOr<Graph> graph = BuildModel("resnet21", ModelOptions{});
+  absl::StatusOr<ModelGraph> graph = BuildModel("resnet21", ModelOptions{});
   ASSERT_FALSE(graph.ok());
   EXPECT_NE(graph.status().message().find("resnet20"), std::string::npos) << graph.status();
 }

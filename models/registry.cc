@@ -12,7 +12,7 @@
 namespace ald {
 namespace {
 
-using Builder = std::function<absl::StatusOr<Graph>(const ModelOptions&)>;
+using Builder = std::function<absl::StatusOr<ModelGraph>(const ModelOptions&)>;
 
 const std::map<std::string, Builder>& Registry() {
   static const auto* registry = [] {
@@ -37,7 +37,7 @@ const std::map<std::string, Builder>& Registry() {
 
 }  // namespace
 
-absl::StatusOr<Graph> BuildModel(const std::string& name, const ModelOptions& options) {
+absl::StatusOr<ModelGraph> BuildModel(const std::string& name, const ModelOptions& options) {
   auto found = Registry().find(name);
   if (found == Registry().end()) {
     return absl::NotFoundError(absl::StrCat("unknown model '", name, "'; known models: ",

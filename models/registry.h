@@ -10,7 +10,7 @@
 
 namespace ald {
 
-absl::StatusOr<Graph> BuildModel(const std::string& name, const ModelOptions& options);
+absl::StatusOr<ModelGraph> BuildModel(const std::string& name, const ModelOptions& options);
 std::vector<std::string> ModelNames();
 
 }  // namespace ald

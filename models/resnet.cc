@@ -39,7 +39,7 @@ ValueId Stages(ModelBuilder& m, ValueId x, const std::vector<int64_t>& widths, i
   return x;
 }
 
-absl::StatusOr<Graph> BuildResNet(const std::string& name, const std::vector<int64_t>& widths,
+absl::StatusOr<ModelGraph> BuildResNet(const std::string& name, const std::vector<int64_t>& widths,
                                   int blocks, ResNetShortcut shortcut,
                                   const ModelOptions& options) {
   ModelBuilder m(name, options.input_shape());
@@ -52,7 +52,7 @@ absl::StatusOr<Graph> BuildResNet(const std::string& name, const std::vector<int
 
 }  // namespace
 
-absl::StatusOr<Graph> BuildCifarResNet(int depth, const ModelOptions& options) {
+absl::StatusOr<ModelGraph> BuildCifarResNet(int depth, const ModelOptions& options) {
   if (depth < 8 || (depth - 2) % 6 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("resnet", depth, ": a CIFAR ResNet has depth 6n + 2 (20, 32, 56, 110)"));
@@ -61,7 +61,7 @@ absl::StatusOr<Graph> BuildCifarResNet(int depth, const ModelOptions& options) {
                      options.shortcut, options);
 }
 
-absl::StatusOr<Graph> BuildResNet18(const ModelOptions& options) {
+absl::StatusOr<ModelGraph> BuildResNet18(const ModelOptions& options) {
   return BuildResNet("resnet18", {64, 128, 256, 512}, 2, ResNetShortcut::kProjection, options);
 }
 

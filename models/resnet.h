@@ -9,7 +9,7 @@
 namespace ald {
 
 // depth = 6n + 2: 20, 32, 44, 56, 110, ...
-absl::StatusOr<Graph> BuildCifarResNet(int depth, const ModelOptions& options);
-absl::StatusOr<Graph> BuildResNet18(const ModelOptions& options);
+absl::StatusOr<ModelGraph> BuildCifarResNet(int depth, const ModelOptions& options);
+absl::StatusOr<ModelGraph> BuildResNet18(const ModelOptions& options);
 
 }  // namespace ald

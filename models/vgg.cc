@@ -24,7 +24,7 @@ const std::map<int, std::vector<int64_t>>& Configurations() {
 
 }  // namespace
 
-absl::StatusOr<Graph> BuildVgg(int depth, const ModelOptions& options) {
+absl::StatusOr<ModelGraph> BuildVgg(int depth, const ModelOptions& options) {
   auto found = Configurations().find(depth);
   if (found == Configurations().end()) {
     return absl::InvalidArgumentError(absl::StrCat("vgg", depth, ": VGG depth must be 11, 13 or 16"));

@@ -8,6 +8,6 @@
 
 namespace ald {
 
-absl::StatusOr<Graph> BuildVgg(int depth, const ModelOptions& options);  // 11, 13 or 16
+absl::StatusOr<ModelGraph> BuildVgg(int depth, const ModelOptions& options);  // 11, 13 or 16
 
 }  // namespace ald

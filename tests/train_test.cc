@@ -20,6 +20,7 @@ TrainConfig Synthetic(const std::string& name) {
   config.lr = 0.05;
   config.epochs = 2;
   config.quiet = true;
+  config.workers = 1;
   config.checkpoint_dir = ::testing::TempDir() + "/" + name;
   std::filesystem::remove_all(config.checkpoint_dir);
   return config;
@@ -116,6 +117,46 @@ TEST(TrainTest, BadFlagsAndDataNameTheProblem) {
   EXPECT_NE(result.status().message().find("resnet21"), std::string::npos) << result.status();
 }
 
+// Several in-process workers with each decentralized algorithm learn the task together, and
+// their models agree closely at the end (consensus distance is small), for each algorithm the
+// training binary offers.
+TEST(TrainTest, InProcessWorkersLearnWithEachAlgorithm) {
+  for (const char* algo : {"aldsgd", "dpsgd", "matcha", "allreduce", "easgd", "lsgd", "adpsgd"}) {
+    SCOPED_TRACE(algo);
+    TrainConfig config = Synthetic(std::string("workers_") + algo);
+    config.workers = 4;
+    config.algo = algo;
+    config.epochs = 1;
+    config.checkpoint_dir.clear();
+    config.metrics = ::testing::TempDir() + "/metrics_" + algo + ".csv";
+    absl::StatusOr<TrainResult> result = Train(config);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->steps, 1024 / 4 / 16);
+    EXPECT_GT(result->test_accuracy, 0.5) << "chance is 0.25";
+    EXPECT_GT(result->average_model_accuracy, 0.5);
+    EXPECT_LT(result->consensus_distance, 0.1);
+    std::ifstream metrics(config.metrics);
+    int lines = 0;
+    for (std::string line; std::getline(metrics, line);) ++lines;
+    EXPECT_EQ(lines, 1 + 4) << "a header and one row per worker";
+  }
+}
+
+TEST(TrainTest, AnUnknownAlgorithmOrTopologyIsNamed) {
+  TrainConfig config = Synthetic("unknown");
+  config.workers = 4;
+  config.algo = "gossip";
+  absl::StatusOr<TrainResult> result = Train(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("--algo=gossip"), std::string::npos) << result.status();
+  config.algo = "dpsgd";
+  config.topology = "file:/no/such/topology.txt";
+  result = Train(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("/no/such/topology.txt"), std::string::npos)
+      << result.status();
+}
+
 // A shortened real-data run (the acceptance runs are in the README): LeNet on Fashion-MNIST
 // learns well above chance (10%) in 150 steps.
 TEST(TrainTest, LearnsFashionMnist) {
@@ -125,6 +166,7 @@ TEST(TrainTest, LearnsFashionMnist) {
   }
   TrainConfig config;
   config.model = "lenet5";
+  config.workers = 1;
   config.batch = 64;
   config.steps = 150;
   config.quiet = true;

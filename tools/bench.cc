@@ -85,7 +85,7 @@ int Main() {
     std::fprintf(stderr, "bench: %s\n", std::string(parsed.message()).c_str());
     return 2;
   }
-  absl::StatusOr<Graph> graph = BuildModel(name, options);
+  absl::StatusOr<ModelGraph> graph = BuildModel(name, options);
   CompileOptions compile;
   compile.fuse = absl::GetFlag(FLAGS_fuse);
   absl::StatusOr<CompiledModel> model =

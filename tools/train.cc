@@ -38,8 +38,24 @@ ABSL_FLAG(std::string, summary_json, "", "write the final metrics as JSON here")
 ABSL_FLAG(std::string, checkpoint_dir, "", "save checkpoints here");
 ABSL_FLAG(int64_t, checkpoint_every, kDefaults.checkpoint_every, "checkpoint every N steps (0: every epoch)");
 ABSL_FLAG(bool, resume, false, "continue from the latest checkpoint in --checkpoint_dir");
-ABSL_FLAG(int, workers, kDefaults.workers, "in-process workers");
+ABSL_FLAG(int, workers, kDefaults.workers, "in-process workers (with --comm=mpi: one per process)");
 ABSL_FLAG(std::string, comm, kDefaults.comm, "inproc | mpi | nccl");
+ABSL_FLAG(std::string, algo, kDefaults.algo, "allreduce | dpsgd | matcha | aldsgd | easgd | lsgd | adpsgd");
+ABSL_FLAG(std::string, topology, kDefaults.topology,
+          "ring | torus | complete | star | matcha8 | random-regular:D | erdos-renyi:P | file:PATH");
+ABSL_FLAG(double, budget, kDefaults.budget, "MATCHA communication budget c_b in (0, 1]");
+ABSL_FLAG(int, graphs, kDefaults.graphs, "AL-DSGD: K relabelled graph copies, step t uses t mod K");
+ABSL_FLAG(std::string, base, kDefaults.base, "AL-DSGD's base algorithm: dpsgd | matcha");
+ABSL_FLAG(std::string, aldsgd_form, kDefaults.aldsgd_form, "AL-DSGD: code (the authors' runs) | paper");
+ABSL_FLAG(double, c1, kDefaults.c1, "AL-DSGD: weight of the adjacent leader (lowest loss)");
+ABSL_FLAG(double, c2, kDefaults.c2, "AL-DSGD: weight of the max-degree neighbour");
+ABSL_FLAG(double, p1, kDefaults.p1, "AL-DSGD: pull toward the adjacent leader");
+ABSL_FLAG(double, p2, kDefaults.p2, "AL-DSGD: pull toward the max-degree neighbour");
+ABSL_FLAG(bool, sync_init, kDefaults.sync_init, "all workers start from rank 0's parameters");
+ABSL_FLAG(int, tau, kDefaults.tau, "EASGD / LSGD communication period in steps");
+ABSL_FLAG(double, rho, kDefaults.rho, "EASGD moving rate beta (alpha = beta / workers)");
+ABSL_FLAG(double, lambda, kDefaults.lambda, "LSGD pull strength toward the leader");
+ABSL_FLAG(double, timeout, kDefaults.timeout_seconds, "seconds a worker waits for a peer before failing");
 ABSL_FLAG(bool, quiet, false, "no progress lines");
 
 namespace ald {
@@ -70,6 +86,21 @@ TrainConfig FromFlags() {
   c.resume = absl::GetFlag(FLAGS_resume);
   c.workers = absl::GetFlag(FLAGS_workers);
   c.comm = absl::GetFlag(FLAGS_comm);
+  c.algo = absl::GetFlag(FLAGS_algo);
+  c.topology = absl::GetFlag(FLAGS_topology);
+  c.budget = absl::GetFlag(FLAGS_budget);
+  c.graphs = absl::GetFlag(FLAGS_graphs);
+  c.base = absl::GetFlag(FLAGS_base);
+  c.aldsgd_form = absl::GetFlag(FLAGS_aldsgd_form);
+  c.c1 = absl::GetFlag(FLAGS_c1);
+  c.c2 = absl::GetFlag(FLAGS_c2);
+  c.p1 = absl::GetFlag(FLAGS_p1);
+  c.p2 = absl::GetFlag(FLAGS_p2);
+  c.sync_init = absl::GetFlag(FLAGS_sync_init);
+  c.tau = absl::GetFlag(FLAGS_tau);
+  c.rho = absl::GetFlag(FLAGS_rho);
+  c.lambda = absl::GetFlag(FLAGS_lambda);
+  c.timeout_seconds = absl::GetFlag(FLAGS_timeout);
   c.quiet = absl::GetFlag(FLAGS_quiet);
   return c;
 }
@@ -80,9 +111,15 @@ int Main() {
     std::fprintf(stderr, "train: %s\n", std::string(valid.message()).c_str());
     return 2;
   }
-  if (!config.quiet) {
-    std::printf("training %s on %s: %d worker(s), batch %lld per worker, %lld epoch(s)\n",
-                config.model.c_str(), config.dataset.c_str(), config.workers,
+  if (!config.quiet && config.comm != "mpi") {
+    const std::string how =
+        config.workers == 1
+            ? std::string("1 worker, plain SGD")
+            : absl::StrCat(config.workers, " in-process workers, ", config.algo,
+                           config.algo == "aldsgd" ? absl::StrCat(" over ", config.base) : "",
+                           " on ", config.topology);
+    std::printf("training %s on %s: %s, batch %lld per worker, %lld epoch(s)\n",
+                config.model.c_str(), config.dataset.c_str(), how.c_str(),
                 static_cast<long long>(config.batch), static_cast<long long>(config.epochs));
   }
   absl::StatusOr<TrainResult> result = Train(config);
@@ -93,10 +130,12 @@ int Main() {
                            result.status().code() == absl::StatusCode::kUnimplemented;
     return bad_input ? 2 : 1;
   }
-  std::printf("final: test accuracy %.2f%%, train loss %.4f, %lld steps, %.0f img/s, %.1f s\n",
-              100 * result->test_accuracy, result->final_train_loss,
-              static_cast<long long>(result->steps), result->images_per_second,
-              result->wall_seconds);
+  if (!config.quiet) {
+    std::printf("final: test accuracy %.2f%%, train loss %.4f, %lld steps, %.0f img/s, %.1f s\n",
+                100 * result->test_accuracy, result->final_train_loss,
+                static_cast<long long>(result->steps), result->images_per_second,
+                result->wall_seconds);
+  }
   absl::Status summary = WriteSummaryJson(
       config.summary_json,
       {{"model", config.model},
@@ -106,7 +145,14 @@ int Main() {
        {"steps", result->steps},
        {"batch", config.batch},
        {"final_train_loss", result->final_train_loss},
+       {"algo", config.workers == 1 ? std::string("sgd") : config.algo},
+       {"topology", config.topology},
        {"test_accuracy", result->test_accuracy},
+       {"min_test_accuracy", result->min_test_accuracy},
+       {"max_test_accuracy", result->max_test_accuracy},
+       {"average_model_accuracy", result->average_model_accuracy},
+       {"consensus_distance", result->consensus_distance},
+       {"bytes_sent_per_worker", result->bytes_sent_per_worker},
        {"images_per_second", result->images_per_second},
        {"wall_seconds", result->wall_seconds}});
   if (!summary.ok()) {

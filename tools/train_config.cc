@@ -69,6 +69,11 @@ absl::Status ValidateConfig(const TrainConfig& c) {
   status.Update(Expect(c.aldsgd_form == "code" || c.aldsgd_form == "paper", "aldsgd_form",
                        c.aldsgd_form, "code or paper"));
   status.Update(Expect(c.tau >= 1, "tau", absl::StrCat(c.tau), "a period >= 1"));
+  status.Update(Expect(c.algo == "allreduce" || c.algo == "dpsgd" || c.algo == "matcha" ||
+                           c.algo == "aldsgd" || c.algo == "easgd" || c.algo == "lsgd" ||
+                           c.algo == "adpsgd",
+                       "algo", c.algo,
+                       "one of allreduce, dpsgd, matcha, aldsgd, easgd, lsgd, adpsgd"));
   status.Update(Expect(c.timeout_seconds > 0, "timeout", absl::StrCat(c.timeout_seconds),
                        "a positive number of seconds"));
   return status;

@@ -34,7 +34,7 @@ struct TrainConfig {
   int64_t checkpoint_every = 0;  // steps; 0: at the end of each epoch
   bool resume = false;
   // Workers and the distributed algorithm.
-  int workers = 1;
+  int workers = 4;  // the embedded default: several workers in one process
   std::string comm = "inproc";  // inproc | mpi | nccl
   std::string algo = "aldsgd";
   std::string topology = "ring";

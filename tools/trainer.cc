@@ -5,10 +5,18 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <mutex>
+#include <thread>
+
+#include <omp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkpoint/checkpoint.h"
+#include "comm/algorithm.h"
+#include "comm/inproc_communicator.h"
+#include "comm/mpi_communicator.h"
+#include "comm/topology.h"
 #include "core/status.h"
 #include "data/dataset.h"
 #include "data/eval_batches.h"
@@ -28,7 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 struct SharedData {
   Dataset train, test;
-  Graph train_graph, eval_graph;
+  ModelGraph train_graph, eval_graph;
   int64_t steps_per_epoch = 0;
 };
 
@@ -66,8 +74,10 @@ absl::StatusOr<SharedData> Prepare(const TrainConfig& config) {
 // One worker: its compiled model, its shard of the data, its step loop.
 class Worker {
  public:
-  Worker(const TrainConfig& config, int rank, const SharedData& data)
-      : config_(config), rank_(rank), data_(data) {}
+  // `comm` and `topology` are null for a single worker (plain SGD, no algorithm).
+  Worker(const TrainConfig& config, int rank, const SharedData& data, Communicator* comm,
+         const Topology* topology)
+      : config_(config), rank_(rank), data_(data), comm_(comm), topology_(topology) {}
 
   absl::Status Setup();
   absl::Status Run(TrainResult& result);
@@ -75,6 +85,14 @@ class Worker {
  private:
   absl::Status Step(double lr, double& loss, int64_t& correct);
   absl::StatusOr<double> Evaluate();
+  // Every worker's figures at an evaluation point, gathered on every worker (collectives).
+  struct Snapshot {
+    std::vector<double> train_loss, train_accuracy, test_accuracy, bytes_sent;
+    double average_model_accuracy = -1, consensus_distance = 0;
+  };
+  absl::StatusOr<Snapshot> Gather(double train_loss, double train_accuracy, double test_accuracy);
+  absl::StatusOr<double> EvaluateAverageModel(std::span<const float> average);
+  absl::Status StartAlgorithm();
   TrainingState StateView();
   absl::Status Save();
   absl::Status Resume();
@@ -86,6 +104,9 @@ class Worker {
   const TrainConfig& config_;
   const int rank_;
   const SharedData& data_;
+  Communicator* comm_;
+  const Topology* topology_;
+  std::unique_ptr<Algorithm> algorithm_;
   CompiledModel model_;
   std::unique_ptr<BatchLoader> loader_;
   LrSchedule schedule_;
@@ -104,6 +125,9 @@ absl::Status Worker::Setup() {
   schedule_.base_lr = config_.lr;
   schedule_.total_steps = total;
   schedule_.warmup_steps = static_cast<int64_t>(config_.warmup_epochs * data_.steps_per_epoch);
+  // The algorithm starts first (with sync_init it adopts rank 0's x_0), then a resumed worker
+  // overwrites that with its own checkpoint.
+  if (comm_ != nullptr) RETURN_IF_ERROR(StartAlgorithm());
   if (config_.resume) RETURN_IF_ERROR(Resume());
   LoaderOptions loader{.batch_size = config_.batch,
                        .worker = rank_,
@@ -171,11 +195,20 @@ absl::Status Worker::Step(double lr, double& loss, int64_t& correct) {
   Plan& plan = *model_.train;
   RETURN_IF_ERROR(loader_->Next(plan.input(), plan.labels()));
   const DropoutKey key{config_.seed, static_cast<uint32_t>(rank_), static_cast<uint32_t>(step_)};
-  RETURN_IF_ERROR(plan.Run(key));
-  const cpu::SgdConfig sgd{static_cast<float>(lr), static_cast<float>(config_.momentum),
-                           config_.nesterov, static_cast<float>(config_.weight_decay)};
-  RETURN_IF_ERROR(cpu::SgdStep(sgd, model_.store->parameters(), model_.store->gradients(),
-                               model_.store->momentum()));
+  if (algorithm_ != nullptr) {
+    // The algorithm does the local update bucket by bucket (hooked on the plan's signals).
+    RETURN_IF_ERROR(algorithm_->BeginStep(
+        step_, LocalStep{static_cast<float>(lr), static_cast<float>(config_.momentum),
+                         config_.nesterov, static_cast<float>(config_.weight_decay)}));
+    RETURN_IF_ERROR(plan.Run(key));
+    RETURN_IF_ERROR(algorithm_->EndStep());
+  } else {
+    RETURN_IF_ERROR(plan.Run(key));
+    const cpu::SgdConfig sgd{static_cast<float>(lr), static_cast<float>(config_.momentum),
+                             config_.nesterov, static_cast<float>(config_.weight_decay)};
+    RETURN_IF_ERROR(cpu::SgdStep(sgd, model_.store->parameters(), model_.store->gradients(),
+                                 model_.store->momentum()));
+  }
   loss = plan.loss();
   correct = plan.correct();
   return absl::OkStatus();
@@ -199,6 +232,85 @@ absl::StatusOr<double> Worker::Evaluate() {
   return static_cast<double>(correct) / static_cast<double>(total);
 }
 
+absl::Status Worker::StartAlgorithm() {
+  ParameterStore& store = *model_.store;
+  AlgorithmContext context;
+  context.comm = comm_;
+  context.topology = topology_;
+  context.buffers = {store.parameters(), store.gradients(), store.momentum(), {}};
+  for (const Bucket& bucket : store.buckets()) {
+    context.buffers.buckets.push_back({bucket.offset, bucket.size});
+  }
+  context.options.aldsgd_form =
+      config_.aldsgd_form == "paper" ? AldsgdForm::kPaper : AldsgdForm::kCode;
+  context.options.c1 = config_.c1;
+  context.options.c2 = config_.c2;
+  context.options.p1 = config_.p1;
+  context.options.p2 = config_.p2;
+  context.options.easgd_beta = config_.rho;
+  context.options.lsgd_lambda = config_.lambda;
+  context.options.tau = config_.tau;
+  context.options.sync_init = config_.sync_init;
+  context.options.seed = config_.seed;
+  ASSIGN_OR_RETURN(algorithm_, CreateAlgorithm(config_.algo, context));
+  Algorithm* algorithm = algorithm_.get();
+  model_.train->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
+  model_.train->SetBucketReadyCallback(
+      [algorithm](int bucket) { return algorithm->OnBucketReady(bucket); });
+  return algorithm_->Start();
+}
+
+absl::StatusOr<double> Worker::EvaluateAverageModel(std::span<const float> average) {
+  std::span<float> params = model_.store->parameters();
+  const std::vector<float> own(params.begin(), params.end());
+  std::copy(average.begin(), average.end(), params.begin());
+  absl::StatusOr<double> accuracy = Evaluate();
+  std::copy(own.begin(), own.end(), params.begin());
+  return accuracy;
+}
+
+absl::StatusOr<Worker::Snapshot> Worker::Gather(double train_loss, double train_accuracy,
+                                                double test_accuracy) {
+  const int workers = config_.workers;
+  Snapshot snapshot;
+  const double bytes = algorithm_ ? static_cast<double>(algorithm_->stats().bytes_sent) : 0;
+  if (comm_ == nullptr) {
+    snapshot = {{train_loss}, {train_accuracy}, {test_accuracy}, {bytes}, -1, 0};
+    return snapshot;
+  }
+  // One row per worker; each fills its own, a sum assembles the table everywhere.
+  std::vector<float> table(4 * workers, 0.0f);
+  const float mine[4] = {static_cast<float>(train_loss), static_cast<float>(train_accuracy),
+                         static_cast<float>(test_accuracy), static_cast<float>(bytes)};
+  std::copy(mine, mine + 4, table.begin() + 4 * rank_);
+  RETURN_IF_ERROR(comm_->AllReduce(table, ReduceOp::kSum));
+  for (int w = 0; w < workers; ++w) {
+    snapshot.train_loss.push_back(table[4 * w]);
+    snapshot.train_accuracy.push_back(table[4 * w + 1]);
+    snapshot.test_accuracy.push_back(table[4 * w + 2]);
+    snapshot.bytes_sent.push_back(table[4 * w + 3]);
+  }
+  // The average model and each worker's distance from it.
+  std::span<const float> params = model_.store->parameters();
+  std::vector<float> average(params.begin(), params.end());
+  RETURN_IF_ERROR(comm_->AllReduce(average, ReduceOp::kAverage));
+  double distance = 0, norm = 0;
+  for (size_t i = 0; i < average.size(); ++i) {
+    distance += (params[i] - average[i]) * (params[i] - average[i]);
+    norm += average[i] * average[i];
+  }
+  std::vector<float> relative = {static_cast<float>(std::sqrt(distance / std::max(norm, 1e-30)))};
+  RETURN_IF_ERROR(comm_->AllReduce(relative, ReduceOp::kAverage));
+  snapshot.consensus_distance = relative[0];
+  if (rank_ == 0) {
+    ASSIGN_OR_RETURN(snapshot.average_model_accuracy, EvaluateAverageModel(average));
+  }
+  std::vector<float> shared = {static_cast<float>(snapshot.average_model_accuracy)};
+  RETURN_IF_ERROR(comm_->Broadcast(shared, 0));
+  snapshot.average_model_accuracy = shared[0];
+  return snapshot;
+}
+
 absl::Status Worker::Run(TrainResult& result) {
   const int64_t per_epoch = data_.steps_per_epoch;
   const int64_t total = config_.epochs * per_epoch;
@@ -211,12 +323,14 @@ absl::Status Worker::Run(TrainResult& result) {
   double epoch_loss = 0, epoch_correct = 0;
   int64_t epoch_steps = 0;
   double test_accuracy = -1;
+  result.test_accuracy = -1;
   while (step_ < stop) {
     const double lr = schedule_.At(step_);
     double loss = 0;
     int64_t correct = 0;
     RETURN_IF_ERROR(Step(lr, loss, correct));
     ++step_;
+    if (step_ == stop && algorithm_ != nullptr) RETURN_IF_ERROR(algorithm_->Finish());
     images += config_.batch;
     epoch_loss += loss;
     epoch_correct += static_cast<double>(correct) / config_.batch;
@@ -233,20 +347,45 @@ absl::Status Worker::Run(TrainResult& result) {
         config_.eval_every > 0 ? step_ % config_.eval_every == 0 || step_ == stop : epoch_end;
     if (evaluate) {
       ASSIGN_OR_RETURN(test_accuracy, Evaluate());
+      ASSIGN_OR_RETURN(Snapshot snapshot, Gather(epoch_loss / epoch_steps,
+                                                 epoch_correct / epoch_steps, test_accuracy));
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      MetricsRow row{.epoch = shown_epoch + 1,
-                     .step = step_,
-                     .worker = rank_,
-                     .lr = lr,
-                     .train_loss = epoch_loss / epoch_steps,
-                     .train_accuracy = epoch_correct / epoch_steps,
-                     .test_accuracy = test_accuracy,
-                     .images_per_second = images * config_.workers / seconds,
-                     .wall_seconds = seconds};
-      RETURN_IF_ERROR(metrics.Append(row));
+      for (int w = 0; w < config_.workers; ++w) {
+        MetricsRow row{.epoch = shown_epoch + 1,
+                       .step = step_,
+                       .worker = w,
+                       .lr = lr,
+                       .train_loss = snapshot.train_loss[w],
+                       .train_accuracy = snapshot.train_accuracy[w],
+                       .test_accuracy = snapshot.test_accuracy[w],
+                       .average_model_accuracy = snapshot.average_model_accuracy,
+                       .consensus_distance = snapshot.consensus_distance,
+                       .images_per_second = images * config_.workers / seconds,
+                       .wall_seconds = seconds,
+                       .bytes_sent = static_cast<int64_t>(snapshot.bytes_sent[w])};
+        RETURN_IF_ERROR(metrics.Append(row));
+      }
+      const auto [low, high] = std::minmax_element(snapshot.test_accuracy.begin(),
+                                                   snapshot.test_accuracy.end());
+      double mean = 0;
+      for (double a : snapshot.test_accuracy) mean += a / config_.workers;
+      result.test_accuracy = mean;
+      result.min_test_accuracy = *low;
+      result.max_test_accuracy = *high;
+      result.average_model_accuracy = snapshot.average_model_accuracy;
+      result.consensus_distance = snapshot.consensus_distance;
+      double bytes = 0;
+      for (double b : snapshot.bytes_sent) bytes += b / config_.workers;
+      result.bytes_sent_per_worker = static_cast<int64_t>(bytes);
       if (reporter) {
-        progress.Message(absl::StrFormat("step %d: test accuracy %.2f%%", step_,
-                                         100 * test_accuracy));
+        progress.Message(
+            config_.workers == 1
+                ? absl::StrFormat("step %d: test accuracy %.2f%%", step_, 100 * test_accuracy)
+                : absl::StrFormat("step %d: test accuracy %.2f%% (workers %.2f..%.2f%%), "
+                                  "average model %.2f%%, consensus distance %.4f",
+                                  step_, 100 * mean, 100 * *low, 100 * *high,
+                                  100 * snapshot.average_model_accuracy,
+                                  snapshot.consensus_distance));
       }
     }
     const bool checkpoint =
@@ -261,31 +400,105 @@ absl::Status Worker::Run(TrainResult& result) {
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (test_accuracy < 0) {
-    ASSIGN_OR_RETURN(test_accuracy, Evaluate());
-  }
   result.steps = step_;
   result.epochs = position_.epoch + (position_.step_in_epoch > 0 ? 1 : 0);
-  result.test_accuracy = test_accuracy;
   result.wall_seconds = seconds;
   result.images_per_second = seconds > 0 ? images * config_.workers / seconds : 0;
   return absl::OkStatus();
+}
+
+absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers) {
+  ASSIGN_OR_RETURN(ald::Graph graph, MakeTopology(config.topology, workers, config.seed));
+  TopologyOptions options;
+  const bool matcha =
+      config.algo == "matcha" || (config.algo == "aldsgd" && config.base == "matcha");
+  options.scheme = matcha ? Scheme::kMatcha : Scheme::kStatic;
+  options.budget = config.budget;
+  options.copies = config.algo == "aldsgd" ? config.graphs : 1;
+  options.seed = config.seed;
+  absl::StatusOr<Topology> topology = Topology::Create(graph, options);
+  if (!topology.ok()) {
+    return absl::Status(topology.status().code(),
+                        absl::StrCat("--topology=", config.topology, ": ",
+                                     topology.status().message()));
+  }
+  return topology;
+}
+
+// One worker's whole run on the calling thread.
+absl::Status RunWorker(const TrainConfig& config, int rank, const SharedData& data,
+                       Communicator* comm, const Topology* topology, TrainResult& result) {
+  Worker worker(config, rank, data, comm, topology);
+  RETURN_IF_ERROR(worker.Setup());
+  return worker.Run(result);
+}
+
+absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const SharedData& data,
+                                           const Topology& topology) {
+  CommOptions options;
+  options.timeout = absl::Seconds(config.timeout_seconds);
+  ASSIGN_OR_RETURN(std::shared_ptr<InprocWorld> world,
+                   InprocWorld::Create(config.workers, options));
+  std::vector<std::unique_ptr<InprocCommunicator>> comms;
+  for (int rank = 0; rank < config.workers; ++rank) {
+    ASSIGN_OR_RETURN(std::unique_ptr<InprocCommunicator> comm, world->Join(rank));
+    comms.push_back(std::move(comm));
+  }
+  // oneDNN's OpenMP threads are per calling thread: share the cores among the workers.
+  const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
+                                      config.workers);
+  std::vector<TrainResult> results(config.workers);
+  std::mutex mutex;
+  absl::Status first = absl::OkStatus();
+  std::vector<std::thread> pool;
+  for (int rank = 0; rank < config.workers; ++rank) {
+    pool.emplace_back([&, rank] {
+      omp_set_num_threads(threads);
+      absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology,
+                                      results[rank]);
+      if (!status.ok()) {
+        comms[rank]->Abort();  // the others fail fast, naming this worker, instead of waiting
+        std::lock_guard<std::mutex> lock(mutex);
+        if (first.ok()) {
+          first = absl::Status(status.code(),
+                               absl::StrCat("worker ", rank, ": ", status.message()));
+        }
+      }
+    });
+  }
+  for (std::thread& thread : pool) thread.join();
+  if (!first.ok()) return first;
+  return results[0];
 }
 
 }  // namespace
 
 absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   RETURN_IF_ERROR(ValidateConfig(config));
-  if (config.workers != 1 || config.comm != "inproc") {
-    return absl::UnimplementedError(
-        "--workers: only 1 worker until the distributed algorithms are wired in");
+  if (config.comm == "nccl") {
+    return absl::UnimplementedError("--comm=nccl: the GPU backend is not wired into training yet");
+  }
+  if (config.comm == "mpi") {
+    MpiOptions options;
+    options.comm.timeout = absl::Seconds(config.timeout_seconds);
+    ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm, CreateMpiCommunicator(options));
+    TrainConfig mpi_config = config;
+    mpi_config.workers = comm->size();
+    mpi_config.quiet = config.quiet || comm->rank() != 0;
+    ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
+    ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm->size()));
+    TrainResult result;
+    RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology, result));
+    return result;
   }
   ASSIGN_OR_RETURN(SharedData data, Prepare(config));
-  Worker worker(config, 0, data);
-  RETURN_IF_ERROR(worker.Setup());
-  TrainResult result;
-  RETURN_IF_ERROR(worker.Run(result));
-  return result;
+  if (config.workers == 1) {
+    TrainResult result;
+    RETURN_IF_ERROR(RunWorker(config, 0, data, nullptr, nullptr, result));
+    return result;
+  }
+  ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(config, config.workers));
+  return TrainInProcess(config, data, topology);
 }
 
 }  // namespace ald

@@ -15,8 +15,10 @@ struct TrainResult {
   int64_t steps = 0;          // optimizer steps completed (including resumed ones)
   int64_t epochs = 0;         // epochs started
   double final_train_loss = 0;  // mean over the last epoch's steps (rank 0)
-  double test_accuracy = 0;     // rank 0's model on the whole test set, a fraction
+  double test_accuracy = 0;     // mean over workers of each worker's own model, a fraction
+  double min_test_accuracy = 0, max_test_accuracy = 0;
   double average_model_accuracy = -1;  // the average of the workers' models (several workers)
+  double consensus_distance = 0;       // mean_i |x_i - x_bar| / |x_bar|
   double images_per_second = 0;        // all workers together
   double wall_seconds = 0;
   int64_t bytes_sent_per_worker = 0;
