@@ -21,6 +21,10 @@ struct CommOptions {
   // How long any wait (a Request's Wait, a collective) may take before it fails with
   // DeadlineExceeded; the training binary exposes it as --timeout.
   absl::Duration timeout = absl::Seconds(60);
+  // All-reduce sums in rank order (0, 1, ..., n-1) on every backend, so in-process and MPI runs
+  // of the same seed give the same bits. Costs MPI an all-gather (each rank receives n-1 copies
+  // of the buffer, in bounded chunks) instead of a bandwidth-optimal ring; turn off for speed.
+  bool reproducible_sums = true;
 };
 
 // One operation in flight, as a backend tracks it.
@@ -84,6 +88,7 @@ class Communicator {
   // Where the buffers passed to this communicator must live (CUDA memory for nccl).
   virtual DeviceType memory() const { return DeviceType::kCpu; }
   absl::Duration timeout() const { return options_.timeout; }
+  const CommOptions& options() const { return options_; }
 
   Request Isend(int peer, int tag, std::span<const std::byte> data);
   Request Irecv(int peer, int tag, std::span<std::byte> data);

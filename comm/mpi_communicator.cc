@@ -460,10 +460,14 @@ class MpiCommunicator final : public Communicator {
   absl::Status AllReduceFloats(std::span<float> data, ReduceOp op) override {
     const std::string description = absl::StrFormat("all-reduce of %d floats", data.size());
     RETURN_IF_ERROR(CheckCount(data.size_bytes(), description));
-    RETURN_IF_ERROR(Collective(description, [data, comm = comm_](MPI_Request* request) {
-      return MPI_Iallreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT,
-                            MPI_SUM, comm, request);
-    }));
+    if (options().reproducible_sums) {
+      RETURN_IF_ERROR(SumInRankOrder(data, description));
+    } else {
+      RETURN_IF_ERROR(Collective(description, [data, comm = comm_](MPI_Request* request) {
+        return MPI_Iallreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()),
+                              MPI_FLOAT, MPI_SUM, comm, request);
+      }));
+    }
     if (op == ReduceOp::kAverage) {
       const float n = static_cast<float>(size_);
       for (float& value : data) value /= n;
@@ -494,6 +498,28 @@ class MpiCommunicator final : public Communicator {
     op->expected_bytes = bytes;
     return op;
   }
+  // The sum of every rank's `data`, added in rank order as the in-process communicator does
+  // (MPI_Allreduce may associate it differently): all-gather a chunk, add it up, next chunk.
+  absl::Status SumInRankOrder(std::span<float> data, const std::string& description) {
+    constexpr size_t kChunkFloats = size_t{1} << 18;  // 1 MiB from each rank at a time
+    const size_t chunk = std::min(data.size(), kChunkFloats);
+    std::vector<float> gathered(chunk * size_);
+    for (size_t begin = 0; begin < data.size(); begin += chunk) {
+      const size_t count = std::min(chunk, data.size() - begin);
+      float* mine = data.data() + begin;
+      RETURN_IF_ERROR(Collective(description, [&, mine, count](MPI_Request* request) {
+        return MPI_Iallgather(mine, static_cast<int>(count), MPI_FLOAT, gathered.data(),
+                              static_cast<int>(count), MPI_FLOAT, comm_, request);
+      }));
+      for (size_t i = 0; i < count; ++i) mine[i] = gathered[i];
+      for (int rank = 1; rank < size_; ++rank) {
+        const float* term = gathered.data() + rank * count;
+        for (size_t i = 0; i < count; ++i) mine[i] += term[i];
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Collective(std::string description, std::function<int(MPI_Request*)> start) {
     return RunCollective(runtime_, std::move(description), rank_, size_, timeout(),
                          std::move(start));

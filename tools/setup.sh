@@ -15,6 +15,8 @@ packages=(
   libopenmpi-dev openmpi-bin               # MPI communicator
   zlib1g-dev                               # gzip'd IDX files
   dataset-fashion-mnist                    # the default real data set
+  gnuplot-nox                              # plots of the algorithm comparison and timelines
+  iproute2                                 # ip / tc for the shaped-network benchmark
 )
 if [[ "${1:-}" == "--peer" ]]; then
   packages+=(python3-torch libopenblas0-openmp)

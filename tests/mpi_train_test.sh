@@ -1,0 +1,31 @@
+#!/bin/bash
+# Same seed, same synchronous algorithm: 4 MPI ranks and 4 in-process workers reach
+# bitwise-identical parameters (each worker's checkpoint, byte for byte). One OpenMP thread per
+# worker on both sides, since oneDNN's reductions may associate differently with more threads.
+# Every synchronous algorithm: the all-reduce based ones too, because both communicators sum in
+# rank order by default (CommOptions::reproducible_sums).
+set -euo pipefail
+train="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export OMP_NUM_THREADS=1 GOMP_SPINCOUNT=10000
+common=(--dataset=synthetic --model=resnet8 --batch=16 --steps=12 --eval_every=1000
+        --checkpoint_every=12 --quiet --timeout=30)
+failed=0
+for algo in dpsgd matcha aldsgd allreduce easgd lsgd; do
+  "$train" "${common[@]}" --workers=4 --algo="$algo" --checkpoint_dir="$tmp/inproc_$algo"
+  mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp \
+    -x OMP_NUM_THREADS -x GOMP_SPINCOUNT \
+    "$train" "${common[@]}" --comm=mpi --algo="$algo" --checkpoint_dir="$tmp/mpi_$algo"
+  for worker in 0 1 2 3; do
+    a="$tmp/inproc_$algo/worker-$worker/checkpoint-12.safetensors"
+    b="$tmp/mpi_$algo/worker-$worker/checkpoint-12.safetensors"
+    if cmp -s "$a" "$b"; then
+      echo "PASS: $algo worker $worker: inproc and MPI checkpoints are identical"
+    else
+      echo "FAIL: $algo worker $worker: inproc and MPI checkpoints differ ($(cmp "$a" "$b" 2>&1 | head -1))"
+      failed=1
+    fi
+  done
+done
+exit "$failed"

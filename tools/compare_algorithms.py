@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Aggregates tools/compare_algorithms.sh's runs into results.csv, results.md and PNG plots.
+
+Standard library only (any python3); plots through gnuplot (Debian's gnuplot-nox).
+"""
+import collections
+import csv
+import json
+import os
+import subprocess
+import sys
+
+# matcha8's base degrees (DESIGN.md); worker 4 has a single neighbour.
+MATCHA8_DEGREES = [3, 5, 2, 4, 1, 2, 3, 4]
+
+
+def load_run(out, name):
+    with open(os.path.join(out, "runs", name + ".json")) as f:
+        summary = json.load(f)
+    per_eval = collections.OrderedDict()  # (epoch, step) -> rows of that evaluation
+    with open(os.path.join(out, "runs", name + ".csv")) as f:
+        for row in csv.DictReader(f):
+            per_eval.setdefault((int(row["epoch"]), int(row["step"])), []).append(row)
+    evals = []
+    for (epoch, step), rows in per_eval.items():
+        accs = [float(r["test_accuracy"]) for r in rows]
+        evals.append({
+            "epoch": epoch,
+            "wall": float(rows[0]["wall_seconds"]),
+            "mean_acc": sum(accs) / len(accs),
+            "worker_acc": {int(r["worker"]): float(r["test_accuracy"]) for r in rows},
+            "loss": sum(float(r["train_loss"]) for r in rows) / len(rows),
+            "average_model": float(rows[0]["average_model_accuracy"] or "nan"),
+        })
+    return summary, evals
+
+
+def main(out, lr):
+    names = sorted(n[:-5] for n in os.listdir(os.path.join(out, "runs"))
+                   if n.endswith(".json") and not n.startswith("tune_"))
+    runs = {n: load_run(out, n) for n in names}
+    best_final = max(e[-1]["mean_acc"] for _, e in runs.values())
+    rows = []
+    for name, (summary, evals) in runs.items():
+        topology, algo = name.split("_", 1)
+        target = 0.9 * best_final
+        reached = next((e["epoch"] for e in evals if e["mean_acc"] >= target), None)
+        final = evals[-1]
+        low = None
+        if topology == "matcha8":
+            low = final["worker_acc"].get(MATCHA8_DEGREES.index(1))
+        rows.append({
+            "topology": topology,
+            "algorithm": algo,
+            "final_test_accuracy": final["mean_acc"],
+            "min_worker_accuracy": min(final["worker_acc"].values()),
+            "degree1_worker_accuracy": low,
+            "average_model_accuracy": final["average_model"],
+            "epochs_to_90pct_of_best": reached,
+            "wall_seconds": summary["wall_seconds"],
+            "bytes_sent_per_worker": summary["bytes_sent_per_worker"],
+        })
+    rows.sort(key=lambda r: (r["topology"], r["algorithm"]))
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    def pct(v):
+        return "" if v is None else "%.2f%%" % (100 * v)
+
+    lines = [
+        "Learning rate %s (tuned on D-PSGD over matcha8), best final accuracy %.2f%%." %
+        (lr, 100 * best_final), "",
+        "| topology | algorithm | final test acc (mean of workers) | worst worker | degree-1 worker "
+        "| average model | epochs to 90% of best | wall s | MB sent / worker |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |" % (
+            r["topology"], r["algorithm"], pct(r["final_test_accuracy"]),
+            pct(r["min_worker_accuracy"]), pct(r["degree1_worker_accuracy"]),
+            pct(r["average_model_accuracy"]),
+            r["epochs_to_90pct_of_best"] if r["epochs_to_90pct_of_best"] is not None else "never",
+            r["wall_seconds"], r["bytes_sent_per_worker"] / 1e6))
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+    # Plots: one data file per run, one PNG per (topology, measure, x-axis).
+    for name, (_, evals) in runs.items():
+        with open(os.path.join(out, "runs", name + ".dat"), "w") as f:
+            for e in evals:
+                f.write("%d %.3f %.6f %.6f\n" % (e["epoch"], e["wall"], e["mean_acc"], e["loss"]))
+    script = ["set terminal pngcairo size 900,560 font ',11'", "set key bottom right", "set grid"]
+    for topology in sorted({n.split("_", 1)[0] for n in names}):
+        series = [n for n in names if n.startswith(topology + "_")]
+        for column, label, suffix in ((3, "test accuracy (mean of workers)", "accuracy"),
+                                      (4, "training loss (mean of workers)", "loss")):
+            for x, xlabel, xname in ((1, "epoch", "epochs"), (2, "wall seconds", "wall")):
+                png = os.path.join(out, "%s_%s_vs_%s.png" % (topology, suffix, xname))
+                plots = ", ".join("'%s' using %d:%d with linespoints title '%s'" % (
+                    os.path.join(out, "runs", n + ".dat"), x, column, n.split("_", 1)[1])
+                    for n in series)
+                script += ["set output '%s'" % png, "set xlabel '%s'" % xlabel,
+                           "set ylabel '%s'" % label, "set title '%s, 8 workers'" % topology,
+                           "plot " + plots]
+    try:
+        subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print("plots skipped: gnuplot failed (%s); tools/setup.sh installs gnuplot-nox" % error,
+              file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
