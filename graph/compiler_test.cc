@@ -247,6 +247,37 @@ TEST(CompilerTest, BucketsAreSignalledInOrderWithFinalGradients) {
   EXPECT_EQ(offset, model.store->size());
 }
 
+// After a bucket's signal no launch may read its parameters or write their gradients: the
+// algorithm updates the parameters in place from that moment (a layer's backward-data reads
+// its weights after its backward-weights has finished their gradient).
+TEST(CompilerTest, NoLaunchTouchesABucketAfterItsSignal) {
+  CompileOptions options;
+  options.bucket_cap_bytes = 4 * 1024;
+  for (const char* name : {"resnet8", "lenet5"}) {
+    SCOPED_TRACE(name);
+    CompiledModel model = MustCompile(
+        name, std::string(name) == "lenet5" ? Tiny(1, 12) : Tiny(3, 8), options);
+    const std::vector<Launch>& launches = model.train->launches();
+    for (const Bucket& bucket : model.store->buckets()) {
+      size_t signal = launches.size();
+      for (size_t i = 0; i < launches.size(); ++i) {
+        const std::vector<int>& ready = launches[i].buckets_ready;
+        if (std::find(ready.begin(), ready.end(), bucket.index) != ready.end()) signal = i;
+      }
+      ASSERT_LT(signal, launches.size()) << "bucket " << bucket.index << " never signalled";
+      for (size_t i = signal + 1; i < launches.size(); ++i) {
+        for (ValueId p : bucket.parameters) {
+          const ValueId g = model.training_graph.grad[p];
+          for (const std::vector<ValueId>* list : {&launches[i].reads, &launches[i].writes}) {
+            EXPECT_EQ(std::count(list->begin(), list->end(), p), 0) << launches[i].name;
+            EXPECT_EQ(std::count(list->begin(), list->end(), g), 0) << launches[i].name;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(CompilerTest, ArenaReusesMemory) {
   CompiledModel model = MustCompile("resnet20", Tiny(3, 32, 8));
   const Plan& plan = *model.train;

@@ -400,14 +400,22 @@ absl::Status PlanBuilder::LowerSum(const GradientSum& sum) {
 }
 
 void PlanBuilder::MarkBucketsReady() {
+  // A bucket is ready when no later launch touches it: its gradients are final AND no kernel
+  // still reads its parameters (a layer's backward-data reads the weights after its
+  // backward-weights wrote their gradient, and the algorithm updates the weights in place).
   const std::vector<Bucket>& buckets = store_.buckets();
   for (const Bucket& bucket : buckets) {
-    int last = -1;
+    std::vector<ValueId> touched;
     for (ValueId p : bucket.parameters) {
-      const ValueId g = graph_.grad[p];
-      for (size_t i = 0; i < plan_->launches_.size(); ++i) {
-        const std::vector<ValueId>& writes = plan_->launches_[i].writes;
-        if (std::find(writes.begin(), writes.end(), g) != writes.end()) {
+      touched.push_back(p);
+      touched.push_back(graph_.grad[p]);
+    }
+    int last = -1;
+    for (size_t i = 0; i < plan_->launches_.size(); ++i) {
+      const Launch& launch = plan_->launches_[i];
+      for (ValueId v : touched) {
+        if (std::find(launch.reads.begin(), launch.reads.end(), v) != launch.reads.end() ||
+            std::find(launch.writes.begin(), launch.writes.end(), v) != launch.writes.end()) {
           last = std::max(last, static_cast<int>(i));
         }
       }

@@ -26,7 +26,9 @@ struct Launch {
   bool backward = false;
   std::vector<ValueId> reads, writes;
   std::function<absl::Status(Plan&)> run;
-  std::vector<int> buckets_ready;  // buckets whose gradients are final after this launch
+  // Buckets no later launch touches: gradients final, parameters no longer read (so an
+  // algorithm may update them in place while backward goes on).
+  std::vector<int> buckets_ready;
 };
 
 struct LaunchTiming {

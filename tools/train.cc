@@ -56,6 +56,11 @@ ABSL_FLAG(int, tau, kDefaults.tau, "EASGD / LSGD communication period in steps")
 ABSL_FLAG(double, rho, kDefaults.rho, "EASGD moving rate beta (alpha = beta / workers)");
 ABSL_FLAG(double, lambda, kDefaults.lambda, "LSGD pull strength toward the leader");
 ABSL_FLAG(double, timeout, kDefaults.timeout_seconds, "seconds a worker waits for a peer before failing");
+ABSL_FLAG(double, bucket_mb, kDefaults.bucket_mb, "communication bucket size cap in MiB (as PyTorch DDP)");
+ABSL_FLAG(bool, pipeline, kDefaults.pipeline,
+          "overlap each bucket's update and exchange with the rest of backward (false: sequential)");
+ABSL_FLAG(bool, reproducible_sums, kDefaults.reproducible_sums,
+          "all-reduce sums in rank order on every backend (bitwise reproducible; MPI sends more)");
 ABSL_FLAG(bool, quiet, false, "no progress lines");
 
 namespace ald {
@@ -101,6 +106,9 @@ TrainConfig FromFlags() {
   c.rho = absl::GetFlag(FLAGS_rho);
   c.lambda = absl::GetFlag(FLAGS_lambda);
   c.timeout_seconds = absl::GetFlag(FLAGS_timeout);
+  c.bucket_mb = absl::GetFlag(FLAGS_bucket_mb);
+  c.pipeline = absl::GetFlag(FLAGS_pipeline);
+  c.reproducible_sums = absl::GetFlag(FLAGS_reproducible_sums);
   c.quiet = absl::GetFlag(FLAGS_quiet);
   return c;
 }

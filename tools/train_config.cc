@@ -74,6 +74,8 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                            c.algo == "adpsgd",
                        "algo", c.algo,
                        "one of allreduce, dpsgd, matcha, aldsgd, easgd, lsgd, adpsgd"));
+  status.Update(Expect(c.bucket_mb > 0, "bucket_mb", absl::StrCat(c.bucket_mb),
+                       "a bucket size in MiB > 0"));
   status.Update(Expect(c.timeout_seconds > 0, "timeout", absl::StrCat(c.timeout_seconds),
                        "a positive number of seconds"));
   return status;

@@ -48,6 +48,11 @@ struct TrainConfig {
   double rho = 0.9;     // EASGD's moving rate beta
   double lambda = 0.1;  // LSGD's pull
   double timeout_seconds = 60;
+  // The step: buckets of at most this many MiB of parameters; pipelined (a bucket's update and
+  // exchange start while backward continues) or sequential (compute all, then communicate).
+  double bucket_mb = 25;
+  bool pipeline = true;
+  bool reproducible_sums = true;  // all-reduce in rank order on every backend (bitwise)
   bool quiet = false;  // no progress lines (tests)
 
   // The flags as strings, stored in checkpoints.

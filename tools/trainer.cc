@@ -116,6 +116,7 @@ class Worker {
 
 absl::Status Worker::Setup() {
   CompileOptions options;
+  options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
   ASSIGN_OR_RETURN(model_, CompileModel(data_.train_graph, &data_.eval_graph, options));
   // The same seed on every worker gives every worker the same x_0 (the synchronised start);
   // without it each worker starts from its own draw.
@@ -201,6 +202,13 @@ absl::Status Worker::Step(double lr, double& loss, int64_t& correct) {
         step_, LocalStep{static_cast<float>(lr), static_cast<float>(config_.momentum),
                          config_.nesterov, static_cast<float>(config_.weight_decay)}));
     RETURN_IF_ERROR(plan.Run(key));
+    if (!config_.pipeline) {
+      // Sequential: the whole backward has run; only now the loss, then every bucket.
+      RETURN_IF_ERROR(algorithm_->OnLoss(plan.loss()));
+      for (int bucket = 0; bucket < plan.num_buckets(); ++bucket) {
+        RETURN_IF_ERROR(algorithm_->OnBucketReady(bucket));
+      }
+    }
     RETURN_IF_ERROR(algorithm_->EndStep());
   } else {
     RETURN_IF_ERROR(plan.Run(key));
@@ -254,9 +262,13 @@ absl::Status Worker::StartAlgorithm() {
   context.options.seed = config_.seed;
   ASSIGN_OR_RETURN(algorithm_, CreateAlgorithm(config_.algo, context));
   Algorithm* algorithm = algorithm_.get();
-  model_.train->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
-  model_.train->SetBucketReadyCallback(
-      [algorithm](int bucket) { return algorithm->OnBucketReady(bucket); });
+  if (config_.pipeline) {
+    // Pipelined: the loss goes out as soon as the forward has it, each bucket's update and
+    // exchange as soon as its gradients are final, while backward continues.
+    model_.train->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
+    model_.train->SetBucketReadyCallback(
+        [algorithm](int bucket) { return algorithm->OnBucketReady(bucket); });
+  }
   return algorithm_->Start();
 }
 
@@ -437,6 +449,7 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
                                            const Topology& topology) {
   CommOptions options;
   options.timeout = absl::Seconds(config.timeout_seconds);
+  options.reproducible_sums = config.reproducible_sums;
   ASSIGN_OR_RETURN(std::shared_ptr<InprocWorld> world,
                    InprocWorld::Create(config.workers, options));
   std::vector<std::unique_ptr<InprocCommunicator>> comms;
@@ -481,6 +494,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   if (config.comm == "mpi") {
     MpiOptions options;
     options.comm.timeout = absl::Seconds(config.timeout_seconds);
+    options.comm.reproducible_sums = config.reproducible_sums;
     ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm, CreateMpiCommunicator(options));
     TrainConfig mpi_config = config;
     mpi_config.workers = comm->size();
