@@ -172,6 +172,17 @@ TEST(TrainTest, PipelinedAndSequentialStepsAgreeBitwise) {
   }
 }
 
+// A learning rate that blows the model up stops training with a message, not NaN metrics.
+TEST(TrainTest, DivergenceStopsWithAClearError) {
+  TrainConfig config = Synthetic("diverges");
+  config.lr = 1e6;
+  config.momentum = 0;
+  absl::StatusOr<TrainResult> result = Train(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("training diverged"), std::string::npos)
+      << result.status();
+}
+
 TEST(TrainTest, AnUnknownAlgorithmOrTopologyIsNamed) {
   TrainConfig config = Synthetic("unknown");
   config.workers = 4;

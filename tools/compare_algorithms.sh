@@ -6,11 +6,11 @@
 # D-PSGD, MATCHA, AL-DSGD over D-PSGD and over MATCHA, and AL-DSGD ablations (no weighting,
 # no pull, K = 1); writes results.csv, results.md and PNG plots into OUT.
 #
-#   tools/compare_algorithms.sh [--model=lenet5] [--epochs=3] [--out=DIR] [--lrs="0.02 0.05 0.1"]
+#   tools/compare_algorithms.sh [--model=lenet5] [--epochs=3] [--out=DIR] [--lrs="0.05 0.1 0.2 0.4"]
 #
 # Uses the binary bazel builds with -c opt (it builds it first).
 set -euo pipefail
-model=lenet5 epochs=3 out=comparison lrs="0.02 0.05 0.1" seed=1
+model=lenet5 epochs=3 out=comparison lrs="0.05 0.1 0.2 0.4" seed=1
 for arg in "$@"; do
   case "$arg" in
     --model=*) model="${arg#*=}" ;;
@@ -45,9 +45,10 @@ echo "tuning the learning rate on D-PSGD / matcha8: $lrs"
 best_lr="" best_acc=-1
 for lr in $lrs; do
   name="tune_dpsgd_lr$lr"
-  if [[ ! -f "$out/runs/$name.json" ]]; then
-    "$train" "${common[@]}" --epochs=1 --topology=matcha8 --algo=dpsgd --lr="$lr" \
-      --summary_json="$out/runs/$name.json"
+  if [[ ! -f "$out/runs/$name.json" ]] &&
+     ! "$train" "${common[@]}" --epochs=1 --topology=matcha8 --algo=dpsgd --lr="$lr" \
+         --summary_json="$out/runs/$name.json"; then
+    echo '{"test_accuracy": 0, "diverged": true}' > "$out/runs/$name.json"  # e.g. NaN loss
   fi
   acc=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['test_accuracy'])" \
     "$out/runs/$name.json")

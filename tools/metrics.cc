@@ -1,5 +1,7 @@
 #include "tools/metrics.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkpoint/atomic_file.h"
@@ -43,7 +45,8 @@ absl::Status WriteSummaryJson(const std::string& path,
           } else if constexpr (std::is_same_v<T, bool>) {
             absl::StrAppend(&json, value ? "true" : "false");
           } else if constexpr (std::is_same_v<T, double>) {
-            absl::StrAppend(&json, absl::StrFormat("%.6g", value));
+            // JSON has no NaN or infinity.
+            absl::StrAppend(&json, std::isfinite(value) ? absl::StrFormat("%.6g", value) : "null");
           } else {
             absl::StrAppend(&json, value);
           }

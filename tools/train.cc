@@ -1,7 +1,10 @@
 // //tools:train — trains a model from the zoo on a data set, on one or several workers, and
 // prints progress; see README.md. Exit status: 0 done, 2 bad flags or data, 1 a failure while
 // training (the message names what failed).
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -175,6 +178,11 @@ int Main() {
 
 int main(int argc, char** argv) {
   ald::RelaunchWithBoundedOpenMpSpin(argv);
+  // `bazel run` starts us in the runfiles tree; relative paths (--metrics, --checkpoint_dir)
+  // should mean what they mean in the user's shell.
+  if (const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY"); user_dir != nullptr) {
+    if (chdir(user_dir) != 0) std::perror("train: cannot enter BUILD_WORKING_DIRECTORY");
+  }
   absl::SetProgramUsageMessage("Trains a model; see README.md. Example: bazel run //tools:train");
   absl::ParseCommandLine(argc, argv);
   return ald::Main();

@@ -341,6 +341,12 @@ absl::Status Worker::Run(TrainResult& result) {
     double loss = 0;
     int64_t correct = 0;
     RETURN_IF_ERROR(Step(lr, loss, correct));
+    if (!std::isfinite(loss)) {
+      // Training on would only produce more NaNs and a meaningless 10% accuracy.
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "step %d: the loss is %f: training diverged (learning rate %g); try a lower --lr",
+          step_, loss, lr));
+    }
     ++step_;
     if (step_ == stop && algorithm_ != nullptr) RETURN_IF_ERROR(algorithm_->Finish());
     images += config_.batch;
