@@ -147,6 +147,12 @@ absl::Status Aldsgd::EndStep() {
   return Dpsgd::EndStep();
 }
 
+void Aldsgd::SetTrace(Trace* trace, int pid) {
+  Dpsgd::SetTrace(trace, pid);
+  scalars_.SetTrace(trace, pid);
+  pre_step_.SetTrace(trace, pid);
+}
+
 absl::StatusOr<std::unique_ptr<Algorithm>> MakeAldsgd(const AlgorithmContext& context) {
   RETURN_IF_ERROR(Dpsgd::CheckContext(context, "aldsgd"));
   const AlgorithmOptions& o = context.options;

@@ -37,6 +37,7 @@ class Aldsgd final : public Dpsgd {
   absl::Status BeginStep(int64_t step, const LocalStep& local) override;
   absl::Status OnLoss(float loss) override;
   absl::Status EndStep() override;
+  void SetTrace(Trace* trace, int pid) override;
 
  protected:
   absl::Status Adapt(int bucket) override;

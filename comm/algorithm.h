@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
 #include "comm/topology.h"
+#include "core/trace.h"
 
 namespace ald {
 
@@ -90,8 +91,25 @@ class Algorithm {
 
   const CommStats& stats() const { return stats_; }
 
+  // Records this worker's updates, transfers and waits into `trace` (not owned; null stops) as
+  // worker `pid` (DESIGN.md, "Profiling"). An algorithm with helpers that trace overrides it
+  // to pass the trace on.
+  virtual void SetTrace(Trace* trace, int pid) {
+    trace_ = trace;
+    trace_pid_ = pid;
+  }
+
  protected:
+  // The local update of one bucket as a trace event on the compute thread, until the scope
+  // ends (nothing while tracing is off).
+  ScopedTraceEvent TraceUpdate(int bucket) const {
+    return ScopedTraceEvent(trace_, trace_pid_, kComputeTid, "update", "compute",
+                            {{"bucket", bucket}});
+  }
+
   CommStats stats_;
+  Trace* trace_ = nullptr;
+  int trace_pid_ = 0;
 };
 
 // What every algorithm is built from.

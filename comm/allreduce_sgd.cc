@@ -29,7 +29,9 @@ absl::Status AllReduceSgd::OnBucketReady(int bucket) {
   // will want a non-blocking all-reduce here, posted now and waited for in EndStep, so that
   // backward on earlier layers overlaps it. Summation order is the backend's and fixed (inproc:
   // rank order), so every worker gets the same bits and takes the same step.
-  RETURN_IF_ERROR(CountedAllReduce(comm_, slice.grads, ReduceOp::kAverage, stats_));
+  RETURN_IF_ERROR(
+      CountedAllReduce(comm_, slice.grads, ReduceOp::kAverage, stats_, trace_, trace_pid_));
+  const ScopedTraceEvent update = TraceUpdate(bucket);
   return SgdStepOn(config_, slice);
 }
 

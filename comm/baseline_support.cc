@@ -67,25 +67,39 @@ absl::Status SgdStepOn(const cpu::SgdConfig& config, const BucketBuffers& bucket
                       config.momentum == 0.0f ? std::span<float>() : bucket.momentum);
 }
 
-absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wait) {
+absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wait,
+                       Trace* trace, int trace_pid) {
+  ScopedTraceEvent event(trace, trace_pid, kComputeTid, "wait", "wait");
   const absl::Time start = absl::Now();
   absl::Status status = wait();
   stats.wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
   return status;
 }
 
-absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
-                              CommStats& stats) {
-  stats.bytes_sent += static_cast<int64_t>(data.size_bytes());
+namespace {
+
+absl::Status CountedCollective(const char* name, size_t bytes, CommStats& stats, Trace* trace,
+                               int trace_pid, const std::function<absl::Status()>& collective) {
+  stats.bytes_sent += static_cast<int64_t>(bytes);
   stats.messages_sent += 1;
-  return TimedWait(stats, [&] { return comm.AllReduce(data, op); });
+  LaneTraceEvent event(trace, trace_pid, name, "comm", {{"bytes", bytes}});
+  absl::Status status = TimedWait(stats, collective, trace, trace_pid);
+  event.End();
+  return status;
+}
+
+}  // namespace
+
+absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
+                              CommStats& stats, Trace* trace, int trace_pid) {
+  return CountedCollective("all-reduce", data.size_bytes(), stats, trace, trace_pid,
+                           [&] { return comm.AllReduce(data, op); });
 }
 
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
-                              CommStats& stats) {
-  stats.bytes_sent += static_cast<int64_t>(data.size_bytes());
-  stats.messages_sent += 1;
-  return TimedWait(stats, [&] { return comm.Broadcast(data, root); });
+                              CommStats& stats, Trace* trace, int trace_pid) {
+  return CountedCollective("broadcast", data.size_bytes(), stats, trace, trace_pid,
+                           [&] { return comm.Broadcast(data, root); });
 }
 
 absl::Status StartFromRankZero(Communicator& comm, const WorkerBuffers& buffers,

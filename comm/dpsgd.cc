@@ -101,7 +101,9 @@ absl::Status Dpsgd::OnBucketReady(int bucket) {
     return absl::FailedPreconditionError(
         absl::StrCat(name_, ": bucket ", bucket, " is ready twice in one step"));
   }
+  ScopedTraceEvent update = TraceUpdate(bucket);
   RETURN_IF_ERROR(Adapt(bucket));
+  update.End();
   ready_[bucket] = true;
   ++num_ready_;
   if (neighborhood_.degree() > 0) models_.Post(bucket, buffers_.buckets[bucket], buffers_.params);
@@ -129,6 +131,7 @@ absl::Status Dpsgd::EndStep() {
   RETURN_IF_ERROR(CombineWeights(weights_));
   float_weights_.assign(weights_.begin(), weights_.end());
 
+  const ScopedTraceEvent combine(trace_, trace_pid_, kComputeTid, "combine", "compute");
   for (int bucket = 0; bucket < num_buckets(); ++bucket) {
     const BucketSpan& span = buffers_.buckets[bucket];
     if (span.size == 0) continue;
@@ -140,6 +143,11 @@ absl::Status Dpsgd::EndStep() {
     RETURN_IF_ERROR(WeightedSum(float_weights_, inputs_, Bucket(buffers_.params, bucket)));
   }
   return absl::OkStatus();
+}
+
+void Dpsgd::SetTrace(Trace* trace, int pid) {
+  Algorithm::SetTrace(trace, pid);
+  models_.SetTrace(trace, pid);
 }
 
 absl::Status Dpsgd::Adapt(int bucket) {

@@ -35,6 +35,7 @@ class Dpsgd : public Algorithm {
   absl::Status OnLoss(float loss) override;
   absl::Status OnBucketReady(int bucket) override;
   absl::Status EndStep() override;
+  void SetTrace(Trace* trace, int pid) override;
 
  protected:
   // The local step of one bucket, in place: y_b = SGD(x_b, g_b).

@@ -55,14 +55,18 @@ absl::Status Easgd::BeginStep(int64_t step, const LocalStep& local) {
 
 absl::Status Easgd::OnBucketReady(int bucket) {
   RETURN_IF_ERROR(CheckBucket(buffers_, bucket, "easgd"));
-  if (!communicate_) return SgdStepOn(config_, BucketOf(buffers_, bucket));
+  if (!communicate_) {
+    const ScopedTraceEvent update = TraceUpdate(bucket);
+    return SgdStepOn(config_, BucketOf(buffers_, bucket));
+  }
   const BucketSpan& span = buffers_.buckets[bucket];
   const std::span<float> params = BucketOf(buffers_, bucket).params;
   const std::span<float> mean = std::span(mean_).subspan(span.offset, span.size);
   const std::span<float> center = std::span(center_).subspan(span.offset, span.size);
   // The bucket's parameters are still x^t here: its update happens below, after the mean.
   std::copy(params.begin(), params.end(), mean.begin());
-  RETURN_IF_ERROR(CountedAllReduce(comm_, mean, ReduceOp::kAverage, stats_));
+  RETURN_IF_ERROR(CountedAllReduce(comm_, mean, ReduceOp::kAverage, stats_, trace_, trace_pid_));
+  const ScopedTraceEvent update = TraceUpdate(bucket);
   RETURN_IF_ERROR(pulled_step_.Run(config_, buffers_, bucket, center, alpha_));
   const float beta = static_cast<float>(options_.easgd_beta);
   const std::array<float, 2> weights = {1.0f - beta, beta};

@@ -58,7 +58,7 @@ absl::Status Lsgd::OnLoss(float loss) {
   std::fill(averages_.begin(), averages_.end(), 0.0f);
   averages_[comm_.rank()] = static_cast<float>(loss_sum_ / loss_count_);
   // x + 0 is exact, so the sum hands every worker every average bit for bit.
-  RETURN_IF_ERROR(CountedAllReduce(comm_, averages_, ReduceOp::kSum, stats_));
+  RETURN_IF_ERROR(CountedAllReduce(comm_, averages_, ReduceOp::kSum, stats_, trace_, trace_pid_));
   leader_ = LowestRank(averages_);
   loss_sum_ = 0;
   loss_count_ = 0;
@@ -81,8 +81,9 @@ absl::Status Lsgd::OnBucketReady(int bucket) {
       const std::span<const float> params = BucketOf(buffers_, bucket).params;
       std::copy(params.begin(), params.end(), copy.begin());
     }
-    RETURN_IF_ERROR(CountedBroadcast(comm_, copy, leader_, stats_));
+    RETURN_IF_ERROR(CountedBroadcast(comm_, copy, leader_, stats_, trace_, trace_pid_));
   }
+  const ScopedTraceEvent update = TraceUpdate(bucket);
   return pulled_step_.Run(config_, buffers_, bucket, copy,
                           static_cast<float>(options_.lsgd_lambda));
 }

@@ -5,24 +5,62 @@
 #include "absl/time/clock.h"
 
 namespace ald {
+namespace {
+
+const char* KindName(ExchangeKind kind) {
+  switch (kind) {
+    case ExchangeKind::kModel:
+      return "model";
+    case ExchangeKind::kPreStepModel:
+      return "pre-step model";
+    case ExchangeKind::kScalars:
+      return "scalars";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 NeighborExchange::NeighborExchange(Communicator* comm, ExchangeKind kind, size_t length,
                                    int num_buckets, CommStats* stats)
-    : comm_(comm), kind_(kind), length_(length), stats_(stats), requests_(num_buckets) {}
+    : comm_(comm),
+      kind_(kind),
+      length_(length),
+      stats_(stats),
+      requests_(num_buckets),
+      transfers_(num_buckets) {}
 
 void NeighborExchange::Begin(std::span<const ActiveNeighbor> neighbors) {
   neighbors_.assign(neighbors.begin(), neighbors.end());
   while (received_.size() < neighbors_.size()) received_.emplace_back(length_, 0.0f);
   for (std::vector<Request>& requests : requests_) requests.clear();
+  for (std::vector<LaneTraceEvent>& transfers : transfers_) transfers.clear();
+  open_.clear();
+}
+
+LaneTraceEvent NeighborExchange::TraceTransfer(const char* direction, int bucket, int peer,
+                                               size_t bytes) {
+  return LaneTraceEvent(trace_, trace_pid_, direction, "comm",
+                        {{"bucket", bucket}, {"peer", peer}, {"bytes", bytes},
+                         {"kind", KindName(kind_)}});
 }
 
 void NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> mine) {
   if (span.size == 0) return;  // every worker has the same layout, so both sides skip it
+  if (trace_ != nullptr) ObserveCompletions();
   const int tag = ExchangeTag(kind_, bucket);
   const std::span<const float> slice = mine.subspan(span.offset, span.size);
   std::vector<Request>& requests = requests_[bucket];
   for (size_t k = 0; k < neighbors_.size(); ++k) {
     const int peer = neighbors_[k].rank;
+    if (trace_ != nullptr) {
+      // Index-aligned with the requests, which may predate the trace.
+      transfers_[bucket].resize(requests.size());
+      open_.emplace_back(bucket, requests.size());
+      transfers_[bucket].push_back(TraceTransfer("recv", bucket, peer, slice.size_bytes()));
+      open_.emplace_back(bucket, requests.size() + 1);
+      transfers_[bucket].push_back(TraceTransfer("send", bucket, peer, slice.size_bytes()));
+    }
     requests.push_back(
         comm_->Irecv(peer, tag, std::span<float>(received_[k]).subspan(span.offset, span.size)));
     requests.push_back(comm_->Isend(peer, tag, slice));
@@ -31,10 +69,32 @@ void NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> 
   }
 }
 
+void NeighborExchange::ObserveCompletions() {
+  std::erase_if(open_, [this](const std::pair<int, size_t>& transfer) {
+    const auto [bucket, index] = transfer;
+    if (!requests_[bucket][index].Test()) return false;
+    transfers_[bucket][index].End();
+    return true;
+  });
+}
+
+void NeighborExchange::ForgetTransfers(int bucket) {
+  std::erase_if(open_, [bucket](const std::pair<int, size_t>& transfer) {
+    return transfer.first == bucket;
+  });
+  transfers_[bucket].clear();  // events not ended (a failed wait) are dropped, not recorded
+}
+
 absl::Status NeighborExchange::WaitBucket(int bucket, absl::Duration timeout) {
+  // The compute thread is blocked here, so the wait is drawn on it.
+  ScopedTraceEvent wait(trace_, trace_pid_, kComputeTid, "wait", "wait",
+                        {{"bucket", bucket}, {"kind", KindName(kind_)}});
   const absl::Time start = absl::Now();
   absl::Status status = ald::WaitAll(std::span<Request>(requests_[bucket]), timeout);
   stats_->wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+  wait.End();
+  if (trace_ != nullptr) ObserveCompletions();
+  ForgetTransfers(bucket);
   requests_[bucket].clear();
   return status;
 }
@@ -42,6 +102,8 @@ absl::Status NeighborExchange::WaitBucket(int bucket, absl::Duration timeout) {
 absl::Status NeighborExchange::Wait(int bucket) { return WaitBucket(bucket, comm_->timeout()); }
 
 absl::Status NeighborExchange::WaitAll() {
+  // Transfers that finished while backward ran end now, not after the earlier buckets' waits.
+  if (trace_ != nullptr) ObserveCompletions();
   // One deadline for the whole step, not one per bucket: a silent peer fails after the timeout.
   const absl::Time deadline = absl::Now() + comm_->timeout();
   for (size_t bucket = 0; bucket < requests_.size(); ++bucket) {

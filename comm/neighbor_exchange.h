@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -11,6 +12,7 @@
 #include "comm/algorithm.h"
 #include "comm/communicator.h"
 #include "comm/topology.h"
+#include "core/trace.h"
 
 namespace ald {
 
@@ -45,8 +47,21 @@ class NeighborExchange {
   // What neighbour `index` (in exchange order) sent, as a full-length buffer.
   std::span<const float> received(int index) const { return received_[index]; }
 
+  // Records each send and receive ("comm", args bucket, peer, bytes, kind) from its post to
+  // its observed completion: the first Test or wait that finds it done (posts and waits test
+  // what is in flight, only while tracing). Waits are "wait" events on the compute thread.
+  void SetTrace(Trace* trace, int pid) {
+    trace_ = trace;
+    trace_pid_ = pid;
+  }
+
  private:
   absl::Status WaitBucket(int bucket, absl::Duration timeout);
+  LaneTraceEvent TraceTransfer(const char* direction, int bucket, int peer, size_t bytes);
+  // Ends the event of every traced transfer that has finished (Test never blocks).
+  void ObserveCompletions();
+  // Forgets the traced transfers of `bucket` (its requests are being dropped).
+  void ForgetTransfers(int bucket);
 
   Communicator* comm_;
   ExchangeKind kind_;
@@ -57,6 +72,11 @@ class NeighborExchange {
   // state step does not allocate.
   std::vector<std::vector<float>> received_;
   std::vector<std::vector<Request>> requests_;  // per bucket
+
+  Trace* trace_ = nullptr;
+  int trace_pid_ = 0;
+  std::vector<std::vector<LaneTraceEvent>> transfers_;  // per bucket, beside requests_
+  std::vector<std::pair<int, size_t>> open_;            // (bucket, index) still in flight
 };
 
 }  // namespace ald

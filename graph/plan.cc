@@ -13,7 +13,10 @@ absl::Status Plan::Run(const DropoutKey& key) {
   for (size_t i = 0; i < launches_.size(); ++i) {
     Launch& launch = launches_[i];
     const Clock::time_point start = timing_ ? Clock::now() : Clock::time_point();
+    ScopedTraceEvent event(trace_, trace_pid_, trace_tid_, launch.name,
+                           launch.backward ? "backward" : "forward", {{"step", key.step}});
     absl::Status status = launch.run(*this);
+    event.End();  // the bucket callbacks below are the algorithm's, traced by it
     if (!status.ok()) {
       return absl::Status(status.code(), absl::StrCat(launch.name, ": ", status.message()));
     }

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "core/tensor.h"
+#include "core/trace.h"
 #include "graph/graph.h"
 #include "ops/dropout.h"
 
@@ -72,6 +73,13 @@ class Plan {
   void EnableTiming(bool enabled) { timing_ = enabled; }
   std::vector<LaunchTiming> Timings() const;
   void ResetTimings();
+  // Records every launch of Run into `trace` (not owned; null stops) as worker `pid`, thread
+  // `tid`: named after the launch, category "forward"/"backward", args {"step"}.
+  void SetTrace(Trace* trace, int pid, int tid) {
+    trace_ = trace;
+    trace_pid_ = pid;
+    trace_tid_ = tid;
+  }
 
   // Kernels and launches read their buffers through this table (by graph value id).
   Tensor& tensor(ValueId value) { return tensors_[value]; }
@@ -103,6 +111,8 @@ class Plan {
   bool timing_ = false;
   std::vector<double> elapsed_us_;
   int64_t runs_timed_ = 0;
+  Trace* trace_ = nullptr;
+  int trace_pid_ = 0, trace_tid_ = 0;
 };
 
 }  // namespace ald
