@@ -65,6 +65,9 @@ ABSL_FLAG(bool, pipeline, kDefaults.pipeline,
 ABSL_FLAG(bool, reproducible_sums, kDefaults.reproducible_sums,
           "all-reduce sums in rank order on every backend (bitwise reproducible; MPI sends more)");
 ABSL_FLAG(bool, quiet, false, "no progress lines");
+ABSL_FLAG(std::string, trace, "",
+          "write a Chrome trace (Perfetto, chrome://tracing) of every kernel, bucket update, send, "
+          "receive and wait here; `bazel run //tools:overlap -- FILE` summarises it");
 
 namespace ald {
 namespace {
@@ -113,6 +116,7 @@ TrainConfig FromFlags() {
   c.pipeline = absl::GetFlag(FLAGS_pipeline);
   c.reproducible_sums = absl::GetFlag(FLAGS_reproducible_sums);
   c.quiet = absl::GetFlag(FLAGS_quiet);
+  c.trace = absl::GetFlag(FLAGS_trace);
   return c;
 }
 

@@ -54,6 +54,7 @@ struct TrainConfig {
   bool pipeline = true;
   bool reproducible_sums = true;  // all-reduce in rank order on every backend (bitwise)
   bool quiet = false;  // no progress lines (tests)
+  std::string trace;   // Chrome trace JSON path (one file per rank under MPI)
 
   // The flags as strings, stored in checkpoints.
   std::map<std::string, std::string> AsFlags() const;

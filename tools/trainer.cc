@@ -17,6 +17,7 @@
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
 #include "comm/topology.h"
+#include "core/trace.h"
 #include "core/status.h"
 #include "data/dataset.h"
 #include "data/eval_batches.h"
@@ -75,9 +76,15 @@ absl::StatusOr<SharedData> Prepare(const TrainConfig& config) {
 class Worker {
  public:
   // `comm` and `topology` are null for a single worker (plain SGD, no algorithm).
+  // `trace` (may be null) records this worker's kernels, communication and steps.
   Worker(const TrainConfig& config, int rank, const SharedData& data, Communicator* comm,
-         const Topology* topology)
-      : config_(config), rank_(rank), data_(data), comm_(comm), topology_(topology) {}
+         const Topology* topology, Trace* trace)
+      : config_(config),
+        rank_(rank),
+        data_(data),
+        comm_(comm),
+        topology_(topology),
+        trace_(trace) {}
 
   absl::Status Setup();
   absl::Status Run(TrainResult& result);
@@ -106,6 +113,7 @@ class Worker {
   const SharedData& data_;
   Communicator* comm_;
   const Topology* topology_;
+  Trace* trace_;
   std::unique_ptr<Algorithm> algorithm_;
   CompiledModel model_;
   std::unique_ptr<BatchLoader> loader_;
@@ -118,6 +126,7 @@ absl::Status Worker::Setup() {
   CompileOptions options;
   options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
   ASSIGN_OR_RETURN(model_, CompileModel(data_.train_graph, &data_.eval_graph, options));
+  model_.train->SetTrace(trace_, rank_, kComputeTid);
   // The same seed on every worker gives every worker the same x_0 (the synchronised start);
   // without it each worker starts from its own draw.
   model_.store->Initialize(config_.sync_init ? config_.seed : config_.seed + 7919 * rank_);
@@ -261,6 +270,7 @@ absl::Status Worker::StartAlgorithm() {
   context.options.sync_init = config_.sync_init;
   context.options.seed = config_.seed;
   ASSIGN_OR_RETURN(algorithm_, CreateAlgorithm(config_.algo, context));
+  algorithm_->SetTrace(trace_, rank_);
   Algorithm* algorithm = algorithm_.get();
   if (config_.pipeline) {
     // Pipelined: the loss goes out as soon as the forward has it, each bucket's update and
@@ -340,7 +350,10 @@ absl::Status Worker::Run(TrainResult& result) {
     const double lr = schedule_.At(step_);
     double loss = 0;
     int64_t correct = 0;
-    RETURN_IF_ERROR(Step(lr, loss, correct));
+    {
+      ScopedTraceEvent traced_step(trace_, rank_, kComputeTid, "step", "step", {{"step", step_}});
+      RETURN_IF_ERROR(Step(lr, loss, correct));
+    }
     if (!std::isfinite(loss)) {
       // Training on would only produce more NaNs and a meaningless 10% accuracy.
       return absl::FailedPreconditionError(absl::StrFormat(
@@ -445,14 +458,15 @@ absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers)
 
 // One worker's whole run on the calling thread.
 absl::Status RunWorker(const TrainConfig& config, int rank, const SharedData& data,
-                       Communicator* comm, const Topology* topology, TrainResult& result) {
-  Worker worker(config, rank, data, comm, topology);
+                       Communicator* comm, const Topology* topology, Trace* trace,
+                       TrainResult& result) {
+  Worker worker(config, rank, data, comm, topology, trace);
   RETURN_IF_ERROR(worker.Setup());
   return worker.Run(result);
 }
 
 absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const SharedData& data,
-                                           const Topology& topology) {
+                                           const Topology& topology, Trace* trace) {
   CommOptions options;
   options.timeout = absl::Seconds(config.timeout_seconds);
   options.reproducible_sums = config.reproducible_sums;
@@ -473,7 +487,7 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
   for (int rank = 0; rank < config.workers; ++rank) {
     pool.emplace_back([&, rank] {
       omp_set_num_threads(threads);
-      absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology,
+      absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology, trace,
                                       results[rank]);
       if (!status.ok()) {
         comms[rank]->Abort();  // the others fail fast, naming this worker, instead of waiting
@@ -494,10 +508,12 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
 
 absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   RETURN_IF_ERROR(ValidateConfig(config));
+  std::unique_ptr<Trace> trace = config.trace.empty() ? nullptr : std::make_unique<Trace>();
+  std::string trace_path = config.trace;
+  absl::StatusOr<TrainResult> result;
   if (config.comm == "nccl") {
     return absl::UnimplementedError("--comm=nccl: the GPU backend is not wired into training yet");
-  }
-  if (config.comm == "mpi") {
+  } else if (config.comm == "mpi") {
     MpiOptions options;
     options.comm.timeout = absl::Seconds(config.timeout_seconds);
     options.comm.reproducible_sums = config.reproducible_sums;
@@ -505,20 +521,34 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
     TrainConfig mpi_config = config;
     mpi_config.workers = comm->size();
     mpi_config.quiet = config.quiet || comm->rank() != 0;
+    // Each process times from its own start, so each rank writes its own trace file.
+    if (comm->size() > 1 && !trace_path.empty()) {
+      trace_path = absl::StrCat(trace_path, ".rank", comm->rank());
+    }
     ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
     ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm->size()));
-    TrainResult result;
-    RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology, result));
-    return result;
+    TrainResult run;
+    RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
+                              trace.get(), run));
+    result = run;
+  } else {
+    ASSIGN_OR_RETURN(SharedData data, Prepare(config));
+    if (config.workers == 1) {
+      TrainResult run;
+      RETURN_IF_ERROR(RunWorker(config, 0, data, nullptr, nullptr, trace.get(), run));
+      result = run;
+    } else {
+      ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(config, config.workers));
+      result = TrainInProcess(config, data, topology, trace.get());
+    }
   }
-  ASSIGN_OR_RETURN(SharedData data, Prepare(config));
-  if (config.workers == 1) {
-    TrainResult result;
-    RETURN_IF_ERROR(RunWorker(config, 0, data, nullptr, nullptr, result));
-    return result;
+  if (result.ok() && trace != nullptr) {
+    absl::Status written = trace->WriteJson(trace_path);
+    if (!written.ok()) {
+      return absl::Status(written.code(), absl::StrCat("--trace: ", written.message()));
+    }
   }
-  ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(config, config.workers));
-  return TrainInProcess(config, data, topology);
+  return result;
 }
 
 }  // namespace ald
