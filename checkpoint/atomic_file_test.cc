@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "core/testing/temp_files.h"
 #include "gtest/gtest.h"
 
 namespace ald {
@@ -16,30 +17,16 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TestDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/atomic_file_", name);
-  ::mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-std::string Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-bool Exists(const std::string& path) {
-  struct stat info;
-  return ::stat(path.c_str(), &info) == 0;
-}
+std::string TestDir(const std::string& name) { return testing::TestDir("atomic_file_", name); }
+using testing::FileContents;
+using testing::FileExists;
 
 TEST(AtomicFileTest, ReplacesTheContents) {
   const std::string path = TestDir("replace") + "/file";
   ASSERT_TRUE(WriteStringAtomically(path, "first").ok());
   ASSERT_TRUE(WriteStringAtomically(path, "second, longer").ok());
-  EXPECT_EQ(Contents(path), "second, longer");
-  EXPECT_FALSE(Exists(TempPathFor(path)));
+  EXPECT_EQ(FileContents(path), "second, longer");
+  EXPECT_FALSE(FileExists(TempPathFor(path)));
 }
 
 TEST(AtomicFileTest, TempPathCarriesThePid) {
@@ -56,8 +43,8 @@ TEST(AtomicFileTest, FailureInTheMiddleKeepsTheOldFile) {
     return absl::ResourceExhaustedError("injected: no space left");
   });
   EXPECT_THAT(status.message(), HasSubstr("injected"));
-  EXPECT_EQ(Contents(path), "old contents");
-  EXPECT_FALSE(Exists(TempPathFor(path)));
+  EXPECT_EQ(FileContents(path), "old contents");
+  EXPECT_FALSE(FileExists(TempPathFor(path)));
 }
 
 // A temporary that cannot be created (here a directory squats on its name) fails the write
@@ -69,7 +56,7 @@ TEST(AtomicFileTest, UncreatableTemporaryKeepsTheOldFile) {
   absl::Status status = WriteStringAtomically(path, "new contents");
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.message(), HasSubstr(TempPathFor(path)));
-  EXPECT_EQ(Contents(path), "old contents");
+  EXPECT_EQ(FileContents(path), "old contents");
   ::rmdir(TempPathFor(path).c_str());
 }
 
@@ -80,8 +67,8 @@ TEST(AtomicFileTest, FailedRenameRemovesTheTemporary) {
   ASSERT_TRUE(WriteStringAtomically(path + "/inside", "x").ok());
   absl::Status status = WriteStringAtomically(path, "new contents");
   EXPECT_THAT(status.message(), HasSubstr("cannot rename"));
-  EXPECT_FALSE(Exists(TempPathFor(path)));
-  EXPECT_EQ(Contents(path + "/inside"), "x");
+  EXPECT_FALSE(FileExists(TempPathFor(path)));
+  EXPECT_EQ(FileContents(path + "/inside"), "x");
 }
 
 TEST(AtomicFileTest, MissingDirectoryIsNotFound) {

@@ -14,6 +14,7 @@
 #include "checkpoint/atomic_file.h"
 #include "checkpoint/json.h"
 #include "gmock/gmock.h"
+#include "core/testing/temp_files.h"
 #include "gtest/gtest.h"
 
 namespace ald {
@@ -21,18 +22,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TestDir(const std::string& name) {
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/trace_", name);
-  ::mkdir(dir.c_str(), 0755);
-  return dir;
-}
-
-std::string Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
+std::string TestDir(const std::string& name) { return testing::TestDir("trace_", name); }
+using testing::FileContents;
+using testing::FileExists;
 
 std::vector<std::string> DirectoryEntries(const std::string& dir) {
   std::vector<std::string> names;
@@ -149,7 +141,7 @@ TEST(TraceTest, WritesJsonTheStrictParserReadsBack) {
   const std::string path = TestDir("json") + "/trace.json";
   ASSERT_TRUE(trace.WriteJson(path).ok());
 
-  absl::StatusOr<json::Value> parsed = json::Parse(Contents(path));
+  absl::StatusOr<json::Value> parsed = json::Parse(FileContents(path));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const json::Value* unit = Member(*parsed, "displayTimeUnit");
   ASSERT_NE(unit, nullptr);
@@ -200,8 +192,8 @@ TEST(TraceTest, WriteLeavesNoTemporaryAndReplacesTheFile) {
   ASSERT_TRUE(second.WriteJson(path).ok());
 
   EXPECT_THAT(DirectoryEntries(dir), ::testing::ElementsAre("trace.json"));
-  EXPECT_THAT(Contents(path), HasSubstr("\"new\""));
-  EXPECT_THAT(Contents(path), ::testing::Not(HasSubstr("\"old\"")));
+  EXPECT_THAT(FileContents(path), HasSubstr("\"new\""));
+  EXPECT_THAT(FileContents(path), ::testing::Not(HasSubstr("\"old\"")));
 }
 
 TEST(TraceTest, WriteErrorNamesThePath) {
