@@ -413,7 +413,7 @@ absl::Status Worker::Run(TrainResult& result) {
             config_.workers == 1
                 ? absl::StrFormat("step %d: test accuracy %.2f%%", step_, 100 * test_accuracy)
                 : absl::StrFormat("step %d: test accuracy %.2f%% (workers %.2f..%.2f%%), "
-                                  "average model %.2f%%, consensus distance %.4f",
+                                  "average model %.2f%%, consensus distance %.3g",
                                   step_, 100 * mean, 100 * *low, 100 * *high,
                                   100 * snapshot.average_model_accuracy,
                                   snapshot.consensus_distance));
