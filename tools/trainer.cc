@@ -180,9 +180,7 @@ TrainingState Worker::StateView() {
 
 absl::Status Worker::Save() {
   if (config_.checkpoint_dir.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::string path, SaveCheckpoint(CheckpointDir(), StateView()));
-  (void)path;
-  return absl::OkStatus();
+  return SaveCheckpoint(CheckpointDir(), StateView()).status();
 }
 
 absl::Status Worker::Resume() {
@@ -344,7 +342,6 @@ absl::Status Worker::Run(TrainResult& result) {
   int64_t images = 0;
   double epoch_loss = 0, epoch_correct = 0;
   int64_t epoch_steps = 0;
-  double test_accuracy = -1;
   result.test_accuracy = -1;
   while (step_ < stop) {
     const double lr = schedule_.At(step_);
@@ -377,7 +374,7 @@ absl::Status Worker::Run(TrainResult& result) {
     const bool evaluate =
         config_.eval_every > 0 ? step_ % config_.eval_every == 0 || step_ == stop : epoch_end;
     if (evaluate) {
-      ASSIGN_OR_RETURN(test_accuracy, Evaluate());
+      ASSIGN_OR_RETURN(const double test_accuracy, Evaluate());
       ASSIGN_OR_RETURN(Snapshot snapshot, Gather(epoch_loss / epoch_steps,
                                                  epoch_correct / epoch_steps, test_accuracy));
       const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -427,7 +424,10 @@ absl::Status Worker::Run(TrainResult& result) {
         progress.EndEpoch(shown_epoch, epoch_loss / epoch_steps, epoch_correct / epoch_steps);
       }
       result.final_train_loss = epoch_loss / epoch_steps;
-      if (step_ < stop) epoch_loss = epoch_correct = 0, epoch_steps = 0;
+      if (step_ < stop) {
+        epoch_loss = epoch_correct = 0;
+        epoch_steps = 0;
+      }
     }
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
