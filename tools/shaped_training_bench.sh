@@ -1,0 +1,210 @@
+#!/bin/bash
+# Benchmark on a constrained network (issue 7): trains ResNet-20 on Fashion-MNIST with RANKS MPI
+# processes on a ring, over TCP on the loopback of a private network namespace shaped to RATE
+# (tools/netns_lib.sh), with D-PSGD and with AL-DSGD over D-PSGD (--base=dpsgd --graphs=1, the
+# other AL-DSGD settings at the trainer's defaults), each once sequential (--pipeline=false) and
+# once pipelined (--pipeline=true), and prints a Markdown table per algorithm:
+#
+#   compute only   median over steps of (step time - exposed communication) in the SEQUENTIAL
+#                  run: what a step costs when its computation never waits for the network, with
+#                  the same RANKS processes sharing the same cores (a single-process run would have
+#                  the cores to itself and look faster than any step of the real job can be).
+#   comm only      //comm:bench's ring neighbour exchange of a ResNet-20-sized buffer (269,722
+#                  floats; the trainer sends its 269,434 to each neighbour) by the same RANKS
+#                  processes under the same shaping, nothing else running: the exchange alone.
+#   sequential     median step time of the sequential run; pipelined: the same of the pipelined
+#                  run. A step's time is the "step" event's duration, averaged over the ranks by
+#                  //tools:overlap (whose per-step lines this script reads).
+#   hidden         1 - exposed / comm over the pipelined run's measured steps (the report's
+#                  definition: comm is the union of transfers, exposed the time in waits), and
+#                  the same as milliseconds per step: mean of (comm - exposed).
+#                  Caveat: this counts every transfer, and a transfer's end is when its
+#                  completion was observed. AL-DSGD's 8-byte loss exchange is posted after the
+#                  forward pass and observed complete only at the step's end, so its time "in
+#                  flight" overlaps backward and counts as hidden although it moves no bandwidth;
+#                  "exposed seq / pipe" (medians of the time in waits in each run) shows whether
+#                  pipelining took any waiting off the step.
+#   targets        pipelined <= 1.05 x max(compute only, comm only); hidden ms >= 0.9 x
+#                  min(compute only, comm only) (only the smaller of the two can be hidden).
+#   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
+#                  exchange with the backward pass of the buckets after it; one bucket: nothing).
+# The first WARMUP steps of every run are left out of every figure. Medians, not means, because
+# a 2-core machine running 4 ranks has occasional long steps from scheduling.
+#
+#   tools/shaped_training_bench.sh [--rate=1gbit] [--ranks=4] [--steps=20] [--warmup=4]
+#       [--batch=32] [--bucket_mb=MB] [--out=FILE] [--trace_dir=DIR]
+#
+# --bucket_mb goes to the trainer when given (its default, 25 MiB, puts all of ResNet-20 in one
+# bucket). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
+# (default: a temporary folder, removed at the end). The overlap reports also go to stderr; the
+# table goes to stdout and, with --out, to FILE. Needs root, iproute2 (ip, tc), Open MPI and
+# Bazel; builds //tools:train, //tools:overlap and //comm:bench with -c opt. The namespace is
+# removed at the end, on failure too.
+set -euo pipefail
+start_dir="$PWD"  # --out and --trace_dir are meant from where the user typed them
+cd "$(dirname "$0")/.."
+source tools/netns_lib.sh
+
+rate=1gbit ranks=4 steps=20 warmup=4 batch=32 bucket_mb="" out="" trace_dir=""
+usage() { sed -n '/^#   tools\/shaped_training_bench.sh/,/^#       \[--batch/p' "$0" | sed 's/^# *//' >&2; }
+for arg in "$@"; do
+  case "$arg" in
+    --rate=*) rate="${arg#*=}" ;;
+    --ranks=*) ranks="${arg#*=}" ;;
+    --steps=*) steps="${arg#*=}" ;;
+    --warmup=*) warmup="${arg#*=}" ;;
+    --batch=*) batch="${arg#*=}" ;;
+    --bucket_mb=*) bucket_mb="${arg#*=}" ;;
+    --out=*) out="${arg#*=}" ;;
+    --trace_dir=*) trace_dir="${arg#*=}" ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument '$arg'" >&2; usage; exit 2 ;;
+  esac
+done
+for pair in "ranks:$ranks" "steps:$steps" "batch:$batch"; do
+  [[ ${pair#*:} =~ ^[1-9][0-9]*$ ]] || { echo "--${pair%%:*} must be a positive integer" >&2; exit 2; }
+done
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "--warmup must be a non-negative integer" >&2; exit 2; }
+if ((warmup >= steps)); then
+  echo "--warmup ($warmup) must be below --steps ($steps): no step would be measured" >&2
+  exit 2
+fi
+((ranks >= 3)) || { echo "--ranks must be at least 3 (a ring)" >&2; exit 2; }
+if [[ -n $out && $out != /* ]]; then out="$start_dir/$out"; fi
+if [[ -n $trace_dir && $trace_dir != /* ]]; then trace_dir="$start_dir/$trace_dir"; fi
+
+netns_require mpirun
+bazel build -c opt //tools:train //tools:overlap //comm:bench
+bin="$(bazel info -c opt bazel-bin)"
+train="$bin/tools/train" overlap="$bin/tools/overlap" bench="$bin/comm/bench"
+
+namespace="ald_shaped_train_$$"
+keep_dir=1
+if [[ -z $trace_dir ]]; then
+  trace_dir="$(mktemp -d)"
+  keep_dir=0
+fi
+mkdir -p "$trace_dir"
+cleanup() {
+  netns_delete "$namespace"
+  if ((keep_dir == 0)); then rm -rf "$trace_dir"; fi
+}
+trap cleanup EXIT
+netns_create "$namespace" "$rate"
+
+# One thread per rank (RANKS processes share the cores), and OpenMP workers that stop spinning
+# soon, so that an idle rank's threads give their core to a rank that computes.
+mpi_env=(-x GOMP_SPINCOUNT=10000 -x OMP_NUM_THREADS=1)
+
+# The communication alone: the benchmark's ring exchange under the same shaping. The ping-pong it
+# always runs first is cut to one 1 MiB size to keep it short.
+echo "== comm bench ($ranks ranks, $rate)" >&2
+netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$bench" --comm=mpi \
+  --min_bytes=1048576 --max_bytes=1048576 | tee "$trace_dir/comm_bench.txt" >&2
+comm_only=$(awk '/neighbour exchange/ && /ResNet-20/ { print $(NF - 1) }' \
+  "$trace_dir/comm_bench.txt")
+[[ -n $comm_only ]] || { echo "no ResNet-20 ring exchange in the comm bench output" >&2; exit 1; }
+
+# run_training NAME PIPELINE ALGO-FLAGS...: trains, merges the ranks' traces into NAME.json and
+# writes //tools:overlap's report of it to NAME.overlap.
+run_training() {
+  local name="$1" pipeline="$2"
+  shift 2
+  local flags=(--comm=mpi --model=resnet20 --dataset=fashion_mnist --topology=ring
+               --batch="$batch" --steps="$steps" --eval_every=100000 --quiet
+               --pipeline="$pipeline" --trace="$trace_dir/$name.trace" "$@")
+  if [[ -n $bucket_mb ]]; then flags+=(--bucket_mb="$bucket_mb"); fi
+  echo "== $name: train ${flags[*]}" >&2
+  rm -f "$trace_dir/$name.trace".rank*
+  netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" >&2
+  # Each rank writes its own trace (pid = rank, times from its own start). The report works per
+  # pid, so the ranks' events go into one trace: Trace::WriteJson puts one event per line, and
+  # //tools:overlap rejects the result loudly if that ever changes.
+  local rank files=()
+  for ((rank = 0; rank < ranks; ++rank)); do
+    local file="$trace_dir/$name.trace.rank$rank"
+    [[ -s $file ]] || { echo "$name: rank $rank wrote no trace ($file)" >&2; return 1; }
+    files+=("$file")
+  done
+  awk 'BEGIN { print "{\"traceEvents\": [" }
+       /^\{"ph":/ { sub(/,$/, ""); if (n++) printf(",\n"); printf("%s", $0) }
+       END { print "\n]}" }' "${files[@]}" >"$trace_dir/$name.json"
+  "$overlap" "$trace_dir/$name.json" >"$trace_dir/$name.overlap"
+  if ! grep -q "^$ranks worker(s)" "$trace_dir/$name.overlap"; then
+    echo "$name: the merged trace does not hold $ranks workers:" >&2
+    head -1 "$trace_dir/$name.overlap" >&2
+    return 1
+  fi
+  echo "== $name: overlap report" >&2
+  cat "$trace_dir/$name.overlap" >&2
+}
+
+# step_figures NAME: from NAME.overlap's per-step lines (step wall compute comm exposed hidden,
+# ms, means over ranks), steps >= WARMUP: "median_wall median_(wall-exposed) median_exposed
+# hidden_fraction mean_(comm-exposed) steps".
+step_figures() {
+  awk -v warmup="$warmup" '
+    function median(values, n,   i, j, t) {
+      for (i = 2; i <= n; ++i) {  # insertion sort: a few dozen steps at most
+        t = values[i]
+        for (j = i - 1; j >= 1 && values[j] > t; --j) values[j + 1] = values[j]
+        values[j + 1] = t
+      }
+      return n % 2 ? values[(n + 1) / 2] : (values[n / 2] + values[n / 2 + 1]) / 2
+    }
+    /^step / { in_steps = 1; next }
+    /^average/ { in_steps = 0 }
+    in_steps && $1 ~ /^[0-9]+$/ && $1 >= warmup {
+      ++n; wall[n] = $2; busy[n] = $2 - $5; waited[n] = $5; comm += $4; exposed += $5
+    }
+    END {
+      if (n == 0) exit 1
+      printf("%.3f %.3f %.3f %s %.3f %d\n", median(wall, n), median(busy, n), median(waited, n),
+             comm > 0 ? sprintf("%.4f", 1 - exposed / comm) : "nan", (comm - exposed) / n, n)
+    }' "$trace_dir/$1.overlap" || { echo "$1: no steps at or after step $warmup" >&2; return 1; }
+}
+
+declare -A label=([dpsgd]="D-PSGD" [aldsgd]="AL-DSGD (over D-PSGD, 1 graph)")
+declare -A algo_flags=([dpsgd]="--algo=dpsgd" [aldsgd]="--algo=aldsgd --base=dpsgd --graphs=1")
+rows=()
+for algo in dpsgd aldsgd; do
+  read -r -a extra <<<"${algo_flags[$algo]}"
+  run_training "$algo.sequential" false "${extra[@]}"
+  run_training "$algo.pipelined" true "${extra[@]}"
+  # Assigned first so that a failure stops the script (a failing `read <<<"$(...)"` would not).
+  sequential=$(step_figures "$algo.sequential")
+  pipelined=$(step_figures "$algo.pipelined")
+  read -r seq_wall seq_busy seq_exposed _ _ n_seq <<<"$sequential"
+  read -r pipe_wall _ pipe_exposed hidden hidden_ms n_pipe <<<"$pipelined"
+  # Buckets of the model exchange (the trace's comm events carry the bucket index).
+  buckets=$(grep -o '"bucket":[0-9]*,"peer":[0-9]*,"bytes":[0-9]*,"kind":"model"' \
+    "$trace_dir/$algo.pipelined.json" | cut -d, -f1 | sort -u | wc -l)
+  rows+=("$(awk -v name="${label[$algo]}" -v compute="$seq_busy" -v comm="$comm_only" \
+      -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" -v hidden_ms="$hidden_ms" \
+      -v seq_exposed="$seq_exposed" -v pipe_exposed="$pipe_exposed" -v buckets="$buckets" \
+      -v steps="$n_seq/$n_pipe" 'BEGIN {
+    longer = compute > comm ? compute : comm
+    shorter = compute < comm ? compute : comm
+    fast = pipe <= 1.05 * longer ? "yes" : "no"
+    hides = hidden != "nan" && hidden_ms >= 0.9 * shorter ? "yes" : "no"
+    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s | %.1f | %.1f / %.1f | %s (%.1f <= %.1f) | %s (%.1f >= %.1f) | %d | %s |\n",
+           name, compute, comm, seq, pipe,
+           hidden == "nan" ? "-" : sprintf("%.1f%%", 100 * hidden), hidden_ms,
+           seq_exposed, pipe_exposed, fast, pipe, 1.05 * longer, hides, hidden_ms, 0.9 * shorter,
+           buckets, steps)
+  }')")
+done
+
+bucket_note="${bucket_mb:-25} MiB"
+if [[ -z $bucket_mb ]]; then bucket_note+=" (the trainer's default)"; fi
+{
+  echo "ResNet-20, Fashion-MNIST, $ranks MPI ranks on a ring over a loopback shaped to $rate," \
+    "batch $batch per rank, steps $warmup..$((steps - 1)) of $steps (ms, medians over steps;" \
+    "bucket cap $bucket_note; $(nproc) cores)."
+  echo
+  echo "| algorithm | compute only | comm only | sequential | pipelined | hidden | hidden ms" \
+    "| exposed seq / pipe | pipelined <= 1.05 x max | hidden >= 0.9 x min | buckets" \
+    "| steps (seq/pipe) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${rows[@]}"
+} | if [[ -n $out ]]; then tee "$out"; else cat; fi
