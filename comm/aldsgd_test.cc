@@ -1,4 +1,5 @@
 #include "comm/aldsgd.h"
+#include "comm/topology_testing.h"
 
 #include <cstring>
 
@@ -31,9 +32,7 @@ Topology MakeTopology(const Graph& graph, Scheme scheme, double budget, int copi
   options.budget = budget;
   options.copies = copies;
   options.seed = 3;
-  absl::StatusOr<Topology> topology = Topology::Create(graph, options);
-  EXPECT_TRUE(topology.ok()) << topology.status();
-  return *std::move(topology);
+  return testing::MustCreateTopology(graph, options);
 }
 
 AlgorithmOptions Coefficients(double c1, double c2, double p1, double p2,

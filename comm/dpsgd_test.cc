@@ -1,4 +1,5 @@
 #include "comm/dpsgd.h"
+#include "comm/topology_testing.h"
 
 #include <cmath>
 #include <cstring>
@@ -25,9 +26,7 @@ const std::vector<size_t> kBuckets = {3, 1, 4};  // 8 floats in buckets of diffe
 Topology MakeStatic(const Graph& graph, WeightRule weights = WeightRule::kBestConstant) {
   TopologyOptions options;
   options.weights = weights;
-  absl::StatusOr<Topology> topology = Topology::Create(graph, options);
-  EXPECT_TRUE(topology.ok()) << topology.status();
-  return *std::move(topology);
+  return testing::MustCreateTopology(graph, options);
 }
 
 GossipCase RandomCase(const Topology& topology, uint64_t seed) {

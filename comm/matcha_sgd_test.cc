@@ -2,6 +2,7 @@
 
 #include "Eigen/Dense"
 #include "comm/algorithm_factories.h"
+#include "comm/topology_testing.h"
 #include "comm/algorithm_testing.h"
 #include "comm/decentralized_testing.h"
 #include "comm/graph.h"
@@ -21,9 +22,7 @@ Topology MakeTopology(const Graph& graph, Scheme scheme, double budget, uint64_t
   options.scheme = scheme;
   options.budget = budget;
   options.seed = seed;
-  absl::StatusOr<Topology> topology = Topology::Create(graph, options);
-  EXPECT_TRUE(topology.ok()) << topology.status();
-  return *std::move(topology);
+  return testing::MustCreateTopology(graph, options);
 }
 
 GossipCase RandomCase(const Topology& topology, int steps) {

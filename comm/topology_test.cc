@@ -1,4 +1,5 @@
 #include "comm/topology.h"
+#include "comm/topology_testing.h"
 
 #include <algorithm>
 #include <set>
@@ -16,9 +17,7 @@ Topology Make(const Graph& graph, Scheme scheme, double budget, int copies,
   options.copies = copies;
   options.seed = 2024;
   options.weights = weights;
-  absl::StatusOr<Topology> topology = Topology::Create(graph, options);
-  EXPECT_TRUE(topology.ok()) << topology.status();
-  return *std::move(topology);
+  return testing::MustCreateTopology(graph, options);
 }
 
 // The properties every step of every topology must have: agreement, symmetry of the pairwise

@@ -19,6 +19,8 @@
 namespace ald {
 namespace {
 
+using testing::ToDoubles;
+
 ModelOptions Tiny(int64_t channels, int64_t size, int64_t batch = 4) {
   ModelOptions options;
   options.batch = batch;
@@ -50,16 +52,6 @@ double LossAt(CompiledModel& model) {
   return model.train->loss();
 }
 
-std::vector<double> Doubles(const Tensor& tensor) {
-  std::vector<double> values;
-  if (tensor.dtype() == DType::kI32) {
-    for (int32_t v : tensor.values<int32_t>()) values.push_back(v);
-  } else {
-    for (float v : tensor.values<float>()) values.push_back(v);
-  }
-  return values;
-}
-
 // Two checks that together tie the compiled gradients to finite differences:
 // 1. The compiled plan's parameter gradients equal those of the double-precision reference
 //    executor at the same parameters and batch (float kernels against double loops: 1e-3
@@ -76,11 +68,16 @@ void ExpectGradientsMatchFiniteDifferences(const std::string& name, const ModelO
   FillBatch(*model.train, 7, static_cast<int32_t>(options.classes));
   LossAt(model);
   const TrainingGraph& graph = model.training_graph;
-  ReferenceExecutor reference(graph);
-  reference.Set(graph.graph.input, Doubles(model.train->input()));
-  reference.Set(graph.graph.labels, Doubles(model.train->labels()));
+  // A reference executor fed the compiled plan's batch and parameters.
   const std::vector<ValueId>& params = model.store->layout();
-  for (ValueId p : params) reference.Set(p, Doubles(model.store->View(p)));
+  auto reference_at_plan = [&]() {
+    ReferenceExecutor executor(graph);
+    executor.Set(graph.graph.input, ToDoubles(model.train->input()));
+    executor.Set(graph.graph.labels, ToDoubles(model.train->labels()));
+    for (ValueId p : params) executor.Set(p, ToDoubles(model.store->View(p)));
+    return executor;
+  };
+  ReferenceExecutor reference = reference_at_plan();
   ASSERT_TRUE(reference.Run().ok());
   EXPECT_NEAR(reference.loss(), model.train->loss(), 1e-5);
 
@@ -89,7 +86,7 @@ void ExpectGradientsMatchFiniteDifferences(const std::string& name, const ModelO
     for (double g : reference.Get(graph.grad[p])) largest = std::max(largest, std::abs(g));
   }
   for (ValueId p : params) {
-    EXPECT_TRUE(testing::AllClose(Doubles(model.store->View(graph.grad[p])),
+    EXPECT_TRUE(testing::AllClose(ToDoubles(model.store->View(graph.grad[p])),
                                   reference.Get(graph.grad[p]), 1e-5 * largest, 1e-3))
         << graph.graph.value(p).name;
   }
@@ -100,7 +97,7 @@ void ExpectGradientsMatchFiniteDifferences(const std::string& name, const ModelO
     double loss[2];
     for (int sign = 0; sign < 2; ++sign) {
       for (size_t k = 0; k < params.size(); ++k) {
-        std::vector<double> moved = Doubles(model.store->View(params[k]));
+        std::vector<double> moved = ToDoubles(model.store->View(params[k]));
         for (size_t i = 0; i < moved.size(); ++i) {
           moved[i] += (sign == 0 ? step : -step) * direction[k][i];
         }
@@ -111,10 +108,7 @@ void ExpectGradientsMatchFiniteDifferences(const std::string& name, const ModelO
     }
     return (loss[0] - loss[1]) / (2 * step);
   };
-  ReferenceExecutor at_point(graph);  // the gradients at the unmoved parameters
-  at_point.Set(graph.graph.input, Doubles(model.train->input()));
-  at_point.Set(graph.graph.labels, Doubles(model.train->labels()));
-  for (ValueId p : params) at_point.Set(p, Doubles(model.store->View(p)));
+  ReferenceExecutor at_point = reference_at_plan();  // gradients at the unmoved parameters
   ASSERT_TRUE(at_point.Run().ok());
   auto analytic_along = [&](const std::vector<std::vector<double>>& direction) {
     double total = 0;
