@@ -48,6 +48,9 @@ Aldsgd::Aldsgd(const AlgorithmContext& context)
       pre_step_x_(corrective_ ? context.buffers.params.size() : 0) {}
 
 absl::Status Aldsgd::BeginStep(int64_t step, const LocalStep& local) {
+  // The paper form sends the pre-step model now, so it must be complete: its combine cannot
+  // overlap the next forward.
+  if (corrective_) RETURN_IF_ERROR(Flush());
   RETURN_IF_ERROR(Dpsgd::BeginStep(step, local));
   loss_known_ = false;
   leaders_known_ = false;

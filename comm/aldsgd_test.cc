@@ -208,6 +208,43 @@ TEST(AldsgdTest, NoCoefficientsEqualsMatchaBitwise) {
   ExpectEqualsBase(Scheme::kMatcha, 0.5, AldsgdForm::kPaper);
 }
 
+// A pipelined step leaves each bucket's combine to the next forward (defer_combine); the
+// parameters must come out bit for bit as when EndStep combines everything at once.
+void ExpectDeferredCombineEqualsImmediate(const testing::AlgorithmFactory& make, Scheme scheme,
+                                          AldsgdForm form) {
+  const Topology topology = MakeTopology(Matcha8Graph(), scheme, 0.5);
+  GossipCase immediate;
+  immediate.topology = &topology;
+  immediate.options = Coefficients(0.3, 0.1, 0.2, 0.2, form);
+  immediate.bucket_sizes = {3, 1, 2};
+  immediate.losses = kLosses;
+  immediate.local = {.lr = 0.2f, .momentum = 0.5f, .weight_decay = 1e-3f};
+  immediate.steps = 6;
+  immediate.gradient = testing::QuadraticGradient;
+  for (int rank = 0; rank < 8; ++rank) {
+    immediate.initial.push_back(testing::RandomVector(6, 70 + rank));
+  }
+  GossipCase deferred = immediate;
+  deferred.options.defer_combine = true;
+  deferred.flush_every_step = false;
+  absl::StatusOr<GossipRun> a = RunGossip(make, immediate);
+  absl::StatusOr<GossipRun> b = RunGossip(make, deferred);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  for (int rank = 0; rank < 8; ++rank) {
+    EXPECT_EQ(0, std::memcmp(a->final()[rank].data(), b->final()[rank].data(), 6 * sizeof(float)))
+        << "rank " << rank;
+    EXPECT_NE(a->final()[rank], immediate.initial[rank]) << "rank " << rank << " never moved";
+  }
+}
+
+TEST(AldsgdTest, DeferredCombineEqualsImmediateBitwise) {
+  ExpectDeferredCombineEqualsImmediate(MakeAldsgd, Scheme::kMatcha, AldsgdForm::kCode);
+  ExpectDeferredCombineEqualsImmediate(MakeAldsgd, Scheme::kStatic, AldsgdForm::kPaper);
+  ExpectDeferredCombineEqualsImmediate(MakeDpsgd, Scheme::kStatic, AldsgdForm::kCode);
+  ExpectDeferredCombineEqualsImmediate(MakeMatchaSgd, Scheme::kMatcha, AldsgdForm::kCode);
+}
+
 TEST(AldsgdTest, PaperFormPullsInsideTheLocalStep) {
   // Reference case, γ = 0.5, zero gradients. Paper form, worker 0: C_0 = {0, 4, 1, 7},
   // N = 7 (loss 0.2), tau = 1 (degree 5): y_0 = 0 − 0.5·0.2·(0 − 7) − 0.5·0.2·(0 − 1) = 0.8;

@@ -1,8 +1,9 @@
 // A distributed training algorithm: what one worker does with its parameters and gradients
-// around each training step, through four hooks the step scheduler calls (DESIGN.md,
+// around each training step, through the hooks the step scheduler calls (DESIGN.md,
 // "Distributed algorithms"): BeginStep (choose this step's graph), OnLoss (share a scalar),
 // OnBucketReady (local update of one bucket, then post its exchange), EndStep (wait for what
-// is in flight, combine). Each algorithm is one class in its own file behind this interface.
+// is in flight, combine), and in a pipelined step OnBucketNeeded (the next forward reaches a
+// bucket whose combine was deferred). Each algorithm is one class in its own file.
 #pragma once
 
 #include <cstddef>
@@ -59,6 +60,9 @@ struct AlgorithmOptions {
   int tau = 1;
   // All workers start from rank 0's parameters (broadcast in Start()).
   bool sync_init = true;
+  // Pipelined step: EndStep may leave a bucket's combine for OnBucketNeeded, so that the tail
+  // of the exchange overlaps the next forward (algorithms that cannot defer ignore it).
+  bool defer_combine = false;
   uint64_t seed = 0;
 };
 
@@ -83,8 +87,15 @@ class Algorithm {
   // The gradients of bucket `bucket` are final (called in bucket order, each once a step).
   virtual absl::Status OnBucketReady(int bucket) = 0;
   // Backward is done: wait for outstanding exchanges and combine. After it returns, the
-  // parameters are x_i for the next step.
+  // parameters are x_i for the next step, except that with options.defer_combine a bucket's
+  // combine may wait for OnBucketNeeded or Flush.
   virtual absl::Status EndStep() = 0;
+  // The next step's forward is about to read bucket `bucket`'s parameters: finish its deferred
+  // combine (waiting only for that bucket's exchange).
+  virtual absl::Status OnBucketNeeded(int /*bucket*/) { return absl::OkStatus(); }
+  // Finishes every deferred combine: the parameters are x_i. Called before anything outside
+  // the step reads them (evaluation, a checkpoint, the end of training).
+  virtual absl::Status Flush() { return absl::OkStatus(); }
   // After the last step, before the final evaluation: an asynchronous algorithm drains its
   // peers and publishes its final parameters here (errors name the peer).
   virtual absl::Status Finish() { return absl::OkStatus(); }

@@ -51,8 +51,13 @@ absl::Status RunWorkers(int workers,
 }
 
 absl::Status RunStep(Algorithm& algorithm, int64_t step, const LocalStep& local, float loss,
-                     int num_buckets) {
+                     int num_buckets, const std::function<void()>& compute) {
   RETURN_IF_ERROR(algorithm.BeginStep(step, local));
+  // The forward reaches the first layers, the last bucket, first: deferred combines finish here.
+  for (int bucket = num_buckets - 1; bucket >= 0; --bucket) {
+    RETURN_IF_ERROR(algorithm.OnBucketNeeded(bucket));
+  }
+  if (compute) compute();
   RETURN_IF_ERROR(algorithm.OnLoss(loss));
   for (int bucket = 0; bucket < num_buckets; ++bucket) {
     RETURN_IF_ERROR(algorithm.OnBucketReady(bucket));

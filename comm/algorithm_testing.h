@@ -27,9 +27,11 @@ absl::Status RunWorkers(int workers,
                         const std::function<absl::Status(int rank, Communicator& comm)>& body,
                         absl::Duration timeout = absl::Seconds(20));
 
-// One step the way the scheduler runs it: BeginStep, OnLoss, OnBucketReady for buckets
-// 0..n-1 in order, EndStep.
+// One step the way the scheduler runs it: BeginStep, OnBucketNeeded for buckets n-1..0 (the
+// forward), `compute` (the gradient, if any), OnLoss, OnBucketReady for buckets 0..n-1 in
+// order, EndStep. With options.defer_combine the caller must Flush before reading the
+// parameters.
 absl::Status RunStep(Algorithm& algorithm, int64_t step, const LocalStep& local, float loss,
-                     int num_buckets);
+                     int num_buckets, const std::function<void()>& compute = {});
 
 }  // namespace ald::testing

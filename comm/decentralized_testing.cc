@@ -21,11 +21,19 @@ absl::StatusOr<GossipRun> RunGossip(const AlgorithmFactory& make, const GossipCa
     run.history[0][rank] = worker.params;
     const float loss = test_case.losses.empty() ? 0.0f : test_case.losses[rank];
     for (int step = 0; step < test_case.steps; ++step) {
-      if (test_case.gradient) test_case.gradient(rank, worker.params, worker.grads);
       RETURN_IF_ERROR(RunStep(*algorithm, step, test_case.local, loss,
-                              static_cast<int>(test_case.bucket_sizes.size())));
+                              static_cast<int>(test_case.bucket_sizes.size()), [&] {
+                                if (test_case.gradient) {
+                                  test_case.gradient(rank, worker.params, worker.grads);
+                                }
+                              }));
+      // A deferred combine finishes in the next step's forward; the history wants x_{t+1} now.
+      // Flushing here instead changes nothing but the moment: the sums are the same.
+      if (test_case.flush_every_step) RETURN_IF_ERROR(algorithm->Flush());
       run.history[step + 1][rank] = worker.params;
     }
+    RETURN_IF_ERROR(algorithm->Flush());
+    run.history[test_case.steps][rank] = worker.params;
     run.stats[rank] = algorithm->stats();
     return absl::OkStatus();
   }));

@@ -25,6 +25,9 @@ struct GossipCase {
   LocalStep local;
   std::vector<float> losses;  // each rank's loss, every step (zeros when empty)
   int steps = 1;
+  // With options.defer_combine: whether to Flush after every step so that the history holds
+  // x_t (true), or only after the last, leaving each combine to the next step's forward.
+  bool flush_every_step = true;
   // Fills rank's gradient at x before a step; zero gradients when unset.
   std::function<void(int rank, std::span<const float> x, std::span<float> grads)> gradient;
 };

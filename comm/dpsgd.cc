@@ -66,7 +66,8 @@ Dpsgd::Dpsgd(const AlgorithmContext& context, const char* name)
       buffers_(context.buffers),
       options_(context.options),
       models_(context.comm, ExchangeKind::kModel, context.buffers.params.size(),
-              static_cast<int>(context.buffers.buckets.size()), &stats_) {}
+              static_cast<int>(context.buffers.buckets.size()), &stats_),
+      deferred_(context.buffers.buckets.size(), false) {}
 
 absl::Status Dpsgd::Start() {
   if (!options_.sync_init || buffers_.params.empty()) return absl::OkStatus();
@@ -82,7 +83,18 @@ absl::Status Dpsgd::BeginStep(int64_t step, const LocalStep& local) {
   ready_.assign(buffers_.buckets.size(), false);
   num_ready_ = 0;
   in_step_ = true;
+  // The previous step's combines may still be pending here (the forward finishes them), so
+  // the new exchange begins only with the first bucket.
+  exchange_begun_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status Dpsgd::BeginExchange() {
+  if (exchange_begun_) return absl::OkStatus();
+  // Normally a no-op: the forward has needed, and so combined, every bucket.
+  RETURN_IF_ERROR(Flush());
   models_.Begin(neighborhood_.neighbors);
+  exchange_begun_ = true;
   return absl::OkStatus();
 }
 
@@ -101,6 +113,7 @@ absl::Status Dpsgd::OnBucketReady(int bucket) {
     return absl::FailedPreconditionError(
         absl::StrCat(name_, ": bucket ", bucket, " is ready twice in one step"));
   }
+  RETURN_IF_ERROR(BeginExchange());
   ScopedTraceEvent update = TraceUpdate(bucket);
   RETURN_IF_ERROR(Adapt(bucket));
   update.End();
@@ -121,7 +134,6 @@ absl::Status Dpsgd::EndStep() {
   }
   // No active neighbour: nothing was sent, and y is the next x.
   if (neighborhood_.degree() == 0) return absl::OkStatus();
-  RETURN_IF_ERROR(models_.WaitAll());
 
   weights_.clear();
   weights_.push_back(neighborhood_.self_weight);
@@ -129,20 +141,45 @@ absl::Status Dpsgd::EndStep() {
     weights_.push_back(neighbor.weight);
   }
   RETURN_IF_ERROR(CombineWeights(weights_));
-  float_weights_.assign(weights_.begin(), weights_.end());
+  combine_weights_.assign(weights_.begin(), weights_.end());
+  deferred_.assign(deferred_.size(), true);
+  num_deferred_ = num_buckets();
+  return options_.defer_combine ? absl::OkStatus() : Flush();
+}
 
-  const ScopedTraceEvent combine(trace_, trace_pid_, kComputeTid, "combine", "compute");
+absl::Status Dpsgd::OnBucketNeeded(int bucket) {
+  if (bucket < 0 || bucket >= num_buckets()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_, ": no bucket ", bucket, " (there are ", num_buckets(), ")"));
+  }
+  if (!deferred_[bucket]) return absl::OkStatus();
+  RETURN_IF_ERROR(models_.Wait(bucket));
+  return CombineBucket(bucket);
+}
+
+absl::Status Dpsgd::Flush() {
+  if (num_deferred_ == 0) return absl::OkStatus();
+  // One deadline for everything in flight, then the sums.
+  RETURN_IF_ERROR(models_.WaitAll());
   for (int bucket = 0; bucket < num_buckets(); ++bucket) {
-    const BucketSpan& span = buffers_.buckets[bucket];
-    if (span.size == 0) continue;
-    inputs_.clear();
-    inputs_.push_back(Bucket(buffers_.params, bucket));
-    for (int k = 0; k < neighborhood_.degree(); ++k) {
-      inputs_.push_back(models_.received(k).subspan(span.offset, span.size));
-    }
-    RETURN_IF_ERROR(WeightedSum(float_weights_, inputs_, Bucket(buffers_.params, bucket)));
+    if (deferred_[bucket]) RETURN_IF_ERROR(CombineBucket(bucket));
   }
   return absl::OkStatus();
+}
+
+absl::Status Dpsgd::CombineBucket(int bucket) {
+  deferred_[bucket] = false;
+  --num_deferred_;
+  const BucketSpan& span = buffers_.buckets[bucket];
+  if (span.size == 0) return absl::OkStatus();
+  const ScopedTraceEvent combine(trace_, trace_pid_, kComputeTid, "combine", "compute",
+                                 {{"bucket", bucket}});
+  inputs_.clear();
+  inputs_.push_back(Bucket(buffers_.params, bucket));
+  for (size_t k = 0; k + 1 < combine_weights_.size(); ++k) {
+    inputs_.push_back(models_.received(static_cast<int>(k)).subspan(span.offset, span.size));
+  }
+  return WeightedSum(combine_weights_, inputs_, Bucket(buffers_.params, bucket));
 }
 
 void Dpsgd::SetTrace(Trace* trace, int pid) {

@@ -1,5 +1,6 @@
 // D-PSGD in adapt-then-combine form (local step per bucket, exchange, x_i = Σ_j W_ij·y_j at step
-// end); over sampled matchings the same class is MATCHA, and AL-DSGD derives from it.
+// end, or per bucket just before the next forward reads it); over sampled matchings the same
+// class is MATCHA, and AL-DSGD derives from it.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,8 @@ class Dpsgd : public Algorithm {
   absl::Status OnLoss(float loss) override;
   absl::Status OnBucketReady(int bucket) override;
   absl::Status EndStep() override;
+  absl::Status OnBucketNeeded(int bucket) override;
+  absl::Status Flush() override;
   void SetTrace(Trace* trace, int pid) override;
 
  protected:
@@ -67,14 +70,24 @@ class Dpsgd : public Algorithm {
 
   Neighborhood neighborhood_;
   LocalStep local_;
+  // The exchange of this step's models; it begins with the step's first bucket, after the
+  // previous step's deferred combines have read what it received.
+  absl::Status BeginExchange();
+  // x_b = Σ_m w_m·y_m for one deferred bucket, once its exchange is complete.
+  absl::Status CombineBucket(int bucket);
+
   std::vector<bool> ready_;  // per bucket, this step
   int num_ready_ = 0;
   bool in_step_ = false;
+  bool exchange_begun_ = false;
   NeighborExchange models_;
+  // Combines still to do (per bucket), with the weights over [self, neighbours] they use.
+  std::vector<bool> deferred_;
+  int num_deferred_ = 0;
+  std::vector<float> combine_weights_;
 
   // Reused every step so that a steady-state step does not allocate.
   std::vector<double> weights_;
-  std::vector<float> float_weights_;
   std::vector<std::span<const float>> inputs_;
   // The kernels, built on first use per (number of inputs, bucket length).
   std::map<std::pair<int, int64_t>, std::unique_ptr<cpu::WeightedSumCpu>> kernels_;

@@ -272,6 +272,36 @@ TEST(CompilerTest, NoLaunchTouchesABucketAfterItsSignal) {
   }
 }
 
+// "Bucket needed" comes once per bucket, in the forward, before any launch reads one of its
+// parameters: a pipelined step finishes the bucket's deferred combine there.
+TEST(CompilerTest, EveryBucketIsNeededBeforeItsFirstRead) {
+  CompileOptions options;
+  options.bucket_cap_bytes = 4 * 1024;
+  CompiledModel model = MustCompile("resnet8", Tiny(3, 8), options);
+  const std::vector<Launch>& launches = model.train->launches();
+  ASSERT_GT(model.store->buckets().size(), 2u);
+  for (const Bucket& bucket : model.store->buckets()) {
+    std::vector<size_t> needed_at;
+    for (size_t i = 0; i < launches.size(); ++i) {
+      const std::vector<int>& needed = launches[i].buckets_needed;
+      needed_at.insert(needed_at.end(), std::count(needed.begin(), needed.end(), bucket.index),
+                       i);
+    }
+    ASSERT_EQ(needed_at.size(), 1u) << "bucket " << bucket.index;
+    const size_t first = needed_at[0];
+    EXPECT_FALSE(launches[first].backward) << launches[first].name;
+    bool read_there = false;
+    for (ValueId p : bucket.parameters) {
+      read_there |= std::count(launches[first].reads.begin(), launches[first].reads.end(), p) > 0;
+      for (size_t i = 0; i < first; ++i) {
+        EXPECT_EQ(std::count(launches[i].reads.begin(), launches[i].reads.end(), p), 0)
+            << launches[i].name << " reads bucket " << bucket.index << " before it is needed";
+      }
+    }
+    EXPECT_TRUE(read_there) << launches[first].name;
+  }
+}
+
 TEST(CompilerTest, ArenaReusesMemory) {
   CompiledModel model = MustCompile("resnet20", Tiny(3, 32, 8));
   const Plan& plan = *model.train;

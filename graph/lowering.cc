@@ -72,7 +72,7 @@ ValueId PlanBuilder::NewValue(const std::string& name, const Shape& shape, DType
 void PlanBuilder::Add(std::string name, bool backward, std::vector<ValueId> reads,
                       std::vector<ValueId> writes, std::function<absl::Status(Plan&)> run) {
   plan_->launches_.push_back(
-      {std::move(name), backward, std::move(reads), std::move(writes), std::move(run), {}});
+      {std::move(name), backward, std::move(reads), std::move(writes), std::move(run), {}, {}});
 }
 
 absl::Status PlanBuilder::LowerAll() {
@@ -403,6 +403,7 @@ void PlanBuilder::MarkBucketsReady() {
   // A bucket is ready when no later launch touches it: its gradients are final AND no kernel
   // still reads its parameters (a layer's backward-data reads the weights after its
   // backward-weights wrote their gradient, and the algorithm updates the weights in place).
+  // It is needed at the first launch that reads one of its parameters.
   const std::vector<Bucket>& buckets = store_.buckets();
   for (const Bucket& bucket : buckets) {
     std::vector<ValueId> touched;
@@ -410,17 +411,21 @@ void PlanBuilder::MarkBucketsReady() {
       touched.push_back(p);
       touched.push_back(graph_.grad[p]);
     }
-    int last = -1;
+    int first_read = -1, last = -1;
     for (size_t i = 0; i < plan_->launches_.size(); ++i) {
       const Launch& launch = plan_->launches_[i];
       for (ValueId v : touched) {
-        if (std::find(launch.reads.begin(), launch.reads.end(), v) != launch.reads.end() ||
-            std::find(launch.writes.begin(), launch.writes.end(), v) != launch.writes.end()) {
+        const bool reads =
+            std::find(launch.reads.begin(), launch.reads.end(), v) != launch.reads.end();
+        if (reads || std::find(launch.writes.begin(), launch.writes.end(), v) !=
+                         launch.writes.end()) {
           last = std::max(last, static_cast<int>(i));
         }
+        if (reads && first_read < 0) first_read = static_cast<int>(i);
       }
     }
     if (last >= 0) plan_->launches_[last].buckets_ready.push_back(bucket.index);
+    if (first_read >= 0) plan_->launches_[first_read].buckets_needed.push_back(bucket.index);
   }
   plan_->num_buckets_ = static_cast<int>(buckets.size());
 }

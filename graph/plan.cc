@@ -12,6 +12,9 @@ absl::Status Plan::Run(const DropoutKey& key) {
   using Clock = std::chrono::steady_clock;
   for (size_t i = 0; i < launches_.size(); ++i) {
     Launch& launch = launches_[i];
+    if (bucket_needed_) {
+      for (int bucket : launch.buckets_needed) RETURN_IF_ERROR(bucket_needed_(bucket));
+    }
     const Clock::time_point start = timing_ ? Clock::now() : Clock::time_point();
     ScopedTraceEvent event(trace_, trace_pid_, trace_tid_, launch.name,
                            launch.backward ? "backward" : "forward", {{"step", key.step}});

@@ -2,7 +2,7 @@
 // as offsets in one arena, parameters and their gradients in the ParameterStore), run step
 // after step without allocating or building primitives. After the launch that finalises a
 // bucket's gradients it signals "bucket ready", the hook the pipelined scheduler hangs
-// communication on.
+// communication on, and before the first launch that reads a bucket, "bucket needed".
 #pragma once
 
 #include <chrono>
@@ -30,6 +30,9 @@ struct Launch {
   // Buckets no later launch touches: gradients final, parameters no longer read (so an
   // algorithm may update them in place while backward goes on).
   std::vector<int> buckets_ready;
+  // Buckets whose parameters no earlier launch reads: before this launch runs, a pipelined
+  // step finishes their combine (the next forward waits only for the buckets it reaches).
+  std::vector<int> buckets_needed;
 };
 
 struct LaunchTiming {
@@ -63,6 +66,10 @@ class Plan {
   // Called after the launch that finalises a bucket's gradients; an error stops the step.
   void SetBucketReadyCallback(std::function<absl::Status(int bucket)> callback) {
     bucket_ready_ = std::move(callback);
+  }
+  // Called before the first launch that reads a bucket's parameters; an error stops the step.
+  void SetBucketNeededCallback(std::function<absl::Status(int bucket)> callback) {
+    bucket_needed_ = std::move(callback);
   }
   // Called as soon as the forward pass has the loss (before the backward starts), so a small
   // message can go out early (AL-DSGD shares losses with its neighbours).
@@ -106,6 +113,7 @@ class Plan {
           logits_ = kNoValue, loss_grad_ = kNoValue;
   DropoutKey dropout_key_;
   std::function<absl::Status(int)> bucket_ready_;
+  std::function<absl::Status(int)> bucket_needed_;
   std::function<absl::Status(float)> loss_ready_;
   int loss_launch_ = -1;  // index of the launch that writes the loss
   bool timing_ = false;

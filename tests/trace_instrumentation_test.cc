@@ -124,7 +124,7 @@ TEST(AlgorithmTraceTest, DpsgdRecordsUpdatesTransfersAndWaits) {
     const int buckets = static_cast<int>(kBuckets.size());
     EXPECT_EQ(counts["step"], kSteps);
     EXPECT_EQ(counts["update"], kSteps * buckets);
-    EXPECT_EQ(counts["combine"], kSteps);
+    EXPECT_EQ(counts["combine"], kSteps * buckets);  // one per bucket (deferrable)
     EXPECT_EQ(counts["send"], kSteps * buckets * 2);  // two ring neighbours
     EXPECT_EQ(counts["recv"], kSteps * buckets * 2);
     EXPECT_EQ(counts["wait"], kSteps * buckets);  // EndStep waits bucket by bucket

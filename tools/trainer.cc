@@ -266,6 +266,7 @@ absl::Status Worker::StartAlgorithm() {
   context.options.lsgd_lambda = config_.lambda;
   context.options.tau = config_.tau;
   context.options.sync_init = config_.sync_init;
+  context.options.defer_combine = config_.pipeline;
   context.options.seed = config_.seed;
   ASSIGN_OR_RETURN(algorithm_, CreateAlgorithm(config_.algo, context));
   algorithm_->SetTrace(trace_, rank_);
@@ -276,6 +277,10 @@ absl::Status Worker::StartAlgorithm() {
     model_.train->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
     model_.train->SetBucketReadyCallback(
         [algorithm](int bucket) { return algorithm->OnBucketReady(bucket); });
+    // The next forward reads a bucket only once its combine is done, so the tail of the
+    // exchange overlaps the forward's first layers.
+    model_.train->SetBucketNeededCallback(
+        [algorithm](int bucket) { return algorithm->OnBucketNeeded(bucket); });
   }
   return algorithm_->Start();
 }
@@ -358,21 +363,28 @@ absl::Status Worker::Run(TrainResult& result) {
           step_, loss, lr));
     }
     ++step_;
-    if (step_ == stop && algorithm_ != nullptr) RETURN_IF_ERROR(algorithm_->Finish());
     images += config_.batch;
     epoch_loss += loss;
     epoch_correct += static_cast<double>(correct) / config_.batch;
     ++epoch_steps;
     position_ = loader_->position();
     const bool epoch_end = position_.step_in_epoch == 0 || step_ == stop;
+    const bool evaluate =
+        config_.eval_every > 0 ? step_ % config_.eval_every == 0 || step_ == stop : epoch_end;
+    const bool checkpoint =
+        config_.checkpoint_every > 0 ? step_ % config_.checkpoint_every == 0 : epoch_end;
+    if (algorithm_ != nullptr) {
+      // Evaluation, checkpoints and the end read the parameters: finish the combines that a
+      // pipelined step leaves to the next forward.
+      if (evaluate || checkpoint || step_ == stop) RETURN_IF_ERROR(algorithm_->Flush());
+      if (step_ == stop) RETURN_IF_ERROR(algorithm_->Finish());
+    }
     const int64_t shown_epoch = position_.step_in_epoch == 0 ? position_.epoch - 1 : position_.epoch;
     const int64_t shown_step = position_.step_in_epoch == 0 ? per_epoch : position_.step_in_epoch;
     if (reporter) {
       progress.Step(shown_epoch, shown_step, epoch_loss / epoch_steps,
                     epoch_correct / epoch_steps, lr);
     }
-    const bool evaluate =
-        config_.eval_every > 0 ? step_ % config_.eval_every == 0 || step_ == stop : epoch_end;
     if (evaluate) {
       ASSIGN_OR_RETURN(const double test_accuracy, Evaluate());
       ASSIGN_OR_RETURN(Snapshot snapshot, Gather(epoch_loss / epoch_steps,
@@ -416,8 +428,6 @@ absl::Status Worker::Run(TrainResult& result) {
                                   snapshot.consensus_distance));
       }
     }
-    const bool checkpoint =
-        config_.checkpoint_every > 0 ? step_ % config_.checkpoint_every == 0 : epoch_end;
     if (checkpoint || step_ == stop) RETURN_IF_ERROR(Save());
     if (epoch_end) {
       if (reporter) {
