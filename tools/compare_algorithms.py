@@ -21,11 +21,14 @@ def load_run(out, name):
     with open(os.path.join(out, "runs", name + ".csv")) as f:
         for row in csv.DictReader(f):
             per_eval.setdefault((int(row["epoch"]), int(row["step"])), []).append(row)
+    # Evaluations may come several times per epoch (--eval_every): place them at fractional
+    # epochs, step / steps-per-epoch (every epoch has the same number of steps).
+    steps_per_epoch = summary["steps"] / max(1, summary["epochs"])
     evals = []
-    for (epoch, step), rows in per_eval.items():
+    for (_, step), rows in per_eval.items():
         accs = [float(r["test_accuracy"]) for r in rows]
         evals.append({
-            "epoch": epoch,
+            "epoch": step / steps_per_epoch,
             "wall": float(rows[0]["wall_seconds"]),
             "mean_acc": sum(accs) / len(accs),
             "worker_acc": {int(r["worker"]): float(r["test_accuracy"]) for r in rows},
@@ -43,8 +46,9 @@ def main(out, lr):
     rows = []
     for name, (summary, evals) in runs.items():
         topology, algo = name.split("_", 1)
-        target = 0.9 * best_final
-        reached = next((e["epoch"] for e in evals if e["mean_acc"] >= target), None)
+        def epochs_to(fraction):
+            return next((e["epoch"] for e in evals if e["mean_acc"] >= fraction * best_final),
+                        None)
         final = evals[-1]
         low = None
         if topology == "matcha8":
@@ -56,7 +60,9 @@ def main(out, lr):
             "min_worker_accuracy": min(final["worker_acc"].values()),
             "degree1_worker_accuracy": low,
             "average_model_accuracy": final["average_model"],
-            "epochs_to_90pct_of_best": reached,
+            "epochs_to_90pct_of_best": epochs_to(0.90),
+            # 90% is reached within the first evaluation on Fashion-MNIST; 98% separates more.
+            "epochs_to_98pct_of_best": epochs_to(0.98),
             "wall_seconds": summary["wall_seconds"],
             "bytes_sent_per_worker": summary["bytes_sent_per_worker"],
         })
@@ -69,20 +75,24 @@ def main(out, lr):
     def pct(v):
         return "" if v is None else "%.2f%%" % (100 * v)
 
+    def epochs(v):
+        return "never" if v is None else "%.2g" % v
+
     lines = [
         "Learning rate %s (tuned on D-PSGD over matcha8), best final accuracy %.2f%%." %
         (lr, 100 * best_final), "",
         "| topology | algorithm | final test acc (mean of workers) | worst worker | degree-1 worker "
-        "| average model | epochs to 90% of best | wall s | MB sent / worker |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| average model | epochs to 90% of best | epochs to 98% of best | wall s "
+        "| MB sent / worker |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |" % (
             r["topology"], r["algorithm"], pct(r["final_test_accuracy"]),
             pct(r["min_worker_accuracy"]), pct(r["degree1_worker_accuracy"]),
-            pct(r["average_model_accuracy"]),
-            r["epochs_to_90pct_of_best"] if r["epochs_to_90pct_of_best"] is not None else "never",
-            r["wall_seconds"], r["bytes_sent_per_worker"] / 1e6))
+            pct(r["average_model_accuracy"]), epochs(r["epochs_to_90pct_of_best"]),
+            epochs(r["epochs_to_98pct_of_best"]), r["wall_seconds"],
+            r["bytes_sent_per_worker"] / 1e6))
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -91,7 +101,7 @@ def main(out, lr):
     for name, (_, evals) in runs.items():
         with open(os.path.join(out, "runs", name + ".dat"), "w") as f:
             for e in evals:
-                f.write("%d %.3f %.6f %.6f\n" % (e["epoch"], e["wall"], e["mean_acc"], e["loss"]))
+                f.write("%.4f %.3f %.6f %.6f\n" % (e["epoch"], e["wall"], e["mean_acc"], e["loss"]))
     script = ["set terminal pngcairo size 900,560 font ',11'", "set key bottom right", "set grid"]
     for topology in sorted({n.split("_", 1)[0] for n in names}):
         series = [n for n in names if n.startswith(topology + "_")]

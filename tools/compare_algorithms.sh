@@ -7,10 +7,14 @@
 # no pull, K = 1); writes results.csv, results.md and PNG plots into OUT.
 #
 #   tools/compare_algorithms.sh [--model=lenet5] [--epochs=3] [--out=DIR] [--lrs="0.05 0.1 0.2 0.4"]
+#       [--eval_every=STEPS] [--ablation_topologies="matcha8 ring"]
 #
-# Uses the binary bazel builds with -c opt (it builds it first).
+# --eval_every evaluates more often than once per epoch (each evaluation runs 9 models over the
+# test set, so it costs wall time). Uses the binary bazel builds with -c opt, copied into OUT
+# first so that rebuilding during an hour-long comparison cannot change it half-way.
 set -euo pipefail
-model=lenet5 epochs=3 out=comparison lrs="0.05 0.1 0.2 0.4" seed=1
+model=lenet5 epochs=3 out=comparison lrs="0.05 0.1 0.2 0.4" seed=1 eval_every=0
+ablation_topologies="matcha8 ring"
 for arg in "$@"; do
   case "$arg" in
     --model=*) model="${arg#*=}" ;;
@@ -18,17 +22,20 @@ for arg in "$@"; do
     --out=*) out="${arg#*=}" ;;
     --lrs=*) lrs="${arg#*=}" ;;
     --seed=*) seed="${arg#*=}" ;;
+    --eval_every=*) eval_every="${arg#*=}" ;;
+    --ablation_topologies=*) ablation_topologies="${arg#*=}" ;;
     *) echo "compare_algorithms: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
 cd "$(dirname "$0")/.."
 bazel build -c opt //tools:train >/dev/null
-train="$(bazel info -c opt bazel-bin 2>/dev/null)/tools/train"
 mkdir -p "$out/runs"
+train="$out/train"
+cp -f "$(bazel info -c opt bazel-bin 2>/dev/null)/tools/train" "$train"
 
 common=(--model="$model" --dataset=fashion_mnist --workers=8 --batch=16 --momentum=0
         --weight_decay=5e-4 --lr_schedule=step --epochs="$epochs" --seed="$seed" --budget=0.5
-        --quiet)
+        --eval_every="$eval_every" --quiet)
 
 run() {  # run NAME TOPOLOGY FLAGS...
   local name="$1" topology="$2"
@@ -66,6 +73,7 @@ for topology in matcha8 ring; do
   run "${topology}_matcha" "$topology" --algo=matcha --lr="$best_lr"
   run "${topology}_aldsgd_dpsgd" "$topology" --algo=aldsgd --base=dpsgd --lr="$best_lr"
   run "${topology}_aldsgd_matcha" "$topology" --algo=aldsgd --base=matcha --lr="$best_lr"
+  [[ " $ablation_topologies " == *" $topology "* ]] || continue
   run "${topology}_aldsgd_no_weighting" "$topology" --algo=aldsgd --base=matcha --c1=0 --c2=0 \
     --lr="$best_lr"
   run "${topology}_aldsgd_no_pull" "$topology" --algo=aldsgd --base=matcha --p1=0 --p2=0 \
