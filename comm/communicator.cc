@@ -88,11 +88,11 @@ absl::Status CheckTag(int tag, const char* what, int peer) {
 }
 }  // namespace
 
-Request Communicator::Isend(int peer, int tag, std::span<const std::byte> data) {
+Request Communicator::Isend(int peer, int tag, std::span<const std::byte> data, int priority) {
   absl::Status valid = CheckPeer(peer, "send to");
   if (valid.ok()) valid = CheckTag(tag, "send to", peer);
   if (!valid.ok()) return Request::Finished(valid);
-  return IsendBytes(peer, tag, data);
+  return IsendBytes(peer, tag, data, priority);
 }
 
 Request Communicator::Irecv(int peer, int tag, std::span<std::byte> data) {
@@ -102,8 +102,8 @@ Request Communicator::Irecv(int peer, int tag, std::span<std::byte> data) {
   return IrecvBytes(peer, tag, data);
 }
 
-Request Communicator::Isend(int peer, int tag, std::span<const float> data) {
-  return Isend(peer, tag, std::as_bytes(data));
+Request Communicator::Isend(int peer, int tag, std::span<const float> data, int priority) {
+  return Isend(peer, tag, std::as_bytes(data), priority);
 }
 
 Request Communicator::Irecv(int peer, int tag, std::span<float> data) {

@@ -90,9 +90,13 @@ class Communicator {
   absl::Duration timeout() const { return options_.timeout; }
   const CommOptions& options() const { return options_; }
 
-  Request Isend(int peer, int tag, std::span<const std::byte> data);
+  // `priority` orders the large sends to one peer that wait for the link: the highest starts
+  // first, equal ones in posting order (so equal tags still match in order). It lets the
+  // pipelined step send first what the next forward needs first. Backends whose sends do not
+  // queue (inproc, nccl) ignore it.
+  Request Isend(int peer, int tag, std::span<const std::byte> data, int priority = 0);
   Request Irecv(int peer, int tag, std::span<std::byte> data);
-  Request Isend(int peer, int tag, std::span<const float> data);
+  Request Isend(int peer, int tag, std::span<const float> data, int priority = 0);
   Request Irecv(int peer, int tag, std::span<float> data);
   Request Isend(int peer, int tag, const Tensor& tensor);
   Request Irecv(int peer, int tag, Tensor& tensor);
@@ -105,7 +109,8 @@ class Communicator {
 
  protected:
   // Called with a valid peer (0 <= peer < size(), tag >= 0); errors go into the Request.
-  virtual Request IsendBytes(int peer, int tag, std::span<const std::byte> data) = 0;
+  virtual Request IsendBytes(int peer, int tag, std::span<const std::byte> data,
+                             int priority) = 0;
   virtual Request IrecvBytes(int peer, int tag, std::span<std::byte> data) = 0;
   virtual absl::Status AllReduceFloats(std::span<float> data, ReduceOp op) = 0;
   virtual absl::Status BroadcastBytes(std::span<std::byte> data, int root) = 0;

@@ -339,7 +339,8 @@ int InprocCommunicator::size() const { return world_->size(); }
 
 void InprocCommunicator::Abort() { world_->MarkDead(rank_, "aborted"); }
 
-Request InprocCommunicator::IsendBytes(int peer, int tag, std::span<const std::byte> data) {
+Request InprocCommunicator::IsendBytes(int peer, int tag, std::span<const std::byte> data,
+                                       int /*priority*/) {
   return Request::Finished(world_->Send(rank_, peer, tag, data));
 }
 

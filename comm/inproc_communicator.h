@@ -48,7 +48,8 @@ class InprocCommunicator final : public Communicator {
   void Abort();
 
  protected:
-  Request IsendBytes(int peer, int tag, std::span<const std::byte> data) override;
+  // Sends complete at once (a copy), so there is no queue for `priority` to order.
+  Request IsendBytes(int peer, int tag, std::span<const std::byte> data, int priority) override;
   Request IrecvBytes(int peer, int tag, std::span<std::byte> data) override;
   absl::Status AllReduceFloats(std::span<float> data, ReduceOp op) override;
   absl::Status BroadcastBytes(std::span<std::byte> data, int root) override;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -23,6 +24,9 @@ namespace {
 
 // How often a waiting request checks whether the processes of its peers still exist.
 constexpr absl::Duration kLivenessInterval = absl::Milliseconds(100);
+// Sends at least this large wait in their peer's lane: one in flight per peer, the highest
+// priority next. Smaller ones (AL-DSGD's loss and degree) go at once, never behind a model.
+constexpr size_t kLaneMinBytes = 64 * 1024;
 
 std::string MpiErrorText(int code) {
   char text[MPI_MAX_ERROR_STRING];
@@ -38,6 +42,7 @@ struct MpiOperation {
   std::vector<int> peers;       // ranks without which it can never complete
   size_t expected_bytes = 0;    // receives: checked against what arrived
   bool is_receive = false;
+  int lane = -1;  // the peer whose send lane it occupies once started, or -1
   MPI_Request request = MPI_REQUEST_NULL;
   bool done = false;
   absl::Status status;
@@ -62,8 +67,13 @@ class MpiRuntime {
 
   // Runs `start` on the progress thread; it returns an MPI error code and fills op->request.
   void Start(std::shared_ptr<MpiOperation> op, std::function<int(MPI_Request*)> start);
-  // The caller no longer waits for `op`: cancel it if it is a receive (OpenMPI cannot cancel
-  // sends or collectives; those stay in flight, and MPI is then not finalized).
+  // The same for a send of `bytes` to `peer`: a large one waits in the peer's lane (see
+  // kLaneMinBytes) until the sends before it, or of higher `priority`, have finished.
+  void StartSend(std::shared_ptr<MpiOperation> op, std::function<int(MPI_Request*)> start,
+                 int peer, size_t bytes, int priority);
+  // The caller no longer waits for `op`: cancel it if it is a receive, drop it if it is a send
+  // still waiting in its lane (OpenMPI cannot cancel started sends or collectives; those stay
+  // in flight, and MPI is then not finalized).
   void Abandon(std::shared_ptr<MpiOperation> op);
   // A peer failed: MPI_Finalize, which synchronizes with every rank, must not be called.
   void MarkBroken() {
@@ -85,6 +95,23 @@ class MpiRuntime {
   bool Progress();
   void Complete(MpiOperation& op, absl::Status status);
   void Post(std::function<void()> command);
+  // Calls `start`; false (and `op` failed) when MPI refused it.
+  bool Launch(const std::shared_ptr<MpiOperation>& op,
+              const std::function<int(MPI_Request*)>& start);
+  // Starts the best queued send of `peer`'s lane if the lane is free.
+  void PumpLane(int peer);
+
+  // A send waiting for its peer's lane.
+  struct QueuedSend {
+    std::shared_ptr<MpiOperation> op;
+    std::function<int(MPI_Request*)> start;
+    int priority = 0;
+    uint64_t sequence = 0;  // posting order, among equal priorities
+  };
+  struct SendLane {
+    bool busy = false;
+    std::vector<QueuedSend> queued;
+  };
 
   const MpiOptions options_;
   absl::Mutex mu_;
@@ -95,6 +122,8 @@ class MpiRuntime {
   // Owned by the progress thread.
   std::vector<std::shared_ptr<MpiOperation>> active_;
   std::vector<MPI_Request> active_requests_;
+  std::map<int, SendLane> lanes_;  // by peer
+  uint64_t next_sequence_ = 0;
   // Set once by Initialize / ExchangeProcessIds.
   std::optional<absl::Status> init_status_;  // guarded by mu_
   int world_rank_ = 0;
@@ -234,6 +263,13 @@ bool MpiRuntime::Progress() {
     if (code == MPI_SUCCESS) return false;
     // An error outside any status: fail everything in flight rather than spin on it.
     for (auto& op : active_) Complete(*op, absl::InternalError(absl::StrCat(op->description, ": ", MpiErrorText(code))));
+    for (auto& [peer, lane] : lanes_) {
+      for (QueuedSend& send : lane.queued) {
+        Complete(*send.op, absl::InternalError(absl::StrCat(send.op->description, ": not started: ",
+                                                            MpiErrorText(code))));
+      }
+      lane = SendLane();
+    }
     active_.clear();
     active_requests_.clear();
     return true;
@@ -263,16 +299,25 @@ bool MpiRuntime::Progress() {
       Complete(op, absl::OkStatus());
     }
   }
-  // Completed requests are now MPI_REQUEST_NULL; drop them, keeping the rest in order.
+  // Completed requests are now MPI_REQUEST_NULL; drop them, keeping the rest in order, and
+  // free the lanes they held.
+  std::vector<int> freed_lanes;
   size_t kept = 0;
   for (size_t i = 0; i < active_.size(); ++i) {
-    if (active_requests_[i] == MPI_REQUEST_NULL) continue;
+    if (active_requests_[i] == MPI_REQUEST_NULL) {
+      if (active_[i]->lane >= 0) freed_lanes.push_back(active_[i]->lane);
+      continue;
+    }
     active_[kept] = std::move(active_[i]);
     active_requests_[kept] = active_requests_[i];
     ++kept;
   }
   active_.resize(kept);
   active_requests_.resize(kept);
+  for (int peer : freed_lanes) {
+    lanes_[peer].busy = false;
+    PumpLane(peer);
+  }
   return true;
 }
 
@@ -289,22 +334,64 @@ void MpiRuntime::Post(std::function<void()> command) {
   commands_.push_back(std::move(command));
 }
 
+bool MpiRuntime::Launch(const std::shared_ptr<MpiOperation>& op,
+                        const std::function<int(MPI_Request*)>& start) {
+  const int code = start(&op->request);
+  if (code != MPI_SUCCESS) {
+    Complete(*op, absl::InternalError(absl::StrCat(op->description, ": ", MpiErrorText(code))));
+    return false;
+  }
+  active_.push_back(op);
+  active_requests_.push_back(op->request);
+  return true;
+}
+
 void MpiRuntime::Start(std::shared_ptr<MpiOperation> op,
                        std::function<int(MPI_Request*)> start) {
-  Post([this, op = std::move(op), start = std::move(start)] {
-    const int code = start(&op->request);
-    if (code != MPI_SUCCESS) {
-      Complete(*op, absl::InternalError(absl::StrCat(op->description, ": ", MpiErrorText(code))));
-      return;
-    }
-    active_.push_back(op);
-    active_requests_.push_back(op->request);
+  Post([this, op = std::move(op), start = std::move(start)] { Launch(op, start); });
+}
+
+void MpiRuntime::StartSend(std::shared_ptr<MpiOperation> op,
+                           std::function<int(MPI_Request*)> start, int peer, size_t bytes,
+                           int priority) {
+  if (bytes < kLaneMinBytes) {
+    Start(std::move(op), std::move(start));
+    return;
+  }
+  // Two large sends to one peer share its link and both finish late; one at a time, best
+  // first, lets the bucket the next forward needs first arrive first (ByteScheduler's idea).
+  Post([this, op = std::move(op), start = std::move(start), peer, priority] {
+    lanes_[peer].queued.push_back({op, start, priority, next_sequence_++});
+    PumpLane(peer);
   });
 }
 
+void MpiRuntime::PumpLane(int peer) {
+  SendLane& lane = lanes_[peer];
+  while (!lane.busy && !lane.queued.empty()) {
+    auto best = lane.queued.begin();
+    for (auto it = lane.queued.begin(); it != lane.queued.end(); ++it) {
+      if (it->priority > best->priority ||
+          (it->priority == best->priority && it->sequence < best->sequence)) {
+        best = it;
+      }
+    }
+    QueuedSend send = std::move(*best);
+    lane.queued.erase(best);
+    send.op->lane = peer;
+    lane.busy = Launch(send.op, send.start);
+  }
+}
+
 void MpiRuntime::Abandon(std::shared_ptr<MpiOperation> op) {
-  if (!op->is_receive) return;
   Post([this, op = std::move(op)] {
+    if (!op->is_receive) {
+      // A send that never started is simply dropped; a started one cannot be cancelled.
+      for (auto& [peer, lane] : lanes_) {
+        std::erase_if(lane.queued, [&](const QueuedSend& send) { return send.op == op; });
+      }
+      return;
+    }
     for (MPI_Request& request : active_requests_) {
       if (request != MPI_REQUEST_NULL && request == op->request) MPI_Cancel(&request);
     }
@@ -432,15 +519,18 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
 
  protected:
-  Request IsendBytes(int peer, int tag, std::span<const std::byte> data) override {
+  Request IsendBytes(int peer, int tag, std::span<const std::byte> data, int priority) override {
     auto op = MakeOperation(DescribeTransfer("send to", peer, tag, data.size()), peer, data.size());
     if (absl::Status valid = CheckCount(data.size(), op->description); !valid.ok()) {
       return Request::Finished(valid);
     }
-    runtime_->Start(op, [data, peer, tag, comm = comm_](MPI_Request* request) {
-      return MPI_Isend(data.data(), static_cast<int>(data.size()), MPI_BYTE, peer, tag, comm,
-                       request);
-    });
+    runtime_->StartSend(
+        op,
+        [data, peer, tag, comm = comm_](MPI_Request* request) {
+          return MPI_Isend(data.data(), static_cast<int>(data.size()), MPI_BYTE, peer, tag, comm,
+                           request);
+        },
+        peer, data.size(), priority);
     return MakeRequest(std::make_unique<MpiRequestState>(runtime_, std::move(op)));
   }
 

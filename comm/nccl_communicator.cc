@@ -115,7 +115,9 @@ class NcclCommunicator final : public Communicator {
   ncclComm_t comm() const { return comm_; }
 
  protected:
-  Request IsendBytes(int peer, int tag, std::span<const std::byte> data) override {
+  // NCCL runs point-to-point calls in stream order: no queue to reorder, so no priority.
+  Request IsendBytes(int peer, int tag, std::span<const std::byte> data,
+                     int /*priority*/) override {
     return Queue(true, peer, const_cast<std::byte*>(data.data()), data.size(),
                  DescribeTransfer("send to", peer, tag, data.size()));
   }

@@ -63,7 +63,7 @@ void NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> 
     }
     requests.push_back(
         comm_->Irecv(peer, tag, std::span<float>(received_[k]).subspan(span.offset, span.size)));
-    requests.push_back(comm_->Isend(peer, tag, slice));
+    requests.push_back(comm_->Isend(peer, tag, slice, SendPriority(kind_, bucket)));
     stats_->bytes_sent += static_cast<int64_t>(slice.size_bytes());
     stats_->messages_sent += 1;
   }

@@ -23,6 +23,12 @@ inline constexpr int kNumExchangeKinds = 3;
 inline int ExchangeTag(ExchangeKind kind, int bucket) {
   return bucket * kNumExchangeKinds + static_cast<int>(kind);
 }
+// Which of a peer's queued sends goes first (Communicator::Isend): the next forward needs the
+// models' last bucket (the first layers) first; the paper form's pre-step models are needed by
+// the backward, bucket 0 first.
+inline int SendPriority(ExchangeKind kind, int bucket) {
+  return kind == ExchangeKind::kPreStepModel ? -bucket : bucket;
+}
 
 class NeighborExchange {
  public:

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -71,6 +72,60 @@ TEST(MpiCommunicatorTest, MatchesByTagInPostingOrder) {
     EXPECT_EQ(a[0], 10.0f);
     EXPECT_EQ(b[0], 20.0f);
     EXPECT_EQ(c[0], 11.0f);
+  }
+  ASSERT_TRUE(comm->Barrier().ok());
+}
+
+// Large sends to one peer go one at a time, the highest priority first: the pipelined step
+// sends first the bucket the next forward needs first.
+TEST(MpiCommunicatorTest, QueuedLargeSendsGoInPriorityOrder) {
+  constexpr size_t kCount = 1 << 20;  // 4 MiB: far above the lane threshold, rendezvous
+  if (comm->rank() == 0) {
+    const std::vector<float> a(kCount, 1.0f), b(kCount, 2.0f), c(kCount, 3.0f);
+    std::vector<Request> sends;
+    sends.push_back(comm->Isend(1, 60, std::span(a), 0));  // occupies the lane
+    sends.push_back(comm->Isend(1, 61, std::span(b), 1));
+    sends.push_back(comm->Isend(1, 62, std::span(c), 2));  // overtakes b
+    ASSERT_TRUE(WaitAll(std::span(sends), comm->timeout()).ok());
+  } else if (comm->rank() == 1) {
+    absl::SleepFor(absl::Milliseconds(300));  // every send is posted before any receive
+    std::vector<float> a(kCount), b(kCount), c(kCount);
+    std::vector<Request> receives;
+    receives.push_back(comm->Irecv(0, 60, std::span(a)));
+    receives.push_back(comm->Irecv(0, 61, std::span(b)));
+    receives.push_back(comm->Irecv(0, 62, std::span(c)));
+    std::vector<int> order;
+    const absl::Time deadline = absl::Now() + comm->timeout();
+    while (order.size() < receives.size() && absl::Now() < deadline) {
+      for (int k = 0; k < 3; ++k) {
+        if (std::count(order.begin(), order.end(), k) == 0 && receives[k].Test()) {
+          ASSERT_TRUE(receives[k].status().ok()) << receives[k].status();
+          order.push_back(k);
+        }
+      }
+    }
+    EXPECT_EQ(order, (std::vector<int>{0, 2, 1}));
+    EXPECT_EQ(c[kCount - 1], 3.0f);
+    EXPECT_EQ(b[0], 2.0f);
+  }
+  ASSERT_TRUE(comm->Barrier().ok());
+}
+
+// A small message (AL-DSGD's loss and degree) never waits behind a model in flight.
+TEST(MpiCommunicatorTest, SmallSendsNeverWaitBehindLargeOnes) {
+  constexpr size_t kCount = 1 << 20;
+  if (comm->rank() == 0) {
+    const std::vector<float> large(kCount, 5.0f), small = {7.0f, 8.0f};
+    Request large_send = comm->Isend(1, 63, std::span(large), 0);
+    ASSERT_TRUE(comm->Isend(1, 64, std::span(small), 0).Wait().ok());
+    ASSERT_TRUE(large_send.Wait().ok());
+  } else if (comm->rank() == 1) {
+    std::vector<float> large(kCount), small(2);
+    // The large receive is posted only after the small one arrived: were the small send queued
+    // behind the large one, this would time out.
+    ASSERT_TRUE(comm->Irecv(0, 64, std::span(small)).Wait(absl::Seconds(5)).ok());
+    EXPECT_EQ(small[1], 8.0f);
+    ASSERT_TRUE(comm->Irecv(0, 63, std::span(large)).Wait().ok());
   }
   ASSERT_TRUE(comm->Barrier().ok());
 }
