@@ -133,7 +133,10 @@ absl::Status Adpsgd::EndStep() {
 
 absl::Status Adpsgd::ActiveEndStep() {
   const BucketBuffers whole{buffers_.params, buffers_.grads, buffers_.momentum};
-  if (partners_.empty()) return SgdStepOn(config_, whole);  // a single worker
+  if (partners_.empty()) {  // a single worker
+    const ScopedTraceEvent update = TraceUpdate(0);
+    return SgdStepOn(config_, whole);
+  }
   const int peer =
       partners_[partner_rng_.Below(static_cast<uint32_t>(partners_.size()))];
   request_[0] = kAverage;
@@ -143,11 +146,20 @@ absl::Status Adpsgd::ActiveEndStep() {
   Request send = comm_.Isend(peer, kRequestTag, std::span<const float>(request_));
   stats_.bytes_sent += static_cast<int64_t>(request_.size() * sizeof(float));
   stats_.messages_sent += 1;
-  RETURN_IF_ERROR(TimedWait(stats_, [&] {
-    RETURN_IF_ERROR(send.Wait());
-    return reply.Wait();
-  }));
+  // The round trip (request out, average back) on a comm lane; the compute thread waits on it.
+  LaneTraceEvent exchange(trace_, trace_pid_, "average", "comm",
+                          {{"peer", peer}, {"bytes", request_.size() * sizeof(float)},
+                           {"kind", "model"}});
+  RETURN_IF_ERROR(TimedWait(
+      stats_,
+      [&] {
+        RETURN_IF_ERROR(send.Wait());
+        return reply.Wait();
+      },
+      trace_, trace_pid_));
+  exchange.End();
   std::copy(reply_.begin(), reply_.end(), buffers_.params.begin());
+  const ScopedTraceEvent update = TraceUpdate(0);
   return SgdStepOn(config_, whole);
 }
 
@@ -156,6 +168,7 @@ absl::Status Adpsgd::PassiveEndStep() {
   if (serving_done_) RETURN_IF_ERROR(serve_status_);
   // The gradient (computed at the published, possibly stale x_j) goes onto the logical model,
   // which holds every average served meanwhile.
+  const ScopedTraceEvent update = TraceUpdate(0);
   RETURN_IF_ERROR(SgdStepOn(config_, {logical_, buffers_.grads, buffers_.momentum}));
   logical_changed_ = true;
   PublishLocked();
@@ -271,6 +284,11 @@ absl::Status Adpsgd::ServeLoop() {
 }
 
 absl::Status Adpsgd::Answer(int peer, std::span<const float> request) {
+  // The serving thread's whole answer (average, then the reply) on a comm lane: it runs beside
+  // this worker's compute.
+  LaneTraceEvent serve(trace_, trace_pid_, "serve average", "comm",
+                       {{"peer", peer}, {"bytes", answer_.size() * sizeof(float)},
+                        {"kind", "model"}});
   {
     absl::MutexLock lock(&mu_);
     // 0.5·a + 0.5·b is (a + b)/2 to the bit (halving is exact), computed once for both sides.
@@ -285,6 +303,7 @@ absl::Status Adpsgd::Answer(int peer, std::span<const float> request) {
   absl::MutexLock lock(&mu_);
   served_bytes_ += static_cast<int64_t>(answer_.size() * sizeof(float));
   served_messages_ += 1;
+  serve.End();
   return absl::OkStatus();
 }
 

@@ -90,7 +90,7 @@ std::vector<TraceEvent> TraceAlgorithm(const std::string& algorithm) {
       RETURN_IF_ERROR(testing::RunStep(*algo, step, LocalStep{}, 0.5f + rank,
                                        static_cast<int>(kBuckets.size())));
     }
-    return absl::OkStatus();
+    return algo->Finish();
   });
   EXPECT_TRUE(status.ok()) << status;
   return trace.Events();
@@ -147,6 +147,33 @@ TEST(AlgorithmTraceTest, DpsgdRecordsUpdatesTransfersAndWaits) {
   EXPECT_EQ(report->total.samples, kWorkers * kSteps);
   EXPECT_GT(report->total.comm_us, 0);
   EXPECT_LE(report->total.exposed_us, report->total.comm_us);
+}
+
+// On a 4-ring the even ranks are AD-PSGD's actives: each step one round trip ("average", a
+// wait inside it) and an update; the odd ranks' serving threads answer every request.
+TEST(AlgorithmTraceTest, AdpsgdRecordsRoundTripsAndServedAverages) {
+  const std::vector<TraceEvent> events = TraceAlgorithm("adpsgd");
+  int served = 0;
+  for (int pid = 0; pid < kWorkers; ++pid) {
+    std::map<std::string, int> counts = CountByName(events, pid);
+    EXPECT_EQ(counts["update"], kSteps) << "worker " << pid;
+    if (pid % 2 == 0) {
+      EXPECT_EQ(counts["average"], kSteps) << "worker " << pid;
+      EXPECT_GE(counts["wait"], kSteps) << "worker " << pid;
+      EXPECT_EQ(counts["serve average"], 0) << "worker " << pid;
+    } else {
+      EXPECT_EQ(counts["average"], 0) << "worker " << pid;
+      served += counts["serve average"];
+    }
+  }
+  EXPECT_EQ(served, 2 * kSteps);
+  for (const TraceEvent& event : events) {
+    if (event.name != "average" && event.name != "serve average") continue;
+    EXPECT_EQ(event.category, "comm");
+    EXPECT_EQ(event.IntArg("bytes", 0), static_cast<int64_t>(8000 * sizeof(float)) +
+                                            (event.name == "average" ? 4 : 0));
+  }
+  ExpectLanesDisjoint(events);
 }
 
 TEST(AlgorithmTraceTest, AllReduceRecordsBlockingCollectivesAsWaits) {

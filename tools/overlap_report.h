@@ -13,7 +13,8 @@
 namespace ald {
 
 // What an event stands for, by category: "forward", "backward" and "compute" are compute;
-// "comm" a transfer or collective; "wait" the compute thread blocked on peers; "step" one whole
+// "comm" a transfer or collective (except the small "scalars" messages of AL-DSGD, which are
+// not model traffic); "wait" the compute thread blocked on peers; "step" one whole
 // training step (recorded by the trainer, args {"step": k}).
 enum class EventRole { kCompute, kComm, kWait, kStep, kOther };
 EventRole RoleOf(const TraceEvent& event);

@@ -91,6 +91,21 @@ TEST(OverlapTest, HiddenFractionAndPerStepSplit) {
   EXPECT_THAT(table, HasSubstr("   80.0%"));
 }
 
+TEST(OverlapTest, LossMessagesAreNotModelTraffic) {
+  Trace trace;
+  AddTwoSteps(trace, 0);
+  // AL-DSGD's loss and degree: posted early, seen done late; not communication time.
+  trace.Add(0, kCommTid + 2, "send", "comm", 1000, 18000,
+            {{"peer", 1}, {"bytes", 8}, {"kind", "scalars"}});
+  trace.Add(0, kCommTid + 3, "send", "comm", 30000, 2000,
+            {{"peer", 1}, {"bytes", 4096}, {"kind", "model"}});
+  absl::StatusOr<OverlapReport> report = ComputeOverlap(trace.Events());
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->steps.size(), 2u);
+  EXPECT_EQ(report->steps[0].second.comm_us, 6000);
+  EXPECT_EQ(report->steps[1].second.comm_us, 6000);  // the model send counts
+}
+
 TEST(OverlapTest, WorkersAreSeparateAndAveraged) {
   Trace trace;
   AddTwoSteps(trace, 0);
