@@ -39,7 +39,8 @@ absl::StatusOr<CompiledModel> CompileModel(ModelGraph train_graph, const ModelGr
   CompiledModel model;
   ASSIGN_OR_RETURN(model.training_graph, PrepareGraph(std::move(train_graph), options));
   ASSIGN_OR_RETURN(model.store,
-                   ParameterStore::Create(model.training_graph, options.bucket_cap_bytes));
+                   ParameterStore::Create(model.training_graph, options.bucket_cap_bytes,
+                                          options.min_buckets));
   ASSIGN_OR_RETURN(model.train, Compile(model.training_graph, *model.store, options));
   if (eval_graph != nullptr) {
     CompileOptions eval_options = options;

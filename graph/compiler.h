@@ -18,6 +18,9 @@ struct CompileOptions {
   bool fuse = true;       // fold ReLUs into convolution, batch norm and the residual add
   bool blocked_layouts = true;  // keep activations in nChw16c between layers (layout_pass.h)
   size_t bucket_cap_bytes = size_t{25} << 20;  // communication bucket size, as PyTorch DDP
+  // Split the parameters into at least this many buckets where the cap alone would not (a
+  // 1 MiB ResNet-20 under a 25 MiB cap would be one bucket, and nothing would pipeline).
+  size_t min_buckets = 1;
 };
 
 // Dead-code elimination, ReLU fusion and, when training, autodiff.

@@ -272,6 +272,22 @@ TEST(CompilerTest, NoLaunchTouchesABucketAfterItsSignal) {
   }
 }
 
+// Under the default 25 MiB cap a small model is one bucket and nothing pipelines; min_buckets
+// splits it anyway, each bucket at most 1/min_buckets of the parameters (or one parameter).
+TEST(CompilerTest, MinBucketsSplitsASmallModel) {
+  CompileOptions options;
+  CompiledModel whole = MustCompile("resnet8", Tiny(3, 8), options);
+  EXPECT_EQ(whole.store->buckets().size(), 1u);
+  options.min_buckets = 6;
+  CompiledModel split = MustCompile("resnet8", Tiny(3, 8), options);
+  const size_t total = split.store->size();
+  EXPECT_GE(split.store->buckets().size(), 6u);
+  for (const Bucket& bucket : split.store->buckets()) {
+    EXPECT_TRUE(bucket.size <= (total + 5) / 6 || bucket.parameters.size() == 1)
+        << "bucket " << bucket.index << " holds " << bucket.size << " of " << total;
+  }
+}
+
 // "Bucket needed" comes once per bucket, in the forward, before any launch reads one of its
 // parameters: a pipelined step finishes the bucket's deferred combine there.
 TEST(CompilerTest, EveryBucketIsNeededBeforeItsFirstRead) {

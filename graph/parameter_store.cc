@@ -33,7 +33,7 @@ void Fill(Tensor& tensor, const ParameterInit& init, Rng& rng) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
-    const TrainingGraph& training, size_t bucket_cap_bytes) {
+    const TrainingGraph& training, size_t bucket_cap_bytes, size_t min_buckets) {
   const ModelGraph& graph = training.graph;
   auto store = std::unique_ptr<ParameterStore>(new ParameterStore());
   store->inits_ = graph.inits;
@@ -63,7 +63,8 @@ absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
   ASSIGN_OR_RETURN(store->momentum_, Tensor::Create(Shape{total}));
 
   size_t offset = 0;
-  const size_t cap_floats = std::max<size_t>(1, bucket_cap_bytes / sizeof(float));
+  const size_t share = (static_cast<size_t>(total) + min_buckets - 1) / std::max<size_t>(1, min_buckets);
+  const size_t cap_floats = std::max<size_t>(1, std::min(bucket_cap_bytes / sizeof(float), share));
   for (ValueId p : store->layout_) {
     const Shape& shape = graph.value(p).shape;
     const size_t count = static_cast<size_t>(shape.num_elements());

@@ -27,9 +27,11 @@ struct Bucket {
 class ParameterStore {
  public:
   // Lays out the parameters of `training` and groups them into buckets of at most
-  // `bucket_cap_bytes` (a single larger parameter gets a bucket of its own).
+  // `bucket_cap_bytes` (a single larger parameter gets a bucket of its own), and of at most
+  // 1/min_buckets of all parameters, so that a model smaller than the cap is still split.
   static absl::StatusOr<std::unique_ptr<ParameterStore>> Create(const TrainingGraph& training,
-                                                                size_t bucket_cap_bytes);
+                                                                size_t bucket_cap_bytes,
+                                                                size_t min_buckets = 1);
 
   // Sets every parameter and running statistic from its initialisation rule; a pure function of
   // (seed, parameter), so every worker given the same seed starts from the same model.

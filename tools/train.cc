@@ -60,6 +60,9 @@ ABSL_FLAG(double, rho, kDefaults.rho, "EASGD moving rate beta (alpha = beta / wo
 ABSL_FLAG(double, lambda, kDefaults.lambda, "LSGD pull strength toward the leader");
 ABSL_FLAG(double, timeout, kDefaults.timeout_seconds, "seconds a worker waits for a peer before failing");
 ABSL_FLAG(double, bucket_mb, kDefaults.bucket_mb, "communication bucket size cap in MiB (as PyTorch DDP)");
+ABSL_FLAG(int, min_buckets, kDefaults.min_buckets,
+          "split the parameters into at least this many buckets (a model smaller than the cap "
+          "still pipelines); 1: only the cap");
 ABSL_FLAG(bool, pipeline, kDefaults.pipeline,
           "overlap each bucket's update and exchange with the rest of backward (false: sequential)");
 ABSL_FLAG(bool, reproducible_sums, kDefaults.reproducible_sums,
@@ -113,6 +116,7 @@ TrainConfig FromFlags() {
   c.lambda = absl::GetFlag(FLAGS_lambda);
   c.timeout_seconds = absl::GetFlag(FLAGS_timeout);
   c.bucket_mb = absl::GetFlag(FLAGS_bucket_mb);
+  c.min_buckets = absl::GetFlag(FLAGS_min_buckets);
   c.pipeline = absl::GetFlag(FLAGS_pipeline);
   c.reproducible_sums = absl::GetFlag(FLAGS_reproducible_sums);
   c.quiet = absl::GetFlag(FLAGS_quiet);

@@ -76,6 +76,8 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "one of allreduce, dpsgd, matcha, aldsgd, easgd, lsgd, adpsgd"));
   status.Update(Expect(c.bucket_mb > 0, "bucket_mb", absl::StrCat(c.bucket_mb),
                        "a bucket size in MiB > 0"));
+  status.Update(Expect(c.min_buckets >= 1, "min_buckets", absl::StrCat(c.min_buckets),
+                       "a bucket count >= 1"));
   status.Update(Expect(c.timeout_seconds > 0, "timeout", absl::StrCat(c.timeout_seconds),
                        "a positive number of seconds"));
   return status;

@@ -51,6 +51,8 @@ struct TrainConfig {
   // The step: buckets of at most this many MiB of parameters; pipelined (a bucket's update and
   // exchange start while backward continues) or sequential (compute all, then communicate).
   double bucket_mb = 25;
+  // ... and at least this many buckets, so that a model smaller than the cap still pipelines.
+  int min_buckets = 8;
   bool pipeline = true;
   bool reproducible_sums = true;  // all-reduce in rank order on every backend (bitwise)
   bool quiet = false;  // no progress lines (tests)

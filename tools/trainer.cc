@@ -125,6 +125,7 @@ class Worker {
 absl::Status Worker::Setup() {
   CompileOptions options;
   options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
+  options.min_buckets = static_cast<size_t>(config_.min_buckets);
   ASSIGN_OR_RETURN(model_, CompileModel(data_.train_graph, &data_.eval_graph, options));
   model_.train->SetTrace(trace_, rank_, kComputeTid);
   // The same seed on every worker gives every worker the same x_0 (the synchronised start);
