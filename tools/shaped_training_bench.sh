@@ -1,29 +1,29 @@
 #!/bin/bash
-# Benchmark on a constrained network (issue 7): trains ResNet-20 on Fashion-MNIST with RANKS MPI
-# processes on a ring, over TCP on the loopback of a private network namespace shaped to RATE
+# Benchmark on a constrained network (issue 7): trains each of MODELS (ResNet-20 and VGG-11 by
+# default) on Fashion-MNIST with RANKS MPI processes on a ring, over TCP on the loopback of a
+# private network namespace shaped to RATE
 # (tools/netns_lib.sh), with D-PSGD and with AL-DSGD over D-PSGD (--base=dpsgd --graphs=1, the
 # other AL-DSGD settings at the trainer's defaults), each once sequential (--pipeline=false) and
-# once pipelined (--pipeline=true), and prints a Markdown table per algorithm:
+# once pipelined (--pipeline=true), and prints a Markdown table, a row per model and algorithm:
 #
 #   compute only   median over steps of (step time - exposed communication) in the SEQUENTIAL
 #                  run: what a step costs when its computation never waits for the network, with
 #                  the same RANKS processes sharing the same cores (a single-process run would have
 #                  the cores to itself and look faster than any step of the real job can be).
-#   comm only      //comm:bench's ring neighbour exchange of a ResNet-20-sized buffer (269,722
-#                  floats; the trainer sends its 269,434 to each neighbour) by the same RANKS
-#                  processes under the same shaping, nothing else running: the exchange alone.
+#   comm only      //comm:bench's ring neighbour exchange of a model-sized buffer (ResNet-20:
+#                  269,722 floats, the trainer sends its 269,434 to each neighbour; VGG-11:
+#                  9,228,362) by the same RANKS processes under the same shaping, nothing else
+#                  running: the exchange alone.
 #   sequential     median step time of the sequential run; pipelined: the same of the pipelined
 #                  run. A step's time is the "step" event's duration, averaged over the ranks by
 #                  //tools:overlap (whose per-step lines this script reads).
 #   hidden         1 - exposed / comm over the pipelined run's measured steps (the report's
 #                  definition: comm is the union of transfers, exposed the time in waits), and
 #                  the same as milliseconds per step: mean of (comm - exposed).
-#                  Caveat: this counts every transfer, and a transfer's end is when its
-#                  completion was observed. AL-DSGD's 8-byte loss exchange is posted after the
-#                  forward pass and observed complete only at the step's end, so its time "in
-#                  flight" overlaps backward and counts as hidden although it moves no bandwidth;
-#                  "exposed seq / pipe" (medians of the time in waits in each run) shows whether
-#                  pipelining took any waiting off the step.
+#                  A transfer's end is when its completion was observed; AL-DSGD's 8-byte
+#                  loss messages are left out (they move no bandwidth). "exposed seq / pipe"
+#                  (medians of the time in waits in each run) shows how much waiting
+#                  pipelining took off the step.
 #   targets        pipelined <= 1.05 x max(compute only, comm only); hidden ms >= 0.9 x
 #                  min(compute only, comm only) (only the smaller of the two can be hidden).
 #   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
@@ -32,10 +32,9 @@
 # a 2-core machine running 4 ranks has occasional long steps from scheduling.
 #
 #   tools/shaped_training_bench.sh [--rate=1gbit] [--ranks=4] [--steps=20] [--warmup=4]
-#       [--batch=32] [--bucket_mb=MB] [--out=FILE] [--trace_dir=DIR]
+#       [--batch=32] [--models="resnet20 vgg11"] [--bucket_mb=MB] [--out=FILE] [--trace_dir=DIR]
 #
-# --bucket_mb goes to the trainer when given (its default, 25 MiB, puts all of ResNet-20 in one
-# bucket). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
+# --bucket_mb goes to the trainer when given (its default: 25 MiB, and at least 8 buckets). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
 # (default: a temporary folder, removed at the end). The overlap reports also go to stderr; the
 # table goes to stdout and, with --out, to FILE. Needs root, iproute2 (ip, tc), Open MPI and
 # Bazel; builds //tools:train, //tools:overlap and //comm:bench with -c opt. The namespace is
@@ -45,7 +44,8 @@ start_dir="$PWD"  # --out and --trace_dir are meant from where the user typed th
 cd "$(dirname "$0")/.."
 source tools/netns_lib.sh
 
-rate=1gbit ranks=4 steps=20 warmup=4 batch=32 bucket_mb="" out="" trace_dir=""
+rate=1gbit ranks=4 steps=20 warmup=4 batch=32 models="resnet20 vgg11" bucket_mb="" out=""
+trace_dir=""
 usage() { sed -n '/^#   tools\/shaped_training_bench.sh/,/^#       \[--batch/p' "$0" | sed 's/^# *//' >&2; }
 for arg in "$@"; do
   case "$arg" in
@@ -55,6 +55,7 @@ for arg in "$@"; do
     --warmup=*) warmup="${arg#*=}" ;;
     --batch=*) batch="${arg#*=}" ;;
     --bucket_mb=*) bucket_mb="${arg#*=}" ;;
+    --models=*) models="${arg#*=}" ;;
     --out=*) out="${arg#*=}" ;;
     --trace_dir=*) trace_dir="${arg#*=}" ;;
     -h|--help) usage; exit 0 ;;
@@ -101,19 +102,26 @@ mpi_env=(-x GOMP_SPINCOUNT=10000 -x OMP_NUM_THREADS=1)
 echo "== comm bench ($ranks ranks, $rate)" >&2
 netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$bench" --comm=mpi \
   --min_bytes=1048576 --max_bytes=1048576 | tee "$trace_dir/comm_bench.txt" >&2
-comm_only=$(awk '/neighbour exchange/ && /ResNet-20/ { print $(NF - 1) }' \
-  "$trace_dir/comm_bench.txt")
-[[ -n $comm_only ]] || { echo "no ResNet-20 ring exchange in the comm bench output" >&2; exit 1; }
+declare -A display=([resnet20]="ResNet-20" [vgg11]="VGG-11")
+declare -A comm_only
+for model in $models; do
+  [[ -n ${display[$model]:-} ]] || { echo "--models: $model is not one of resnet20 vgg11" >&2; exit 2; }
+  comm_only[$model]=$(awk -v name="${display[$model]}" \
+    '/neighbour exchange/ && index($0, name) { print $(NF - 1) }' "$trace_dir/comm_bench.txt")
+  [[ -n ${comm_only[$model]} ]] ||
+    { echo "no ${display[$model]} ring exchange in the comm bench output" >&2; exit 1; }
+done
 
 # run_training NAME PIPELINE ALGO-FLAGS...: trains, merges the ranks' traces into NAME.json and
 # writes //tools:overlap's report of it to NAME.overlap.
 run_training() {
-  local name="$1" pipeline="$2"
-  shift 2
-  local flags=(--comm=mpi --model=resnet20 --dataset=fashion_mnist --topology=ring
+  local model="$1" name="$2" pipeline="$3"
+  shift 3
+  local flags=(--comm=mpi --model="$model" --dataset=fashion_mnist --topology=ring
                --batch="$batch" --steps="$steps" --eval_every=100000 --quiet
                --pipeline="$pipeline" --trace="$trace_dir/$name.trace" "$@")
   if [[ -n $bucket_mb ]]; then flags+=(--bucket_mb="$bucket_mb"); fi
+  if [[ $model == vgg* ]]; then flags+=(--pad=2); fi  # 32x32: VGG halves the image five times
   echo "== $name: train ${flags[*]}" >&2
   rm -f "$trace_dir/$name.trace".rank*
   netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" >&2
@@ -167,19 +175,22 @@ step_figures() {
 declare -A label=([dpsgd]="D-PSGD" [aldsgd]="AL-DSGD (over D-PSGD, 1 graph)")
 declare -A algo_flags=([dpsgd]="--algo=dpsgd" [aldsgd]="--algo=aldsgd --base=dpsgd --graphs=1")
 rows=()
+for model in $models; do
 for algo in dpsgd aldsgd; do
   read -r -a extra <<<"${algo_flags[$algo]}"
-  run_training "$algo.sequential" false "${extra[@]}"
-  run_training "$algo.pipelined" true "${extra[@]}"
+  run="$model.$algo"
+  run_training "$model" "$run.sequential" false "${extra[@]}"
+  run_training "$model" "$run.pipelined" true "${extra[@]}"
   # Assigned first so that a failure stops the script (a failing `read <<<"$(...)"` would not).
-  sequential=$(step_figures "$algo.sequential")
-  pipelined=$(step_figures "$algo.pipelined")
+  sequential=$(step_figures "$run.sequential")
+  pipelined=$(step_figures "$run.pipelined")
   read -r seq_wall seq_busy seq_exposed _ _ n_seq <<<"$sequential"
   read -r pipe_wall _ pipe_exposed hidden hidden_ms n_pipe <<<"$pipelined"
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
   buckets=$(grep -o '"bucket":[0-9]*,"peer":[0-9]*,"bytes":[0-9]*,"kind":"model"' \
-    "$trace_dir/$algo.pipelined.json" | cut -d, -f1 | sort -u | wc -l)
-  rows+=("$(awk -v name="${label[$algo]}" -v compute="$seq_busy" -v comm="$comm_only" \
+    "$trace_dir/$run.pipelined.json" | cut -d, -f1 | sort -u | wc -l)
+  rows+=("$(awk -v name="${display[$model]} | ${label[$algo]}" -v compute="$seq_busy" \
+      -v comm="${comm_only[$model]}" \
       -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" -v hidden_ms="$hidden_ms" \
       -v seq_exposed="$seq_exposed" -v pipe_exposed="$pipe_exposed" -v buckets="$buckets" \
       -v steps="$n_seq/$n_pipe" 'BEGIN {
@@ -194,17 +205,18 @@ for algo in dpsgd aldsgd; do
            buckets, steps)
   }')")
 done
+done
 
 bucket_note="${bucket_mb:-25} MiB"
-if [[ -z $bucket_mb ]]; then bucket_note+=" (the trainer's default)"; fi
+if [[ -z $bucket_mb ]]; then bucket_note+=", at least 8 buckets (the trainer's default)"; fi
 {
-  echo "ResNet-20, Fashion-MNIST, $ranks MPI ranks on a ring over a loopback shaped to $rate," \
+  echo "Fashion-MNIST, $ranks MPI ranks on a ring over a loopback shaped to $rate," \
     "batch $batch per rank, steps $warmup..$((steps - 1)) of $steps (ms, medians over steps;" \
     "bucket cap $bucket_note; $(nproc) cores)."
   echo
-  echo "| algorithm | compute only | comm only | sequential | pipelined | hidden | hidden ms" \
-    "| exposed seq / pipe | pipelined <= 1.05 x max | hidden >= 0.9 x min | buckets" \
-    "| steps (seq/pipe) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| model | algorithm | compute only | comm only | sequential | pipelined | hidden" \
+    "| hidden ms | exposed seq / pipe | pipelined <= 1.05 x max | hidden >= 0.9 x min" \
+    "| buckets | steps (seq/pipe) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi

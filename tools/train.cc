@@ -23,6 +23,8 @@ const ald::TrainConfig kDefaults;
 ABSL_FLAG(std::string, model, kDefaults.model, "model: resnet20/32/44/56/110, resnet18, vgg11/13/16, lenet5");
 ABSL_FLAG(std::string, dataset, kDefaults.dataset, "fashion_mnist | cifar10 | synthetic");
 ABSL_FLAG(std::string, data_dir, "", "data directory (default for fashion_mnist: /usr/share/datasets/fashion-mnist)");
+ABSL_FLAG(int64_t, pad, kDefaults.pad,
+          "zero border in pixels around every image (--pad=2: Fashion-MNIST at 32x32, for VGG)");
 ABSL_FLAG(bool, augment, kDefaults.augment, "CIFAR-style random crop (4-pixel padding) and flip");
 ABSL_FLAG(int64_t, batch, kDefaults.batch, "batch size per worker");
 ABSL_FLAG(double, lr, kDefaults.lr, "learning rate");
@@ -80,6 +82,7 @@ TrainConfig FromFlags() {
   c.model = absl::GetFlag(FLAGS_model);
   c.dataset = absl::GetFlag(FLAGS_dataset);
   c.data_dir = absl::GetFlag(FLAGS_data_dir);
+  c.pad = absl::GetFlag(FLAGS_pad);
   c.augment = absl::GetFlag(FLAGS_augment);
   c.batch = absl::GetFlag(FLAGS_batch);
   c.lr = absl::GetFlag(FLAGS_lr);

@@ -18,6 +18,7 @@ absl::Status Expect(bool ok, const std::string& flag, const std::string& value,
 std::map<std::string, std::string> TrainConfig::AsFlags() const {
   return {{"model", model},
           {"dataset", dataset},
+          {"pad", absl::StrCat(pad)},
           {"batch", absl::StrCat(batch)},
           {"lr", absl::StrCat(lr)},
           {"momentum", absl::StrCat(momentum)},
@@ -37,6 +38,7 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                            c.dataset == "synthetic",
                        "dataset", c.dataset, "one of fashion_mnist, cifar10, synthetic"));
   status.Update(Expect(c.batch >= 1, "batch", absl::StrCat(c.batch), "a batch size >= 1"));
+  status.Update(Expect(c.pad >= 0, "pad", absl::StrCat(c.pad), "a border of 0 or more pixels"));
   status.Update(Expect(c.lr > 0, "lr", absl::StrCat(c.lr), "a learning rate > 0"));
   status.Update(Expect(c.momentum >= 0 && c.momentum < 1, "momentum", absl::StrCat(c.momentum),
                        "a value in [0, 1)"));

@@ -15,6 +15,7 @@ struct TrainConfig {
   std::string model = "resnet20";
   std::string dataset = "fashion_mnist";  // fashion_mnist | cifar10 | synthetic
   std::string data_dir;                   // empty: the dataset's default location
+  int64_t pad = 0;  // zero border added around every image (Fashion-MNIST + 2 = 32x32, for VGG)
   bool augment = false;                   // CIFAR crop + flip
   // Optimisation (per worker).
   int64_t batch = 32;

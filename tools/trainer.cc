@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkpoint/checkpoint.h"
@@ -22,6 +23,7 @@
 #include "data/dataset.h"
 #include "data/eval_batches.h"
 #include "data/loader.h"
+#include "data/pad.h"
 #include "graph/compiler.h"
 #include "models/registry.h"
 #include "ops/ref/accuracy.h"
@@ -55,12 +57,23 @@ absl::StatusOr<SharedData> Prepare(const TrainConfig& config) {
   SharedData data;
   ASSIGN_OR_RETURN(data.train, LoadDataset(config.dataset, DataDir(config), Split::kTrain));
   ASSIGN_OR_RETURN(data.test, LoadDataset(config.dataset, DataDir(config), Split::kTest));
+  ASSIGN_OR_RETURN(data.train, PadImages(std::move(data.train), config.pad));
+  ASSIGN_OR_RETURN(data.test, PadImages(std::move(data.test), config.pad));
   ModelOptions options{.batch = config.batch,
                        .channels = data.train.channels,
                        .height = data.train.height,
                        .width = data.train.width,
                        .classes = data.train.num_classes};
-  ASSIGN_OR_RETURN(data.train_graph, BuildModel(config.model, options));
+  absl::StatusOr<ModelGraph> train_graph = BuildModel(config.model, options);
+  if (!train_graph.ok() && absl::StartsWith(config.model, "vgg") && options.height < 32) {
+    // The shape error names the pooling layer; say what to do about it.
+    return absl::InvalidArgumentError(absl::StrCat(
+        train_graph.status().message(), " (VGG halves the image five times and needs at least "
+        "32x32; these images are ", options.height, "x", options.width, ": try --pad=",
+        (32 - options.height + 1) / 2, ")"));
+  }
+  RETURN_IF_ERROR(train_graph.status());
+  data.train_graph = *std::move(train_graph);
   options.batch = std::min<int64_t>(config.eval_batch, data.test.count);
   ASSIGN_OR_RETURN(data.eval_graph, BuildModel(config.model, options));
   data.steps_per_epoch = data.train.count / config.workers / config.batch;
