@@ -26,6 +26,8 @@
 #                  pipelining took off the step.
 #   targets        pipelined <= 1.05 x max(compute only, comm only); hidden ms >= 0.9 x
 #                  min(compute only, comm only) (only the smaller of the two can be hidden).
+#   progress thread  CPU time of the MPI progress thread per second of the pipelined run (one
+#                  rank), the price of keeping communication moving on the computing cores.
 #   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
 #                  exchange with the backward pass of the buckets after it; one bucket: nothing).
 # The first WARMUP steps of every run are left out of every figure. Medians, not means, because
@@ -119,7 +121,8 @@ run_training() {
   shift 3
   local flags=(--comm=mpi --model="$model" --dataset=fashion_mnist --topology=ring
                --batch="$batch" --steps="$steps" --eval_every=100000 --quiet
-               --pipeline="$pipeline" --trace="$trace_dir/$name.trace" "$@")
+               --pipeline="$pipeline" --trace="$trace_dir/$name.trace"
+               --summary_json="$trace_dir/$name.summary.json" "$@")
   if [[ -n $bucket_mb ]]; then flags+=(--bucket_mb="$bucket_mb"); fi
   if [[ $model == vgg* ]]; then flags+=(--pad=2); fi  # 32x32: VGG halves the image five times
   echo "== $name: train ${flags[*]}" >&2
@@ -184,6 +187,10 @@ for algo in dpsgd aldsgd; do
   # Assigned first so that a failure stops the script (a failing `read <<<"$(...)"` would not).
   sequential=$(step_figures "$run.sequential")
   pipelined=$(step_figures "$run.pipelined")
+  # The MPI progress thread's CPU per second of training (the last rank to write the summary).
+  progress=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]));
+print("%.1f%%" % (100 * s["progress_thread_cpu_seconds"] / s["wall_seconds"]))' \
+    "$trace_dir/$run.pipelined.summary.json")
   read -r seq_wall seq_busy seq_exposed _ _ n_seq <<<"$sequential"
   read -r pipe_wall _ pipe_exposed hidden hidden_ms n_pipe <<<"$pipelined"
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
@@ -193,16 +200,16 @@ for algo in dpsgd aldsgd; do
       -v comm="${comm_only[$model]}" \
       -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" -v hidden_ms="$hidden_ms" \
       -v seq_exposed="$seq_exposed" -v pipe_exposed="$pipe_exposed" -v buckets="$buckets" \
-      -v steps="$n_seq/$n_pipe" 'BEGIN {
+      -v steps="$n_seq/$n_pipe" -v progress="$progress" 'BEGIN {
     longer = compute > comm ? compute : comm
     shorter = compute < comm ? compute : comm
     fast = pipe <= 1.05 * longer ? "yes" : "no"
     hides = hidden != "nan" && hidden_ms >= 0.9 * shorter ? "yes" : "no"
-    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s | %.1f | %.1f / %.1f | %s (%.1f <= %.1f) | %s (%.1f >= %.1f) | %d | %s |\n",
+    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s | %.1f | %.1f / %.1f | %s (%.1f <= %.1f) | %s (%.1f >= %.1f) | %d | %s | %s |\n",
            name, compute, comm, seq, pipe,
            hidden == "nan" ? "-" : sprintf("%.1f%%", 100 * hidden), hidden_ms,
            seq_exposed, pipe_exposed, fast, pipe, 1.05 * longer, hides, hidden_ms, 0.9 * shorter,
-           buckets, steps)
+           buckets, steps, progress)
   }')")
 done
 done
@@ -216,7 +223,7 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 8 buckets (the trainer's d
   echo
   echo "| model | algorithm | compute only | comm only | sequential | pipelined | hidden" \
     "| hidden ms | exposed seq / pipe | pipelined <= 1.05 x max | hidden >= 0.9 x min" \
-    "| buckets | steps (seq/pipe) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "| buckets | steps (seq/pipe) | progress thread |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi

@@ -157,6 +157,11 @@ int Main() {
                 100 * result->test_accuracy, result->final_train_loss,
                 static_cast<long long>(result->steps), result->images_per_second,
                 result->wall_seconds);
+    if (config.comm == "mpi") {
+      std::printf("MPI progress thread: %.2f s CPU, %.1f%% of one core per second of training\n",
+                  result->progress_thread_cpu_seconds,
+                  100 * result->progress_thread_cpu_seconds / result->wall_seconds);
+    }
   }
   absl::Status summary = WriteSummaryJson(
       config.summary_json,
@@ -176,7 +181,8 @@ int Main() {
        {"consensus_distance", result->consensus_distance},
        {"bytes_sent_per_worker", result->bytes_sent_per_worker},
        {"images_per_second", result->images_per_second},
-       {"wall_seconds", result->wall_seconds}});
+       {"wall_seconds", result->wall_seconds},
+       {"progress_thread_cpu_seconds", result->progress_thread_cpu_seconds}});
   if (!summary.ok()) {
     std::fprintf(stderr, "train: %s\n", std::string(summary.message()).c_str());
     return 1;

@@ -554,6 +554,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
     TrainResult run;
     RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
                               trace.get(), run));
+    run.progress_thread_cpu_seconds = absl::ToDoubleSeconds(MpiProgressThreadCpuTime());
     result = run;
   } else {
     ASSIGN_OR_RETURN(SharedData data, Prepare(config));

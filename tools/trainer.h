@@ -22,6 +22,9 @@ struct TrainResult {
   double images_per_second = 0;        // all workers together
   double wall_seconds = 0;
   int64_t bytes_sent_per_worker = 0;
+  // --comm=mpi: CPU time of this process's MPI progress thread over the whole run (what keeping
+  // communication moving costs the cores that compute).
+  double progress_thread_cpu_seconds = 0;
 };
 
 // Runs the training that `config` describes; every worker of an in-process run is a thread.
