@@ -171,31 +171,39 @@ TEST(AldsgdTest, AllTiedFollowsItself) {
   }
 }
 
-// AL-DSGD with every coefficient 0 and one graph copy against its base, bit for bit, over a
-// few steps of a quadratic with buckets of different sizes.
-void ExpectEqualsBase(Scheme scheme, double budget, AldsgdForm form) {
-  const Topology topology = MakeTopology(Matcha8Graph(), scheme, budget);
+// Six steps of a quadratic on matcha8, buckets of different sizes, momentum and weight decay:
+// the case the bitwise comparisons below run twice.
+GossipCase QuadraticCase(const Topology& topology, const AlgorithmOptions& options,
+                         uint64_t seed) {
   GossipCase test_case;
   test_case.topology = &topology;
-  test_case.options = Coefficients(0, 0, 0, 0, form);
+  test_case.options = options;
   test_case.bucket_sizes = {3, 1, 2};
   test_case.losses = kLosses;
   test_case.local = {.lr = 0.2f, .momentum = 0.5f, .weight_decay = 1e-3f};
   test_case.steps = 6;
   test_case.gradient = testing::QuadraticGradient;
   for (int rank = 0; rank < 8; ++rank) {
-    test_case.initial.push_back(testing::RandomVector(6, 50 + rank));
+    test_case.initial.push_back(testing::RandomVector(6, seed + rank));
   }
-  absl::StatusOr<GossipRun> aldsgd = RunGossip(MakeAldsgd, test_case);
-  absl::StatusOr<GossipRun> base =
-      RunGossip(scheme == Scheme::kStatic ? MakeDpsgd : MakeMatchaSgd, test_case);
-  ASSERT_TRUE(aldsgd.ok()) << aldsgd.status();
-  ASSERT_TRUE(base.ok()) << base.status();
+  return test_case;
+}
+
+void ExpectSameBits(const absl::StatusOr<GossipRun>& a, const absl::StatusOr<GossipRun>& b) {
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
   for (int rank = 0; rank < 8; ++rank) {
-    EXPECT_EQ(
-        0, std::memcmp(aldsgd->final()[rank].data(), base->final()[rank].data(), 6 * sizeof(float)))
+    EXPECT_EQ(0, std::memcmp(a->final()[rank].data(), b->final()[rank].data(), 6 * sizeof(float)))
         << "rank " << rank;
   }
+}
+
+// AL-DSGD with every coefficient 0 and one graph copy against its base, bit for bit.
+void ExpectEqualsBase(Scheme scheme, double budget, AldsgdForm form) {
+  const Topology topology = MakeTopology(Matcha8Graph(), scheme, budget);
+  const GossipCase test_case = QuadraticCase(topology, Coefficients(0, 0, 0, 0, form), 50);
+  ExpectSameBits(RunGossip(MakeAldsgd, test_case),
+                 RunGossip(scheme == Scheme::kStatic ? MakeDpsgd : MakeMatchaSgd, test_case));
 }
 
 TEST(AldsgdTest, NoCoefficientsEqualsDpsgdBitwise) {
@@ -213,27 +221,14 @@ TEST(AldsgdTest, NoCoefficientsEqualsMatchaBitwise) {
 void ExpectDeferredCombineEqualsImmediate(const testing::AlgorithmFactory& make, Scheme scheme,
                                           AldsgdForm form) {
   const Topology topology = MakeTopology(Matcha8Graph(), scheme, 0.5);
-  GossipCase immediate;
-  immediate.topology = &topology;
-  immediate.options = Coefficients(0.3, 0.1, 0.2, 0.2, form);
-  immediate.bucket_sizes = {3, 1, 2};
-  immediate.losses = kLosses;
-  immediate.local = {.lr = 0.2f, .momentum = 0.5f, .weight_decay = 1e-3f};
-  immediate.steps = 6;
-  immediate.gradient = testing::QuadraticGradient;
-  for (int rank = 0; rank < 8; ++rank) {
-    immediate.initial.push_back(testing::RandomVector(6, 70 + rank));
-  }
+  const GossipCase immediate =
+      QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, form), 70);
   GossipCase deferred = immediate;
   deferred.options.defer_combine = true;
   deferred.flush_every_step = false;
-  absl::StatusOr<GossipRun> a = RunGossip(make, immediate);
-  absl::StatusOr<GossipRun> b = RunGossip(make, deferred);
-  ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_TRUE(b.ok()) << b.status();
-  for (int rank = 0; rank < 8; ++rank) {
-    EXPECT_EQ(0, std::memcmp(a->final()[rank].data(), b->final()[rank].data(), 6 * sizeof(float)))
-        << "rank " << rank;
+  const absl::StatusOr<GossipRun> a = RunGossip(make, immediate);
+  ExpectSameBits(a, RunGossip(make, deferred));
+  for (int rank = 0; rank < 8 && a.ok(); ++rank) {
     EXPECT_NE(a->final()[rank], immediate.initial[rank]) << "rank " << rank << " never moved";
   }
 }
