@@ -1,5 +1,6 @@
 #!/bin/bash
-# Same seed, same synchronous algorithm: 4 MPI ranks and 4 in-process workers reach
+# Same seed, same synchronous algorithm: 4 MPI ranks (pipelined and sequential) and 4
+# in-process workers reach
 # bitwise-identical parameters (each worker's checkpoint, byte for byte). One OpenMP thread per
 # worker on both sides, since oneDNN's reductions may associate differently with more threads.
 # Every synchronous algorithm: the all-reduce based ones too, because both communicators sum in
@@ -12,20 +13,30 @@ export OMP_NUM_THREADS=1 GOMP_SPINCOUNT=10000
 common=(--dataset=synthetic --model=resnet8 --batch=16 --steps=12 --eval_every=1000
         --checkpoint_every=12 --quiet --timeout=30)
 failed=0
-for algo in dpsgd matcha aldsgd allreduce easgd lsgd; do
-  "$train" "${common[@]}" --workers=4 --algo="$algo" --checkpoint_dir="$tmp/inproc_$algo"
-  mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp \
-    -x OMP_NUM_THREADS -x GOMP_SPINCOUNT \
-    "$train" "${common[@]}" --comm=mpi --algo="$algo" --checkpoint_dir="$tmp/mpi_$algo"
+compare() {  # compare ALGO RUN_A RUN_B WHAT
+  local algo="$1" a_run="$2" b_run="$3" what="$4" worker
   for worker in 0 1 2 3; do
-    a="$tmp/inproc_$algo/worker-$worker/checkpoint-12.safetensors"
-    b="$tmp/mpi_$algo/worker-$worker/checkpoint-12.safetensors"
+    a="$tmp/${a_run}_$algo/worker-$worker/checkpoint-12.safetensors"
+    b="$tmp/${b_run}_$algo/worker-$worker/checkpoint-12.safetensors"
     if cmp -s "$a" "$b"; then
-      echo "PASS: $algo worker $worker: inproc and MPI checkpoints are identical"
+      echo "PASS: $algo worker $worker: $what checkpoints are identical"
     else
-      echo "FAIL: $algo worker $worker: inproc and MPI checkpoints differ ($(cmp "$a" "$b" 2>&1 | head -1))"
+      echo "FAIL: $algo worker $worker: $what checkpoints differ ($(cmp "$a" "$b" 2>&1 | head -1))"
       failed=1
     fi
   done
+}
+mpi() {
+  mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp \
+    -x OMP_NUM_THREADS -x GOMP_SPINCOUNT "$train" "${common[@]}" --comm=mpi "$@"
+}
+for algo in dpsgd matcha aldsgd allreduce easgd lsgd; do
+  "$train" "${common[@]}" --workers=4 --algo="$algo" --checkpoint_dir="$tmp/inproc_$algo"
+  # Pipelined with 3 buckets of ~100 KB: above the MPI send-lane threshold (64 KiB), so the
+  # priority queue and the deferred combine both run; sequential: everything after backward.
+  mpi --algo="$algo" --min_buckets=3 --checkpoint_dir="$tmp/mpi_$algo"
+  mpi --algo="$algo" --pipeline=false --checkpoint_dir="$tmp/mpiseq_$algo"
+  compare "$algo" inproc mpi "inproc and MPI (pipelined)"
+  compare "$algo" mpi mpiseq "MPI pipelined and MPI sequential"
 done
 exit "$failed"
