@@ -1,7 +1,7 @@
 #!/bin/bash
 # Same seed, same synchronous algorithm: 4 MPI ranks (pipelined and sequential) and 4
-# in-process workers reach
-# bitwise-identical parameters (each worker's checkpoint, byte for byte). One OpenMP thread per
+# in-process workers reach bitwise-identical parameters (each worker's checkpoint, byte for
+# byte). One OpenMP thread per
 # worker on both sides, since oneDNN's reductions may associate differently with more threads.
 # Every synchronous algorithm: the all-reduce based ones too, because both communicators sum in
 # rank order by default (CommOptions::reproducible_sums).
