@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "graph/bucket_signals.h"
 #include "graph/layout_pass.h"
 #include "graph/memory_plan.h"
 #include "ops/cpu/accuracy.h"
@@ -400,34 +401,8 @@ absl::Status PlanBuilder::LowerSum(const GradientSum& sum) {
 }
 
 void PlanBuilder::MarkBucketsReady() {
-  // A bucket is ready when no later launch touches it: its gradients are final AND no kernel
-  // still reads its parameters (a layer's backward-data reads the weights after its
-  // backward-weights wrote their gradient, and the algorithm updates the weights in place).
-  // It is needed at the first launch that reads one of its parameters.
-  const std::vector<Bucket>& buckets = store_.buckets();
-  for (const Bucket& bucket : buckets) {
-    std::vector<ValueId> touched;
-    for (ValueId p : bucket.parameters) {
-      touched.push_back(p);
-      touched.push_back(graph_.grad[p]);
-    }
-    int first_read = -1, last = -1;
-    for (size_t i = 0; i < plan_->launches_.size(); ++i) {
-      const Launch& launch = plan_->launches_[i];
-      for (ValueId v : touched) {
-        const bool reads =
-            std::find(launch.reads.begin(), launch.reads.end(), v) != launch.reads.end();
-        if (reads || std::find(launch.writes.begin(), launch.writes.end(), v) !=
-                         launch.writes.end()) {
-          last = std::max(last, static_cast<int>(i));
-        }
-        if (reads && first_read < 0) first_read = static_cast<int>(i);
-      }
-    }
-    if (last >= 0) plan_->launches_[last].buckets_ready.push_back(bucket.index);
-    if (first_read >= 0) plan_->launches_[first_read].buckets_needed.push_back(bucket.index);
-  }
-  plan_->num_buckets_ = static_cast<int>(buckets.size());
+  MarkBucketSignals(store_.buckets(), graph_.grad, plan_->launches_);
+  plan_->num_buckets_ = static_cast<int>(store_.buckets().size());
 }
 
 absl::Status PlanBuilder::Bind() {

@@ -1,6 +1,7 @@
 // Training-step benchmark: compiles a model, runs forward + backward + SGD on a synthetic batch,
 // and prints one JSON line (model, batch, median step ms, images/s, arena bytes, peak RSS).
 // With --breakdown, the executor's per-kernel times go to stderr: where the step's time goes.
+// --device=cuda runs the same step on one GPU (graph/cuda, built only under --config=cuda).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -19,6 +20,15 @@
 #include "models/registry.h"
 #include "ops/sgd.h"
 
+#ifdef ALD_WITH_CUDA
+#include <utility>
+
+#include "core/status.h"
+#include "cuda_runtime_api.h"
+#include "graph/cuda/cuda_compiler.h"
+#include "ops/cuda/cuda_status.h"
+#endif
+
 ABSL_FLAG(std::string, model, "resnet20", "model name (see models/registry.h)");
 ABSL_FLAG(int, batch, 128, "batch size");
 ABSL_FLAG(int, steps, 20, "timed steps");
@@ -27,6 +37,7 @@ ABSL_FLAG(std::string, input, "", "CxHxW of the input; default 1x28x28 for lenet
 ABSL_FLAG(int, classes, 10, "number of classes");
 ABSL_FLAG(bool, fuse, true, "fold ReLUs into conv / batch norm / add");
 ABSL_FLAG(bool, breakdown, false, "print per-kernel times to stderr");
+ABSL_FLAG(std::string, device, "cpu", "cpu, or cuda (one GPU; needs a --config=cuda build)");
 
 namespace ald {
 namespace {
@@ -76,6 +87,100 @@ void PrintBreakdown(const Plan& plan, int steps) {
   }
 }
 
+#ifdef ALD_WITH_CUDA
+// The GPU step: CudaPlan + device SGD, timed with events on the compute stream (the step's
+// device time including any gap while the host enqueues; Run waits for the loss every step).
+int MainCuda(const std::string& name, const ModelOptions& options, const ModelGraph& graph,
+             const CompileOptions& compile) {
+  auto fail = [](const absl::Status& status, int code) {
+    std::fprintf(stderr, "bench: --device=cuda: %s\n", std::string(status.message()).c_str());
+    return code;
+  };
+  if (absl::Status available = cuda::CudaDeviceAvailable(); !available.ok()) {
+    return fail(available, 2);
+  }
+  int device = 0;
+  cudaDeviceProp properties{};
+  if (absl::Status s = cuda::CudaStatus(cudaGetDevice(&device), "cudaGetDevice"); !s.ok()) {
+    return fail(s, 1);
+  }
+  if (absl::Status s = cuda::CudaStatus(cudaGetDeviceProperties(&properties, device),
+                                        "cudaGetDeviceProperties");
+      !s.ok()) {
+    return fail(s, 1);
+  }
+  absl::StatusOr<cuda::CudaCompiledModel> model = cuda::CompileModelCuda(graph, compile);
+  if (!model.ok()) return fail(model.status(), 1);
+  cuda::CudaPlan& plan = *model->train;
+  plan.host_store().Initialize(1);
+  // The CPU path's batch, drawn the same way, then copied once to the device.
+  Rng rng(1, 0, 0, RngStream::kTest);
+  absl::StatusOr<Tensor> input = Tensor::Create(options.input_shape());
+  if (!input.ok()) return fail(input.status(), 1);
+  FillNormal(*input, 0, 1, rng);
+  std::vector<int32_t> labels(static_cast<size_t>(options.batch));
+  for (int32_t& label : labels) label = static_cast<int32_t>(rng.Below(options.classes));
+  if (absl::Status s = plan.UploadState(); !s.ok()) return fail(s, 1);
+  if (absl::Status s = plan.SetBatch(std::as_const(*input).values<float>(), labels); !s.ok()) {
+    return fail(s, 1);
+  }
+  if (absl::GetFlag(FLAGS_breakdown)) {
+    std::fprintf(stderr, "bench: --breakdown is not implemented for --device=cuda; ignored\n");
+  }
+  cpu::SgdConfig sgd{0.1f, 0.9f, false, 5e-4f};
+  auto step = [&]() -> absl::Status {
+    RETURN_IF_ERROR(plan.Run());
+    return plan.SgdStep(sgd);
+  };
+  const int warmup = absl::GetFlag(FLAGS_warmup), steps = absl::GetFlag(FLAGS_steps);
+  for (int i = 0; i < warmup; ++i) {
+    if (absl::Status s = step(); !s.ok()) return fail(s, 1);
+  }
+  cudaEvent_t start = nullptr, stop = nullptr;
+  if (absl::Status s = cuda::CudaStatus(cudaEventCreate(&start), "cudaEventCreate"); !s.ok()) {
+    return fail(s, 1);
+  }
+  if (absl::Status s = cuda::CudaStatus(cudaEventCreate(&stop), "cudaEventCreate"); !s.ok()) {
+    (void)cudaEventDestroy(start);
+    return fail(s, 1);
+  }
+  cudaStream_t stream = plan.compute_stream();
+  std::vector<double> ms;
+  absl::Status timed = absl::OkStatus();
+  for (int i = 0; i < steps && timed.ok(); ++i) {
+    float elapsed = 0;
+    timed = cuda::CudaStatus(cudaEventRecord(start, stream), "cudaEventRecord");
+    if (timed.ok()) timed = step();
+    if (timed.ok()) timed = cuda::CudaStatus(cudaEventRecord(stop, stream), "cudaEventRecord");
+    if (timed.ok()) timed = cuda::CudaStatus(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    if (timed.ok()) {
+      timed = cuda::CudaStatus(cudaEventElapsedTime(&elapsed, start, stop), "cudaEventElapsedTime");
+    }
+    ms.push_back(elapsed);
+  }
+  (void)cudaEventDestroy(start);
+  (void)cudaEventDestroy(stop);
+  if (!timed.ok()) return fail(timed, 1);
+  if (ms.empty()) ms.push_back(0);
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  std::printf(
+      "{\"framework\": \"aldsgd\", \"device\": \"cuda\", \"gpu\": \"%s\", \"model\": \"%s\", "
+      "\"batch\": %d, \"steps\": %d, \"input\": \"%lldx%lldx%lld\", \"fuse\": %s, "
+      "\"median_step_ms\": %.3f, \"min_step_ms\": %.3f, \"img_per_s\": %.1f, "
+      "\"arena_bytes\": %zu, \"peak_live_bytes\": %zu, \"params\": %lld, "
+      "\"peak_rss_bytes\": %lld, \"loss\": %.6f}\n",
+      properties.name, name.c_str(), static_cast<int>(options.batch), steps,
+      static_cast<long long>(options.channels), static_cast<long long>(options.height),
+      static_cast<long long>(options.width), compile.fuse ? "true" : "false", median, sorted[0],
+      median > 0 ? options.batch * 1000.0 / median : 0.0, plan.arena_bytes(),
+      plan.peak_live_bytes(), static_cast<long long>(graph.NumParameters()),
+      static_cast<long long>(PeakRssBytes()), plan.loss());
+  return 0;
+}
+#endif  // ALD_WITH_CUDA
+
 int Main() {
   const std::string name = absl::GetFlag(FLAGS_model);
   ModelOptions options;
@@ -85,9 +190,28 @@ int Main() {
     std::fprintf(stderr, "bench: %s\n", std::string(parsed.message()).c_str());
     return 2;
   }
+  const std::string device = absl::GetFlag(FLAGS_device);
+  if (device != "cpu" && device != "cuda") {
+    std::fprintf(stderr, "bench: --device: expected cpu or cuda, got '%s'\n", device.c_str());
+    return 2;
+  }
   absl::StatusOr<ModelGraph> graph = BuildModel(name, options);
   CompileOptions compile;
   compile.fuse = absl::GetFlag(FLAGS_fuse);
+  if (device == "cuda") {
+#ifdef ALD_WITH_CUDA
+    if (!graph.ok()) {
+      std::fprintf(stderr, "bench: %s\n", std::string(graph.status().message()).c_str());
+      return 1;
+    }
+    return MainCuda(name, options, *graph, compile);
+#else
+    std::fprintf(stderr,
+                 "bench: --device=cuda: built without --config=cuda; rebuild with "
+                 "bazel build --config=cuda //tools:bench\n");
+    return 2;
+#endif
+  }
   absl::StatusOr<CompiledModel> model =
       graph.ok() ? CompileModel(*graph, nullptr, compile) : graph.status();
   if (!model.ok()) {

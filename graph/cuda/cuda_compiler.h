@@ -1,0 +1,30 @@
+// Compiling a training graph for one CUDA GPU: the GPU counterpart of Compile() in
+// graph/compiler.h, on the same prepared TrainingGraph (NCHW everywhere, no blocked layouts).
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "graph/autodiff.h"
+#include "graph/compiler.h"
+#include "graph/cuda/cuda_plan.h"
+
+namespace ald::cuda {
+
+// Lowers a prepared training graph to a CudaPlan on the current device. The plan's host
+// ParameterStore has the CPU's layout and buckets (ParameterStore::Create with the options'
+// bucket sizes); its values are not initialised: Initialize it and call UploadState. Without a
+// usable device: Unavailable ("compile for CUDA: no CUDA device: ..."), before any other CUDA
+// call. Only training plans (options.training) are supported so far.
+absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCuda(const TrainingGraph& graph,
+                                                      const CompileOptions& options);
+
+// PrepareGraph (with blocked_layouts off: the GPU keeps NCHW) then CompileCuda.
+struct CudaCompiledModel {
+  TrainingGraph training_graph;
+  std::unique_ptr<CudaPlan> train;
+};
+absl::StatusOr<CudaCompiledModel> CompileModelCuda(ModelGraph train_graph,
+                                                   const CompileOptions& options);
+
+}  // namespace ald::cuda
