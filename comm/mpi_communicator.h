@@ -26,6 +26,8 @@ struct MpiOptions {
   CommOptions comm;
   absl::Duration poll_interval = absl::Microseconds(200);
   absl::Duration spin_window = absl::Microseconds(200);
+  // The progress thread's nice value (lower runs first; needs root or CAP_SYS_NICE below 0).
+  int progress_nice = -10;
 };
 
 // A communicator over all ranks of the job (a duplicate of MPI_COMM_WORLD with
