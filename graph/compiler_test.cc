@@ -286,6 +286,10 @@ TEST(CompilerTest, MinBucketsSplitsASmallModel) {
     EXPECT_TRUE(bucket.size <= (total + 5) / 6 || bucket.parameters.size() == 1)
         << "bucket " << bucket.index << " holds " << bucket.size << " of " << total;
   }
+  // The last bucket (the first layers, which the next forward waits for) is a quarter of that.
+  const Bucket& last = split.store->buckets().back();
+  EXPECT_TRUE(last.size <= (total + 5) / 6 / 4 || last.parameters.size() == 1) << last.size;
+  EXPECT_EQ(last.offset + last.size, total);
 }
 
 // "Bucket needed" comes once per bucket, in the forward, before any launch reads one of its

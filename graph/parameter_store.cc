@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
     store->buckets_.back().parameters.push_back(p);
     offset += count;
   }
+  if (min_buckets > 1) store->SplitLastBucket(graph, cap_floats / 4);
 
   store->running_stats_ = graph.running_stats;
   int64_t running_total = 0;
@@ -108,6 +109,29 @@ void ParameterStore::Initialize(uint64_t seed) {
   }
   gradients_.SetZero();
   momentum_.SetZero();
+}
+
+void ParameterStore::SplitLastBucket(const ModelGraph& graph, size_t tail_floats) {
+  // The last bucket holds the first layers: ready last in backward, needed first by the next
+  // forward, which waits for its whole exchange before it can start. Its tail (the very first
+  // layers) goes into a bucket of its own of at most `tail_floats` (at least one parameter).
+  if (buckets_.empty() || buckets_.back().parameters.size() < 2) return;
+  Bucket& last = buckets_.back();
+  size_t tail = 0, kept = last.parameters.size();
+  while (kept > 1) {
+    const size_t count =
+        static_cast<size_t>(graph.value(last.parameters[kept - 1]).shape.num_elements());
+    if (tail > 0 && tail + count > tail_floats) break;
+    tail += count;
+    --kept;
+  }
+  if (kept == last.parameters.size()) return;
+  Bucket split{static_cast<int>(buckets_.size()), last.offset + last.size - tail, tail,
+               std::vector<ValueId>(last.parameters.begin() + static_cast<long>(kept),
+                                    last.parameters.end())};
+  last.parameters.resize(kept);
+  last.size -= tail;
+  buckets_.push_back(std::move(split));
 }
 
 }  // namespace ald

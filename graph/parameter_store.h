@@ -28,7 +28,9 @@ class ParameterStore {
  public:
   // Lays out the parameters of `training` and groups them into buckets of at most
   // `bucket_cap_bytes` (a single larger parameter gets a bucket of its own), and of at most
-  // 1/min_buckets of all parameters, so that a model smaller than the cap is still split.
+  // 1/min_buckets of all parameters, so that a model smaller than the cap is still split. With
+  // min_buckets > 1 (a pipelined step) the last bucket, the first layers that the next forward
+  // waits for before it can start, is at most a quarter of that size.
   static absl::StatusOr<std::unique_ptr<ParameterStore>> Create(const TrainingGraph& training,
                                                                 size_t bucket_cap_bytes,
                                                                 size_t min_buckets = 1);
@@ -53,6 +55,9 @@ class ParameterStore {
   const std::string& name(ValueId value) const { return names_.at(value); }
 
  private:
+  // Moves the last bucket's trailing parameters, at most `tail_floats` of them (at least one
+  // parameter), into a bucket of their own.
+  void SplitLastBucket(const ModelGraph& graph, size_t tail_floats);
   ParameterStore() = default;
 
   Tensor parameters_, gradients_, momentum_, running_;
