@@ -102,7 +102,7 @@ def main(out, lr):
         with open(os.path.join(out, "runs", name + ".dat"), "w") as f:
             for e in evals:
                 f.write("%.4f %.3f %.6f %.6f\n" % (e["epoch"], e["wall"], e["mean_acc"], e["loss"]))
-    script = ["set terminal pngcairo size 900,560 font ',11'", "set key bottom right", "set grid"]
+    script = ["set terminal pngcairo noenhanced size 900,560 font ',11'", "set key bottom right", "set grid"]
     for topology in sorted({n.split("_", 1)[0] for n in names}):
         series = [n for n in names if n.startswith(topology + "_")]
         for column, label, suffix in ((3, "test accuracy (mean of workers)", "accuracy"),
