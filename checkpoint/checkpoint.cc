@@ -20,6 +20,7 @@ namespace {
 
 constexpr char kOptimizerPrefix[] = "optimizer/";
 constexpr char kRunningStatsPrefix[] = "running_stats/";
+constexpr char kAlgorithmPrefix[] = "algorithm/";
 constexpr char kFlagPrefix[] = "flag/";
 constexpr char kLatestName[] = "latest";
 // Marks our files among other safetensors files (a Hugging Face model has no step to resume).
@@ -53,13 +54,14 @@ std::vector<NamedTensor> FileTensors(const TrainingState& state) {
   AppendPrefixed(state.parameters, "", tensors);
   AppendPrefixed(state.optimizer_state, kOptimizerPrefix, tensors);
   AppendPrefixed(state.running_stats, kRunningStatsPrefix, tensors);
+  AppendPrefixed(state.algorithm_state, kAlgorithmPrefix, tensors);
   return tensors;
 }
 
 // A parameter named "optimizer/..." would be read back as optimizer state.
 absl::Status CheckParameterNames(const TrainingState& state) {
   for (const NamedTensor& named : state.parameters) {
-    for (const char* prefix : {kOptimizerPrefix, kRunningStatsPrefix}) {
+    for (const char* prefix : {kOptimizerPrefix, kRunningStatsPrefix, kAlgorithmPrefix}) {
       if (absl::StartsWith(named.name, prefix)) {
         return absl::InvalidArgumentError(absl::StrCat("parameter '", named.name, "' starts with '",
                                                        prefix, "', which checkpoints reserve"));
@@ -112,7 +114,8 @@ absl::StatusOr<TrainingState> StateFromFile(SafetensorsFile file) {
     std::vector<NamedTensor>* group = &state.parameters;
     for (const auto& [prefix, prefixed_group] :
          {std::pair{kOptimizerPrefix, &state.optimizer_state},
-          std::pair{kRunningStatsPrefix, &state.running_stats}}) {
+          std::pair{kRunningStatsPrefix, &state.running_stats},
+          std::pair{kAlgorithmPrefix, &state.algorithm_state}}) {
       if (absl::StartsWith(named.name, prefix)) {
         named.name.erase(0, strlen(prefix));
         group = prefixed_group;
@@ -237,6 +240,7 @@ absl::Status RestoreInto(TrainingState& model, const TrainingState& loaded) {
   restored.parameters = std::move(model.parameters);
   restored.optimizer_state = std::move(model.optimizer_state);
   restored.running_stats = std::move(model.running_stats);
+  restored.algorithm_state = std::move(model.algorithm_state);
   model = std::move(restored);
   return absl::OkStatus();
 }

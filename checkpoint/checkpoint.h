@@ -29,10 +29,13 @@ struct TrainingState {
   std::map<std::string, std::string> flags;  // the run's flags, to resume with the same ones
 
   // Stored under their own names; momentum buffers are named after their parameter and stored
-  // as "optimizer/<name>", batch-norm running statistics as "running_stats/<name>".
+  // as "optimizer/<name>", batch-norm running statistics as "running_stats/<name>", the
+  // algorithm's state as "algorithm/<name>".
   std::vector<NamedTensor> parameters;
   std::vector<NamedTensor> optimizer_state;
   std::vector<NamedTensor> running_stats;
+  // The distributed algorithm's own state (EASGD's center, ...), as "algorithm/<name>".
+  std::vector<NamedTensor> algorithm_state;
 };
 
 // "checkpoint-<step>.safetensors"

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
 #include "comm/topology.h"
+#include "core/tensor.h"
 #include "core/trace.h"
 
 namespace ald {
@@ -66,6 +67,12 @@ struct AlgorithmOptions {
   uint64_t seed = 0;
 };
 
+// A piece of an algorithm's own state, as a view into its storage (see Algorithm::State).
+struct AlgorithmStateTensor {
+  std::string name;  // "easgd/center"
+  Tensor tensor;
+};
+
 // What a worker sent and how long it waited, for the metrics and the comparison table.
 struct CommStats {
   int64_t bytes_sent = 0;
@@ -99,6 +106,11 @@ class Algorithm {
   // After the last step, before the final evaluation: an asynchronous algorithm drains its
   // peers and publishes its final parameters here (errors name the peer).
   virtual absl::Status Finish() { return absl::OkStatus(); }
+
+  // What a resumed run needs beyond the parameters, momentum and running statistics to go on
+  // along the same trajectory (EASGD's center, LSGD's leader copy and election), as views into
+  // the algorithm's storage: checkpoints save them, a resume writes into them after Start().
+  virtual std::vector<AlgorithmStateTensor> State() { return {}; }
 
   const CommStats& stats() const { return stats_; }
 

@@ -74,6 +74,12 @@ absl::Status Easgd::OnBucketReady(int bucket) {
   return center_update_[bucket]->Run(weights, inputs, center);
 }
 
+std::vector<AlgorithmStateTensor> Easgd::State() {
+  const int64_t n = static_cast<int64_t>(center_.size());
+  return {{"easgd/center", *Tensor::Wrap(center_.data(), center_.size() * sizeof(float),
+                                         Shape{n}, DType::kF32)}};
+}
+
 absl::StatusOr<std::unique_ptr<Algorithm>> MakeEasgd(const AlgorithmContext& context) {
   ASSIGN_OR_RETURN(std::unique_ptr<Easgd> algorithm, Easgd::Create(context));
   return std::unique_ptr<Algorithm>(std::move(algorithm));

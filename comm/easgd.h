@@ -35,6 +35,7 @@ class Easgd final : public Algorithm {
   absl::Status EndStep() override { return absl::OkStatus(); }
 
   const std::vector<float>& center() const { return center_; }
+  std::vector<AlgorithmStateTensor> State() override;
 
  private:
   Easgd(const AlgorithmContext& context, PulledSgdStep pulled_step,

@@ -46,22 +46,21 @@ absl::Status Lsgd::BeginStep(int64_t step, const LocalStep& local) {
   ASSIGN_OR_RETURN(config_, ToSgdConfig(local));
   step_ = step;
   // Every worker sees the same steps, so all agree on the election steps without talking.
-  electing_ = leader_ < 0 || step % options_.tau == 0;
+  electing_ = election_[0] < 0 || step % options_.tau == 0;
   elected_ = false;
   return absl::OkStatus();
 }
 
 absl::Status Lsgd::OnLoss(float loss) {
-  loss_sum_ += loss;
-  ++loss_count_;
+  loss_sum_[0] += loss;
+  ++election_[1];
   if (!electing_ || elected_) return absl::OkStatus();
   std::fill(averages_.begin(), averages_.end(), 0.0f);
-  averages_[comm_.rank()] = static_cast<float>(loss_sum_ / loss_count_);
+  averages_[comm_.rank()] = loss_sum_[0] / static_cast<float>(election_[1]);
   // x + 0 is exact, so the sum hands every worker every average bit for bit.
   RETURN_IF_ERROR(CountedAllReduce(comm_, averages_, ReduceOp::kSum, stats_, trace_, trace_pid_));
-  leader_ = LowestRank(averages_);
-  loss_sum_ = 0;
-  loss_count_ = 0;
+  election_ = {LowestRank(averages_), 0};
+  loss_sum_[0] = 0.0f;
   elected_ = true;
   return absl::OkStatus();
 }
@@ -77,15 +76,25 @@ absl::Status Lsgd::OnBucketReady(int bucket) {
                        "before bucket ", bucket, " was ready"));
     }
     // The leader's bucket is still pre-step here: it is updated below, after the broadcast.
-    if (comm_.rank() == leader_) {
+    if (comm_.rank() == election_[0]) {
       const std::span<const float> params = BucketOf(buffers_, bucket).params;
       std::copy(params.begin(), params.end(), copy.begin());
     }
-    RETURN_IF_ERROR(CountedBroadcast(comm_, copy, leader_, stats_, trace_, trace_pid_));
+    RETURN_IF_ERROR(CountedBroadcast(comm_, copy, election_[0], stats_, trace_, trace_pid_));
   }
   const ScopedTraceEvent update = TraceUpdate(bucket);
   return pulled_step_.Run(config_, buffers_, bucket, copy,
                           static_cast<float>(options_.lsgd_lambda));
+}
+
+std::vector<AlgorithmStateTensor> Lsgd::State() {
+  const int64_t n = static_cast<int64_t>(leader_copy_.size());
+  return {{"lsgd/leader_copy", *Tensor::Wrap(leader_copy_.data(), n * sizeof(float), Shape{n},
+                                             DType::kF32)},
+          {"lsgd/election", *Tensor::Wrap(election_.data(), sizeof(election_), Shape{2},
+                                          DType::kI32)},
+          {"lsgd/loss_sum", *Tensor::Wrap(loss_sum_.data(), sizeof(loss_sum_), Shape{1},
+                                          DType::kF32)}};
 }
 
 absl::StatusOr<std::unique_ptr<Algorithm>> MakeLsgd(const AlgorithmContext& context) {

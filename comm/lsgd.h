@@ -17,6 +17,9 @@
 #include <memory>
 #include <vector>
 
+#include <array>
+#include <cstdint>
+
 #include "absl/status/statusor.h"
 #include "comm/algorithm.h"
 #include "comm/pulled_sgd_step.h"
@@ -38,8 +41,9 @@ class Lsgd final : public Algorithm {
   absl::Status EndStep() override { return absl::OkStatus(); }
 
   // The rank elected last, -1 before the first election.
-  int leader() const { return leader_; }
+  int leader() const { return election_[0]; }
   const std::vector<float>& leader_copy() const { return leader_copy_; }
+  std::vector<AlgorithmStateTensor> State() override;
 
  private:
   Lsgd(const AlgorithmContext& context, PulledSgdStep pulled_step)
@@ -56,9 +60,11 @@ class Lsgd final : public Algorithm {
   PulledSgdStep pulled_step_;
   std::vector<float> leader_copy_;
   std::vector<float> averages_;  // the election's all-reduce buffer
-  double loss_sum_ = 0;
-  int loss_count_ = 0;
-  int leader_ = -1;
+  // What a resumed run must restore (State()): the leader and how many losses the running
+  // average since the last election holds, and their sum (in float, so that it can be saved as
+  // it is).
+  std::array<int32_t, 2> election_ = {-1, 0};  // leader, loss count
+  std::array<float, 1> loss_sum_ = {0.0f};
   cpu::SgdConfig config_;
   int64_t step_ = 0;
   bool electing_ = false;  // this step elects a leader

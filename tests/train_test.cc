@@ -142,6 +142,46 @@ TEST(TrainTest, InProcessWorkersLearnWithEachAlgorithm) {
   }
 }
 
+// The same for algorithms with state of their own: EASGD's center, LSGD's leader copy and
+// election are checkpointed, so 4 workers resumed mid-period (tau = 3) continue bitwise.
+TEST(TrainTest, ResumeRestoresTheAlgorithmsOwnState) {
+  for (const char* algo : {"easgd", "lsgd"}) {
+    SCOPED_TRACE(algo);
+    std::vector<TrainingState> states;
+    for (bool split : {false, true}) {
+      TrainConfig config = Synthetic(std::string("resume_") + algo + (split ? "_split" : ""));
+      config.workers = 4;
+      config.algo = algo;
+      config.tau = 3;
+      config.steps = 14;
+      if (split) {
+        config.steps = 7;  // mid-period: the center / leader copy is from step 6
+        ASSERT_TRUE(Train(config).ok());
+        config.steps = 14;
+        config.resume = true;
+      }
+      absl::StatusOr<TrainResult> result = Train(config);
+      ASSERT_TRUE(result.ok()) << result.status();
+      absl::StatusOr<TrainingState> state = LoadCheckpoint(config.checkpoint_dir + "/worker-1");
+      ASSERT_TRUE(state.ok()) << state.status();
+      states.push_back(*std::move(state));
+    }
+    ASSERT_FALSE(states[0].algorithm_state.empty());
+    using Group = std::vector<NamedTensor> TrainingState::*;
+    for (Group group : {&TrainingState::parameters, &TrainingState::algorithm_state}) {
+      const std::vector<NamedTensor>& a = states[0].*group;
+      const std::vector<NamedTensor>& b = states[1].*group;
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(a[i].tensor.num_bytes(), b[i].tensor.num_bytes()) << a[i].name;
+        EXPECT_EQ(std::memcmp(a[i].tensor.raw_data(), b[i].tensor.raw_data(),
+                              a[i].tensor.num_bytes()), 0)
+            << a[i].name << " differs after the resume";
+      }
+    }
+  }
+}
+
 // The pipelined step (each bucket's update and exchange hooked on its gradients becoming final)
 // and the sequential one (all of backward, then every bucket) compute the same thing: the
 // parameters after several steps are bitwise identical, for every synchronous algorithm, with

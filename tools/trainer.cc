@@ -189,6 +189,11 @@ TrainingState Worker::StateView() {
   for (ValueId r : store.running_stats()) {
     state.running_stats.push_back({store.name(r), store.View(r)});
   }
+  if (algorithm_ != nullptr) {
+    for (AlgorithmStateTensor& piece : algorithm_->State()) {
+      state.algorithm_state.push_back({std::move(piece.name), std::move(piece.tensor)});
+    }
+  }
   return state;
 }
 
