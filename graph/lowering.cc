@@ -7,6 +7,7 @@
 #include "graph/bucket_signals.h"
 #include "graph/layout_pass.h"
 #include "graph/memory_plan.h"
+#include "graph/schedule_walk.h"
 #include "ops/cpu/accuracy.h"
 #include "ops/cpu/add.h"
 #include "ops/cpu/avgpool2d.h"
@@ -77,16 +78,10 @@ void PlanBuilder::Add(std::string name, bool backward, std::vector<ValueId> read
 }
 
 absl::Status PlanBuilder::LowerAll() {
-  for (const ScheduleEntry& entry : graph_.schedule) {
-    switch (entry.kind) {
-      case ScheduleEntry::Kind::kForward: RETURN_IF_ERROR(LowerForward(entry.index)); break;
-      case ScheduleEntry::Kind::kBackward:
-        RETURN_IF_ERROR(LowerBackward(graph_.backward[entry.index]));
-        break;
-      case ScheduleEntry::Kind::kSum: RETURN_IF_ERROR(LowerSum(graph_.sums[entry.index])); break;
-    }
-  }
-  return absl::OkStatus();
+  return ForEachScheduled(
+      graph_, [this](int node) { return LowerForward(node); },
+      [this](const BackwardStep& step) { return LowerBackward(step); },
+      [this](const GradientSum& sum) { return LowerSum(sum); });
 }
 
 absl::Status PlanBuilder::LowerForward(int index) {

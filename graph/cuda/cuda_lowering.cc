@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 #include "graph/bucket_signals.h"
+#include "graph/schedule_walk.h"
 #include "graph/cuda/step_metrics.h"
 #include "graph/memory_plan.h"
 #include "ops/cuda/add.h"
@@ -71,16 +72,10 @@ void CudaPlanBuilder::Add(std::string name, bool backward, std::vector<ValueId> 
 }
 
 absl::Status CudaPlanBuilder::LowerAll() {
-  for (const ScheduleEntry& entry : graph_.schedule) {
-    switch (entry.kind) {
-      case ScheduleEntry::Kind::kForward: RETURN_IF_ERROR(LowerForward(entry.index)); break;
-      case ScheduleEntry::Kind::kBackward:
-        RETURN_IF_ERROR(LowerBackward(graph_.backward[entry.index]));
-        break;
-      case ScheduleEntry::Kind::kSum: RETURN_IF_ERROR(LowerSum(graph_.sums[entry.index])); break;
-    }
-  }
-  return absl::OkStatus();
+  return ForEachScheduled(
+      graph_, [this](int node) { return LowerForward(node); },
+      [this](const BackwardStep& step) { return LowerBackward(step); },
+      [this](const GradientSum& sum) { return LowerSum(sum); });
 }
 
 absl::Status CudaPlanBuilder::LowerForward(int index) {
