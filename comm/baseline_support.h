@@ -1,4 +1,4 @@
-// What the baseline algorithms (all-reduce SGD, EASGD, LSGD, AD-PSGD) share: buffer checks,
+// What the algorithms share (the baselines all of it, D-PSGD the bucket check): buffer checks,
 // bucket views, the local step, collectives that keep CommStats, the start from rank 0's model.
 #pragma once
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "comm/algorithm_factories.h"
+#include "comm/baseline_support.h"
 #include "core/status.h"
 #include "ops/sgd.h"
 
@@ -105,10 +106,7 @@ absl::Status Dpsgd::OnBucketReady(int bucket) {
     return absl::FailedPreconditionError(
         absl::StrCat(name_, ": bucket ", bucket, " is ready outside a step (no BeginStep)"));
   }
-  if (bucket < 0 || bucket >= num_buckets()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name_, ": no bucket ", bucket, " (there are ", num_buckets(), ")"));
-  }
+  RETURN_IF_ERROR(CheckBucket(buffers_, bucket, name_));
   if (ready_[bucket]) {
     return absl::FailedPreconditionError(
         absl::StrCat(name_, ": bucket ", bucket, " is ready twice in one step"));
@@ -148,10 +146,7 @@ absl::Status Dpsgd::EndStep() {
 }
 
 absl::Status Dpsgd::OnBucketNeeded(int bucket) {
-  if (bucket < 0 || bucket >= num_buckets()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name_, ": no bucket ", bucket, " (there are ", num_buckets(), ")"));
-  }
+  RETURN_IF_ERROR(CheckBucket(buffers_, bucket, name_));
   if (!deferred_[bucket]) return absl::OkStatus();
   RETURN_IF_ERROR(models_.Wait(bucket));
   return CombineBucket(bucket);
