@@ -53,8 +53,8 @@ best_lr="" best_acc=-1
 for lr in $lrs; do
   name="tune_dpsgd_lr$lr"
   if [[ ! -f "$out/runs/$name.json" ]] &&
-     ! "$train" "${common[@]}" --epochs=1 --topology=matcha8 --algo=dpsgd --lr="$lr" \
-         --summary_json="$out/runs/$name.json"; then
+     ! "$train" "${common[@]}" --epochs=1 --eval_every=0 --topology=matcha8 --algo=dpsgd \
+         --lr="$lr" --summary_json="$out/runs/$name.json"; then
     echo '{"test_accuracy": 0, "diverged": true}' > "$out/runs/$name.json"  # e.g. NaN loss
   fi
   acc=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['test_accuracy'])" \
