@@ -84,12 +84,14 @@ std::string Millis(double micros) { return absl::StrFormat("%9.3f", micros / 100
 
 std::string Row(const std::string& label, const OverlapTotals& totals) {
   const double n = static_cast<double>(std::max<int64_t>(totals.samples, 1));
-  const double hidden = totals.hidden_fraction();
+  auto percent = [](double fraction) {
+    return std::isnan(fraction) ? std::string("        -")
+                                : absl::StrFormat("%8.1f%%", 100 * fraction);
+  };
   return absl::StrCat(absl::StrFormat("%-9s", label), Millis(totals.wall_us / n),
                       Millis(totals.compute_us / n), Millis(totals.comm_us / n),
-                      Millis(totals.exposed_us / n),
-                      std::isnan(hidden) ? "        -" : absl::StrFormat("%8.1f%%", 100 * hidden),
-                      "\n");
+                      Millis(totals.exposed_us / n), percent(totals.hidden_fraction()),
+                      Millis(totals.overlap_us / n), percent(totals.overlap_fraction()), "\n");
 }
 
 // Each worker's step windows, from the "step" events or else from the compute events' step arg.
@@ -236,11 +238,18 @@ void OverlapTotals::Add(const StepTimes& times) {
   compute_us += times.compute_us;
   comm_us += times.comm_us;
   exposed_us += times.exposed_us;
+  overlap_us += times.overlap_us;
 }
 
 double OverlapTotals::hidden_fraction() const {
   if (comm_us == 0) return std::nan("");
   return 1.0 - static_cast<double>(exposed_us) / static_cast<double>(comm_us);
+}
+
+double OverlapTotals::overlap_fraction() const {
+  const int64_t shorter = std::min(compute_us, comm_us);
+  if (shorter == 0) return std::nan("");
+  return static_cast<double>(overlap_us) / static_cast<double>(shorter);
 }
 
 absl::StatusOr<OverlapReport> ComputeOverlap(const std::vector<TraceEvent>& events) {
@@ -268,9 +277,16 @@ absl::StatusOr<OverlapReport> ComputeOverlap(const std::vector<TraceEvent>& even
     const std::vector<Interval> wait = UnionOf(raw.wait);
     const std::vector<Interval> compute = Subtract(UnionOf(raw.compute), wait);
     const std::vector<Interval> comm = UnionOf(raw.comm);
+    const std::vector<Interval> compute_alone = Subtract(compute, comm);
     for (const auto& [step, window] : mine) {
-      const StepTimes times{pid, step, window, CoveredMicros(compute, window),
-                            CoveredMicros(comm, window), CoveredMicros(wait, window)};
+      const int64_t compute_us = CoveredMicros(compute, window);
+      const StepTimes times{pid,
+                            step,
+                            window,
+                            compute_us,
+                            CoveredMicros(comm, window),
+                            CoveredMicros(wait, window),
+                            compute_us - CoveredMicros(compute_alone, window)};
       report.worker_steps.push_back(times);
       steps[step].Add(times);
       workers[pid].Add(times);
@@ -287,7 +303,7 @@ absl::StatusOr<OverlapReport> ComputeOverlap(const std::vector<TraceEvent>& even
 }
 
 std::string FormatOverlapReport(const OverlapReport& report) {
-  const char* kHeader = "     wall  compute     comm  exposed   hidden\n";
+  const char* kHeader = "     wall  compute     comm  exposed   hidden  overlap overlap%\n";
   std::string out = absl::StrCat(report.workers.size(), " worker(s), ", report.steps.size(),
                                  " step(s) (from ", report.step_source,
                                  "); milliseconds, means over workers\n");
@@ -303,7 +319,9 @@ std::string FormatOverlapReport(const OverlapReport& report) {
   absl::StrAppend(&out,
                   "\ncompute: union of forward/backward/update events, less waits; comm: union of"
                   " transfers\n(sends and receives end at observed completion); exposed: time"
-                  " in waits; hidden = 1 - exposed / comm\n");
+                  " in waits; hidden = 1 - exposed / comm; overlap: compute while a transfer is"
+                  " in flight,\noverlap% = overlap / min(compute, comm), the shorter's share"
+                  " that ran under the other\n");
   return out;
 }
 

@@ -37,21 +37,26 @@ std::vector<Interval> Subtract(const std::vector<Interval>& from,
 int64_t CoveredMicros(const std::vector<Interval>& disjoint, Interval window);
 
 // One worker's step. Compute excludes the waits (an update that waits for a neighbour's model
-// is not computing meanwhile); exposed is the time in waits; hidden = 1 - exposed / comm.
+// is not computing meanwhile); exposed is the time in waits; hidden = 1 - exposed / comm;
+// overlap is the time compute and communication run at once, what pipelining hides of
+// whichever of the two is shorter.
 struct StepTimes {
   int pid = 0;
   int64_t step = 0;
   Interval window;
-  int64_t compute_us = 0, comm_us = 0, exposed_us = 0;
+  int64_t compute_us = 0, comm_us = 0, exposed_us = 0, overlap_us = 0;
 };
 
 // Sums over workers and steps; the means divide by `samples` (worker-steps).
 struct OverlapTotals {
   int64_t samples = 0;
-  int64_t wall_us = 0, compute_us = 0, comm_us = 0, exposed_us = 0;
+  int64_t wall_us = 0, compute_us = 0, comm_us = 0, exposed_us = 0, overlap_us = 0;
   void Add(const StepTimes& times);
   // 1 - exposed / comm; NaN without communication.
   double hidden_fraction() const;
+  // overlap / min(compute, comm): how much of the shorter of the two ran under the other; NaN
+  // when either is zero.
+  double overlap_fraction() const;
 };
 
 struct OverlapReport {

@@ -74,12 +74,18 @@ TEST(OverlapTest, HiddenFractionAndPerStepSplit) {
   EXPECT_EQ(first.comm_us, 6000);
   EXPECT_EQ(first.exposed_us, 2000);
   EXPECT_NEAR(first.hidden_fraction(), 2.0 / 3.0, 1e-12);
+  // Transfers run 5.5-11.5 ms, compute until 9.5 ms and again at 11.5: 4 ms of compute under
+  // them, two thirds of the shorter (comm, 6 ms).
+  EXPECT_EQ(first.overlap_us, 4000);
+  EXPECT_NEAR(first.overlap_fraction(), 4.0 / 6.0, 1e-12);
 
   const OverlapTotals& second = report->steps[1].second;
   EXPECT_EQ(second.compute_us, 8000);
   EXPECT_EQ(second.comm_us, 4000);
   EXPECT_EQ(second.exposed_us, 0);
   EXPECT_DOUBLE_EQ(second.hidden_fraction(), 1.0);
+  EXPECT_EQ(second.overlap_us, 4000);
+  EXPECT_DOUBLE_EQ(second.overlap_fraction(), 1.0);
 
   EXPECT_EQ(report->total.samples, 2);
   EXPECT_EQ(report->total.comm_us, 10000);
@@ -207,7 +213,7 @@ TEST(ParseTraceTest, MissingFileNamesThePath) {
   EXPECT_THAT(std::string(events.status().message()), HasSubstr(path));
 }
 
-TEST(TimelineTest, ScriptHasARowPerThreadAndTheSteps) {
+TEST(TimelineTest, ScriptHasARowPerKindOfWorkAndTheSteps) {
   Trace trace;
   AddTwoSteps(trace, 0);
   AddTwoSteps(trace, 1);
@@ -221,7 +227,9 @@ TEST(TimelineTest, ScriptHasARowPerThreadAndTheSteps) {
   absl::StatusOr<std::string> script = TimelineScript(events, *report, options);
   ASSERT_TRUE(script.ok()) << script.status();
   EXPECT_THAT(*script, HasSubstr("set output 'it''s.png'"));
-  EXPECT_THAT(*script, HasSubstr("'w1 comm 2' 6"));  // rows: w0 x3, a gap, then w1's
+  // Rows: w0's compute, sends, receives, a gap, then w1's.
+  EXPECT_THAT(*script, HasSubstr("'w0 sends' 1"));
+  EXPECT_THAT(*script, HasSubstr("'w1 receives' 6"));
   EXPECT_THAT(*script, HasSubstr("set label 'w1 step 0'"));
   EXPECT_THAT(*script, HasSubstr("set xrange [0:20]"));  // step 0 only: 20 ms
   // The wait bar of worker 1 (row 4): 9.5 .. 11.5 ms.

@@ -22,10 +22,28 @@ std::string GnuplotString(absl::string_view text) {
   return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
 }
 
-std::string RowLabel(int pid, int tid) {
-  if (tid == kComputeTid) return absl::StrCat("w", pid, " compute");
-  if (tid == kCommTid) return absl::StrCat("w", pid, " comm");
-  return absl::StrCat("w", pid, " comm ", tid - kCommTid + 1);
+// A worker's rows: its compute thread, then its transfers by kind, each kind in one row however
+// many lanes (tids) the trace spread them over (a row per lane made dozens of rows per worker),
+// then any other thread.
+enum Lane { kComputeLane = 0, kSendLane = 1, kReceiveLane = 2, kCollectiveLane = 3, kOtherLanes };
+
+int LaneOf(const TraceEvent& event) {
+  if (RoleOf(event) == EventRole::kComm) {
+    if (event.name == "send") return kSendLane;
+    if (event.name == "recv") return kReceiveLane;
+    return kCollectiveLane;
+  }
+  return event.tid == kComputeTid ? kComputeLane : kOtherLanes + event.tid;
+}
+
+std::string RowLabel(int pid, int lane) {
+  switch (lane) {
+    case kComputeLane: return absl::StrCat("w", pid, " compute");
+    case kSendLane: return absl::StrCat("w", pid, " sends");
+    case kReceiveLane: return absl::StrCat("w", pid, " receives");
+    case kCollectiveLane: return absl::StrCat("w", pid, " collectives");
+    default: return absl::StrCat("w", pid, " thread ", lane - kOtherLanes);
+  }
 }
 
 struct Series {
@@ -56,13 +74,13 @@ absl::StatusOr<std::string> TimelineScript(const std::vector<TraceEvent>& events
                                                    "..", last_step, " to draw"));
   }
 
-  // Rows: every worker's threads that have something in the span, compute first.
+  // Rows: every worker's lanes that have something in the span, compute first.
   std::set<std::pair<int, int>> threads;
   for (const TraceEvent& event : events) {
     const EventRole role = RoleOf(event);
     if (role == EventRole::kStep || role == EventRole::kOther) continue;
     if (event.ts_us + event.dur_us < span.begin || event.ts_us > span.end) continue;
-    threads.insert({event.pid, event.tid});
+    threads.insert({event.pid, LaneOf(event)});
   }
   // A blank row above each worker keeps workers apart and holds its step labels.
   std::map<std::pair<int, int>, int> row_of;
@@ -86,7 +104,7 @@ absl::StatusOr<std::string> TimelineScript(const std::vector<TraceEvent>& events
     }
     const double begin = ms(event.ts_us), end = ms(event.ts_us + event.dur_us);
     if (end <= begin) continue;
-    const auto row_found = row_of.find({event.pid, event.tid});
+    const auto row_found = row_of.find({event.pid, LaneOf(event)});
     if (row_found == row_of.end()) continue;
     const int row = row_found->second;
     absl::StrAppend(&series->rows,

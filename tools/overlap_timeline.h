@@ -1,5 +1,5 @@
 // A PNG timeline of a few training steps of a trace, drawn by gnuplot (Debian's gnuplot-nox):
-// one row per worker and thread, compute, communication and waits as coloured bars.
+// per worker a row for compute (waits in it) and one per kind of transfer, as coloured bars.
 #pragma once
 
 #include <cstdint>

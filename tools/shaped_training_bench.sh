@@ -18,14 +18,17 @@
 #                  run. A step's time is the "step" event's duration, averaged over the ranks by
 #                  //tools:overlap (whose per-step lines this script reads).
 #   hidden         1 - exposed / comm over the pipelined run's measured steps (the report's
-#                  definition: comm is the union of transfers, exposed the time in waits), and
-#                  the same as milliseconds per step: mean of (comm - exposed).
+#                  definition: comm is the union of transfers, exposed the time in waits).
 #                  A transfer's end is when its completion was observed; AL-DSGD's 8-byte
 #                  loss messages are left out (they move no bandwidth). "exposed seq / pipe"
 #                  (medians of the time in waits in each run) shows how much waiting
 #                  pipelining took off the step.
-#   targets        pipelined <= 1.05 x max(compute only, comm only); hidden ms >= 0.9 x
-#                  min(compute only, comm only) (only the smaller of the two can be hidden).
+#   overlap        means over the pipelined run's measured steps of its compute, its
+#                  communication (both as the report counts them) and their overlap: the
+#                  compute that ran while a transfer was in flight. "shorter hidden" is
+#                  overlap / min(compute, comm), the share of the shorter of the two that the
+#                  pipeline hid under the other, both taken from the run they were hidden in.
+#   targets        pipelined <= 1.05 x max(compute only, comm only); shorter hidden >= 90%.
 #   progress thread  CPU time of the MPI progress thread per second of the pipelined run (one
 #                  rank), the price of keeping communication moving on the computing cores.
 #   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
@@ -36,7 +39,7 @@
 #   tools/shaped_training_bench.sh [--rate=1gbit] [--ranks=4] [--steps=20] [--warmup=4]
 #       [--batch=32] [--models="resnet20 vgg11"] [--bucket_mb=MB] [--out=FILE] [--trace_dir=DIR]
 #
-# --bucket_mb goes to the trainer when given (its default: 25 MiB, and at least 8 buckets). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
+# --bucket_mb goes to the trainer when given (its default: 25 MiB, and at least 16 buckets). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
 # (default: a temporary folder, removed at the end). The overlap reports also go to stderr; the
 # table goes to stdout and, with --out, to FILE. Needs root, iproute2 (ip, tc), Open MPI and
 # Bazel; builds //tools:train, //tools:overlap and //comm:bench with -c opt. The namespace is
@@ -150,9 +153,9 @@ run_training() {
   cat "$trace_dir/$name.overlap" >&2
 }
 
-# step_figures NAME: from NAME.overlap's per-step lines (step wall compute comm exposed hidden,
-# ms, means over ranks), steps >= WARMUP: "median_wall median_(wall-exposed) median_exposed
-# hidden_fraction mean_(comm-exposed) steps".
+# step_figures NAME: from NAME.overlap's per-step lines (step wall compute comm exposed hidden
+# overlap overlap%, ms, means over ranks), steps >= WARMUP: "median_wall median_(wall-exposed)
+# median_exposed hidden_fraction mean_compute mean_comm mean_overlap steps".
 step_figures() {
   awk -v warmup="$warmup" '
     function median(values, n,   i, j, t) {
@@ -166,12 +169,14 @@ step_figures() {
     /^step / { in_steps = 1; next }
     /^average/ { in_steps = 0 }
     in_steps && $1 ~ /^[0-9]+$/ && $1 >= warmup {
-      ++n; wall[n] = $2; busy[n] = $2 - $5; waited[n] = $5; comm += $4; exposed += $5
+      ++n; wall[n] = $2; busy[n] = $2 - $5; waited[n] = $5
+      compute += $3; comm += $4; exposed += $5; overlap += $7
     }
     END {
       if (n == 0) exit 1
-      printf("%.3f %.3f %.3f %s %.3f %d\n", median(wall, n), median(busy, n), median(waited, n),
-             comm > 0 ? sprintf("%.4f", 1 - exposed / comm) : "nan", (comm - exposed) / n, n)
+      printf("%.3f %.3f %.3f %s %.3f %.3f %.3f %d\n", median(wall, n), median(busy, n),
+             median(waited, n), comm > 0 ? sprintf("%.4f", 1 - exposed / comm) : "nan",
+             compute / n, comm / n, overlap / n, n)
     }' "$trace_dir/$1.overlap" || { echo "$1: no steps at or after step $warmup" >&2; return 1; }
 }
 
@@ -191,39 +196,40 @@ for algo in dpsgd aldsgd; do
   progress=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]));
 print("%.1f%%" % (100 * s["progress_thread_cpu_seconds"] / s["wall_seconds"]))' \
     "$trace_dir/$run.pipelined.summary.json")
-  read -r seq_wall seq_busy seq_exposed _ _ n_seq <<<"$sequential"
-  read -r pipe_wall _ pipe_exposed hidden hidden_ms n_pipe <<<"$pipelined"
+  read -r seq_wall seq_busy seq_exposed _ _ _ _ n_seq <<<"$sequential"
+  read -r pipe_wall _ pipe_exposed hidden pipe_compute pipe_comm overlap_ms n_pipe <<<"$pipelined"
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
   buckets=$(grep -o '"bucket":[0-9]*,"peer":[0-9]*,"bytes":[0-9]*,"kind":"model"' \
     "$trace_dir/$run.pipelined.json" | cut -d, -f1 | sort -u | wc -l)
   rows+=("$(awk -v name="${display[$model]} | ${label[$algo]}" -v compute="$seq_busy" \
-      -v comm="${comm_only[$model]}" \
-      -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" -v hidden_ms="$hidden_ms" \
+      -v comm="${comm_only[$model]}" -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" \
+      -v pipe_compute="$pipe_compute" -v pipe_comm="$pipe_comm" -v overlap="$overlap_ms" \
       -v seq_exposed="$seq_exposed" -v pipe_exposed="$pipe_exposed" -v buckets="$buckets" \
       -v steps="$n_seq/$n_pipe" -v progress="$progress" 'BEGIN {
     longer = compute > comm ? compute : comm
-    shorter = compute < comm ? compute : comm
     fast = pipe <= 1.05 * longer ? "yes" : "no"
-    hides = hidden != "nan" && hidden_ms >= 0.9 * shorter ? "yes" : "no"
-    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s | %.1f | %.1f / %.1f | %s (%.1f <= %.1f) | %s (%.1f >= %.1f) | %d | %s | %s |\n",
-           name, compute, comm, seq, pipe,
-           hidden == "nan" ? "-" : sprintf("%.1f%%", 100 * hidden), hidden_ms,
-           seq_exposed, pipe_exposed, fast, pipe, 1.05 * longer, hides, hidden_ms, 0.9 * shorter,
-           buckets, steps, progress)
+    shorter = pipe_compute < pipe_comm ? pipe_compute : pipe_comm
+    share = shorter > 0 ? overlap / shorter : 0
+    hides = share >= 0.9 ? "yes" : "no"
+    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s (%.2fx) | %s | %.1f / %.1f | %.1f / %.1f / %.1f | %s (%.1f%%) | %d | %s | %s |\n",
+           name, compute, comm, seq, pipe, fast, pipe / longer,
+           hidden == "nan" ? "-" : sprintf("%.1f%%", 100 * hidden), seq_exposed, pipe_exposed,
+           pipe_compute, pipe_comm, overlap, hides, 100 * share, buckets, steps, progress)
   }')")
 done
 done
 
 bucket_note="${bucket_mb:-25} MiB"
-if [[ -z $bucket_mb ]]; then bucket_note+=", at least 8 buckets (the trainer's default)"; fi
+if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's default)"; fi
 {
   echo "Fashion-MNIST, $ranks MPI ranks on a ring over a loopback shaped to $rate," \
     "batch $batch per rank, steps $warmup..$((steps - 1)) of $steps (ms, medians over steps;" \
     "bucket cap $bucket_note; $(nproc) cores)."
   echo
-  echo "| model | algorithm | compute only | comm only | sequential | pipelined | hidden" \
-    "| hidden ms | exposed seq / pipe | pipelined <= 1.05 x max | hidden >= 0.9 x min" \
-    "| buckets | steps (seq/pipe) | progress thread |"
+  echo "| model | algorithm | compute only | comm only | sequential | pipelined" \
+    "| pipelined <= 1.05 x max | hidden | exposed seq / pipe" \
+    "| pipelined run: compute / comm / overlap | shorter hidden >= 90% | buckets" \
+    "| steps (seq/pipe) | progress thread |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi
