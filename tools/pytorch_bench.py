@@ -7,7 +7,7 @@ stderr. The models are defined exactly like models/ (parameter counts asserted b
 
   /usr/bin/python3 tools/pytorch_bench.py --model=resnet20 --batch=128 --steps=20 \
       [--channels_last] [--threads=N] [--warmup=3] [--input=3x32x32] [--classes=10] \
-      [--shortcut=A|B]
+      [--shortcut=A|B] [--device=cuda [--cudnn_benchmark]]
 
 Use Debian's /usr/bin/python3 (python3-torch). Debian's default libblas may be the slow
 reference BLAS, so unless LD_LIBRARY_PATH already names it, the script re-executes itself with
@@ -43,6 +43,11 @@ def parse_args():
     p.add_argument("--shortcut", default="A", choices=["A", "B"],
                    help="CIFAR ResNets: A = subsample + zero channel padding, B = 1x1 conv + BN")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: one GPU, the peer of //tools:bench --device=cuda (each timed step "
+                        "ends with a device synchronisation, as ours waits for its loss)")
+    p.add_argument("--cudnn_benchmark", action="store_true",
+                   help="--device=cuda: let cuDNN time its algorithms (ours picks by heuristics)")
     p.add_argument("--no_openblas", action="store_true",
                    help="do not re-exec with LD_LIBRARY_PATH=" + OPENBLAS_DIR)
     return p.parse_args()
@@ -50,7 +55,8 @@ def parse_args():
 
 def maybe_reexec(args):
     """Re-executes with OpenBLAS (OpenMP build) first on LD_LIBRARY_PATH; before torch loads."""
-    if args.no_openblas or os.environ.get(REEXEC_MARK) or not os.path.isdir(OPENBLAS_DIR):
+    if (args.no_openblas or args.device != "cpu" or os.environ.get(REEXEC_MARK)
+            or not os.path.isdir(OPENBLAS_DIR)):
         return
     if OPENBLAS_DIR in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
         return
@@ -209,9 +215,16 @@ def main(args):
         f"{args.model}: {params} parameters, models/ has {expected}")
 
     memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format).train()
-    x = torch.randn(args.batch, c, h, w).contiguous(memory_format=memory_format)
-    y = torch.randint(0, args.classes, (args.batch,))
+    device = torch.device(args.device)
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("pytorch_bench: --device=cuda, but torch sees no CUDA device")
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark
+    model = model.to(device=device, memory_format=memory_format).train()
+    x = torch.randn(args.batch, c, h, w).contiguous(memory_format=memory_format).to(device)
+    y = torch.randint(0, args.classes, (args.batch,)).to(device)
+    # A GPU step is timed to the end of its kernels, not to the return of the launches.
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
 
     def step():
@@ -223,10 +236,12 @@ def main(args):
 
     for _ in range(args.warmup):
         step()
+    sync()
     times = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
         step()
+        sync()
         times.append(time.perf_counter() - t0)
 
     median_ms = statistics.median(times) * 1e3
@@ -236,6 +251,8 @@ def main(args):
     result = {
         "framework": "pytorch",
         "version": torch.__version__,
+        "device": args.device,
+        "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None,
         "model": args.model,
         "batch": args.batch,
         "steps": args.steps,
