@@ -217,6 +217,41 @@ std::optional<absl::Status> NcclRequestState::Poll() {
 
 }  // namespace
 
+// The NCCL communicator behind the interface, for the stream-ordered calls.
+static absl::StatusOr<NcclCommunicator*> AsNccl(Communicator& communicator, const char* what) {
+  auto* nccl = dynamic_cast<NcclCommunicator*>(&communicator);
+  if (nccl == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": needs a communicator from CreateNcclCommunicator"));
+  }
+  return nccl;
+}
+
+absl::Status EnqueueAllReduceAverage(Communicator& communicator, float* data, size_t count,
+                                     cudaStream_t stream) {
+  ASSIGN_OR_RETURN(NcclCommunicator * nccl, AsNccl(communicator, "all-reduce on a stream"));
+  return nccl->AwaitAsync(ncclAllReduce(data, data, count, ncclFloat, ncclAvg, nccl->comm(), stream),
+                          absl::StrFormat("all-reduce of %d floats", count));
+}
+
+absl::Status EnqueueExchange(Communicator& communicator, std::span<const NcclTransfer> transfers,
+                             cudaStream_t stream) {
+  ASSIGN_OR_RETURN(NcclCommunicator * nccl, AsNccl(communicator, "exchange on a stream"));
+  if (transfers.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(NcclStatus(ncclGroupStart(), "ncclGroupStart"));
+  for (const NcclTransfer& t : transfers) {
+    const ncclResult_t result =
+        t.send ? ncclSend(t.data, t.count, ncclFloat, t.peer, nccl->comm(), stream)
+               : ncclRecv(t.data, t.count, ncclFloat, t.peer, nccl->comm(), stream);
+    if (result != ncclSuccess && result != ncclInProgress) {
+      ncclGroupEnd();
+      return NcclStatus(result, absl::StrCat(t.send ? "ncclSend to rank " : "ncclRecv from rank ",
+                                             t.peer));
+    }
+  }
+  return nccl->AwaitAsync(ncclGroupEnd(), "ncclGroupEnd of a bucket's exchange");
+}
+
 absl::Status CudaDeviceAvailable() {
   int count = 0;
   const cudaError_t error = cudaGetDeviceCount(&count);

@@ -10,10 +10,13 @@
 // (ncclCommAbort), not destroyed, so that teardown cannot hang.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "comm/communicator.h"
+#include "cuda_runtime_api.h"
 
 namespace ald {
 
@@ -29,5 +32,23 @@ absl::Status CudaDeviceAvailable();
 // carries NCCL's unique id from rank 0 to the others.
 absl::StatusOr<std::unique_ptr<Communicator>> CreateNcclCommunicator(Communicator& bootstrap,
                                                                     NcclOptions options = {});
+
+// Stream-ordered NCCL work for the GPU training step (graph/cuda/nccl_training_step.h): enqueued
+// on the caller's `stream`, after what is already there, and never waited for on the host, so
+// that the exchange of one bucket overlaps the backward of the next on another stream. `nccl`
+// must come from CreateNcclCommunicator (anything else is an InvalidArgument error).
+struct NcclTransfer {
+  bool send = false;
+  int peer = 0;
+  float* data = nullptr;  // device memory
+  size_t count = 0;       // floats
+};
+// data <- the average of every rank's data (ncclAvg).
+absl::Status EnqueueAllReduceAverage(Communicator& nccl, float* data, size_t count,
+                                     cudaStream_t stream);
+// The sends and receives as one NCCL group (a pair exchanging both ways cannot deadlock); peers
+// must post matching transfers in the same order.
+absl::Status EnqueueExchange(Communicator& nccl, std::span<const NcclTransfer> transfers,
+                             cudaStream_t stream);
 
 }  // namespace ald

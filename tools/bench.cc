@@ -1,7 +1,9 @@
 // Training-step benchmark: compiles a model, runs forward + backward + SGD on a synthetic batch,
 // and prints one JSON line (model, batch, median step ms, images/s, arena bytes, peak RSS).
 // With --breakdown, the executor's per-kernel times go to stderr: where the step's time goes.
-// --device=cuda runs the same step on one GPU (graph/cuda, built only under --config=cuda).
+// --device=cuda runs the same step on one GPU (graph/cuda, built only under --config=cuda);
+// --gpu_exchange=allreduce runs it as the pipelined all-reduce SGD step over NCCL (one rank:
+// what the bucket events, the second stream and NCCL cost on top of the plain step).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -25,7 +27,10 @@
 
 #include "core/status.h"
 #include "cuda_runtime_api.h"
+#include "comm/inproc_communicator.h"
+#include "comm/nccl_communicator.h"
 #include "graph/cuda/cuda_compiler.h"
+#include "graph/cuda/nccl_training_step.h"
 #include "ops/cuda/cuda_status.h"
 #endif
 
@@ -38,6 +43,9 @@ ABSL_FLAG(int, classes, 10, "number of classes");
 ABSL_FLAG(bool, fuse, true, "fold ReLUs into conv / batch norm / add");
 ABSL_FLAG(bool, breakdown, false, "print per-kernel times to stderr");
 ABSL_FLAG(std::string, device, "cpu", "cpu, or cuda (one GPU; needs a --config=cuda build)");
+ABSL_FLAG(std::string, gpu_exchange, "none",
+          "--device=cuda: none (plain step), or allreduce (pipelined all-reduce SGD over NCCL, "
+          "one rank)");
 
 namespace ald {
 namespace {
@@ -128,9 +136,36 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
     std::fprintf(stderr, "bench: --breakdown is not implemented for --device=cuda; ignored\n");
   }
   cpu::SgdConfig sgd{0.1f, 0.9f, false, 5e-4f};
+  const std::string exchange = absl::GetFlag(FLAGS_gpu_exchange);
+  if (exchange != "none" && exchange != "allreduce") {
+    return fail(absl::InvalidArgumentError("--gpu_exchange: expected none or allreduce, got '" +
+                                           exchange + "'"),
+                2);
+  }
+  // One rank's NCCL world, bootstrapped in process (several GPUs would take mpirun).
+  std::shared_ptr<InprocWorld> world;
+  std::unique_ptr<Communicator> bootstrap, nccl;
+  std::unique_ptr<cuda::NcclTrainingStep> pipelined;
+  if (exchange == "allreduce") {
+    absl::Status made = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(world, InprocWorld::Create(1));
+      ASSIGN_OR_RETURN(bootstrap, world->Join(0));
+      NcclOptions nccl_options;
+      nccl_options.device = device;
+      ASSIGN_OR_RETURN(nccl, CreateNcclCommunicator(*bootstrap, nccl_options));
+      ASSIGN_OR_RETURN(pipelined, cuda::NcclTrainingStep::AllReduce(plan, *nccl));
+      return absl::OkStatus();
+    }();
+    if (!made.ok()) return fail(made, 1);
+  }
+  int64_t step_index = 0;
   auto step = [&]() -> absl::Status {
-    RETURN_IF_ERROR(plan.Run());
-    return plan.SgdStep(sgd);
+    if (pipelined == nullptr) {
+      RETURN_IF_ERROR(plan.Run());
+      return plan.SgdStep(sgd);
+    }
+    RETURN_IF_ERROR(pipelined->BeginStep(step_index++, sgd));
+    return plan.Run();
   };
   const int warmup = absl::GetFlag(FLAGS_warmup), steps = absl::GetFlag(FLAGS_steps);
   for (int i = 0; i < warmup; ++i) {
@@ -166,12 +201,13 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted[sorted.size() / 2];
   std::printf(
-      "{\"framework\": \"aldsgd\", \"device\": \"cuda\", \"gpu\": \"%s\", \"model\": \"%s\", "
+      "{\"framework\": \"aldsgd\", \"device\": \"cuda\", \"gpu\": \"%s\", \"exchange\": \"%s\", "
+      "\"model\": \"%s\", "
       "\"batch\": %d, \"steps\": %d, \"input\": \"%lldx%lldx%lld\", \"fuse\": %s, "
       "\"median_step_ms\": %.3f, \"min_step_ms\": %.3f, \"img_per_s\": %.1f, "
       "\"arena_bytes\": %zu, \"peak_live_bytes\": %zu, \"params\": %lld, "
       "\"peak_rss_bytes\": %lld, \"loss\": %.6f}\n",
-      properties.name, name.c_str(), static_cast<int>(options.batch), steps,
+      properties.name, exchange.c_str(), name.c_str(), static_cast<int>(options.batch), steps,
       static_cast<long long>(options.channels), static_cast<long long>(options.height),
       static_cast<long long>(options.width), compile.fuse ? "true" : "false", median, sorted[0],
       median > 0 ? options.batch * 1000.0 / median : 0.0, plan.arena_bytes(),

@@ -1,0 +1,80 @@
+// The pipelined training step on a GPU (DESIGN.md, "Pipeline"), for the algorithms whose per-bucket
+// work is plain device arithmetic: all-reduce SGD and the D-PSGD family (D-PSGD, MATCHA: the
+// neighbours and weights of this step come from a Topology). As each bucket of a CudaPlan is
+// final, the communication stream waits for the bucket's event and then runs the bucket's work:
+//   all-reduce SGD  average the gradients over all ranks (NCCL), then the SGD step;
+//   decentralized   the SGD step (adapt), the exchange of y with this step's neighbours (one NCCL
+//                   group), then x = w_ii y + sum_j w_ij y_j (combine),
+// and records the bucket's "combined" event. The next step's forward makes the compute stream
+// wait for that event just before its first read of the bucket, so the exchange overlaps the
+// rest of backward and the start of the next forward. The host only enqueues; the device does
+// all the waiting. Parameters, gradients and momentum stay on the device (no host staging).
+//
+// Updates match the CPU's bit for bit (ops/cuda/sgd.h, ops/cuda/mixing.h) given the same
+// gradients. AL-DSGD (its loss and degree exchange and leader choice), EASGD, LSGD and AD-PSGD
+// still run on the CPU only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "comm/communicator.h"
+#include "comm/topology.h"
+#include "graph/cuda/cuda_plan.h"
+#include "ops/cuda/device_buffer.h"
+#include "ops/sgd.h"
+
+namespace ald::cuda {
+
+// Who this rank exchanges with at `step` (normally Topology::NeighborhoodAt for this rank).
+using NeighborhoodSource = std::function<absl::StatusOr<Neighborhood>(int64_t step)>;
+
+class NcclTrainingStep {
+ public:
+  // All-reduce SGD over every rank of `nccl` (from CreateNcclCommunicator).
+  static absl::StatusOr<std::unique_ptr<NcclTrainingStep>> AllReduce(CudaPlan& plan,
+                                                                     Communicator& nccl);
+  // The D-PSGD family: `neighbors` gives each step's neighbours and mixing weights;
+  // `max_degree` bounds their number (it sizes the receive buffers once).
+  static absl::StatusOr<std::unique_ptr<NcclTrainingStep>> Decentralized(
+      CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree);
+
+  NcclTrainingStep(const NcclTrainingStep&) = delete;
+  NcclTrainingStep& operator=(const NcclTrainingStep&) = delete;
+  ~NcclTrainingStep();
+
+  // Every rank adopts rank 0's parameters (waits).
+  absl::Status BroadcastParameters();
+  // Step `step` with this optimizer setting: call before plan.Run(), which then calls back
+  // into this object as buckets become ready and needed.
+  absl::Status BeginStep(int64_t step, const cpu::SgdConfig& sgd);
+  // Makes the compute stream wait for every combine still pending and waits for both streams:
+  // afterwards the device parameters are x_i (before evaluating, saving or downloading them).
+  absl::Status Flush();
+
+ private:
+  enum class Kind { kAllReduce, kDecentralized };
+  NcclTrainingStep(CudaPlan& plan, Communicator& nccl, Kind kind);
+  absl::Status Install();
+  absl::Status OnBucketReady(int bucket);
+  absl::Status OnBucketNeeded(int bucket);
+  absl::Status Combine(int bucket, float* params, size_t count, size_t offset);
+
+  CudaPlan& plan_;
+  Communicator& nccl_;
+  const Kind kind_;
+  NeighborhoodSource neighbors_;
+  int max_degree_ = 0;
+  DeviceBuffer<float> received_;  // max_degree_ slots of the whole parameter vector
+  std::vector<OwnedEvent> combined_;
+  std::vector<bool> pending_;  // combined event recorded, compute stream not yet made to wait
+  cpu::SgdConfig sgd_;
+  Neighborhood neighborhood_;
+  std::vector<float> weights_;  // self first, then the neighbours in exchange order
+  bool in_step_ = false;
+};
+
+}  // namespace ald::cuda

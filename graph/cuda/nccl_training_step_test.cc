@@ -1,0 +1,138 @@
+// The GPU training step over NCCL against the plain device step on an identical plan, with one
+// rank on one GPU (more ranks need more GPUs: NCCL puts one rank on each). The all-reduce of a
+// single rank is its own value, so pipelined all-reduce SGD must equal plain SGD bit for bit;
+// a decentralized step whose only neighbour is the rank itself (NCCL sends to itself) must
+// equal SGD followed by x = w_self·y + w·y. Both run several steps, so the next forward really
+// does read parameters that the communication stream combined while the previous step ended:
+// a missing wait between the two streams shows up as a difference.
+#include "graph/cuda/nccl_training_step.h"
+
+#include <memory>
+#include <vector>
+
+#include "comm/inproc_communicator.h"
+#include "comm/nccl_communicator.h"
+#include "core/rng.h"
+#include "cuda_runtime_api.h"
+#include "graph/cuda/cuda_compiler.h"
+#include "gtest/gtest.h"
+#include "models/registry.h"
+#include "ops/cuda/cuda_testing.h"
+#include "ops/cuda/mixing.h"
+
+namespace ald::cuda {
+namespace {
+
+constexpr int kSteps = 4;
+constexpr float kSelfWeight = 0.25f, kNeighborWeight = 0.75f;
+const cpu::SgdConfig kSgd{0.05f, 0.9f, false, 5e-4f};
+
+// A ResNet-8 on 8x8 images in several buckets, initialised and fed the same batch every time.
+absl::StatusOr<CudaCompiledModel> MakeModel(std::span<const float> input,
+                                            std::span<const int32_t> labels) {
+  ModelOptions model{.batch = 4, .channels = 3, .height = 8, .width = 8, .classes = 5};
+  ASSIGN_OR_RETURN(ModelGraph graph, BuildModel("resnet8", model));
+  CompileOptions options;
+  options.min_buckets = 4;
+  ASSIGN_OR_RETURN(CudaCompiledModel compiled, CompileModelCuda(std::move(graph), options));
+  compiled.train->host_store().Initialize(11);
+  RETURN_IF_ERROR(compiled.train->UploadState());
+  RETURN_IF_ERROR(compiled.train->SetBatch(input, labels));
+  return compiled;
+}
+
+std::vector<float> Parameters(CudaPlan& plan) {
+  std::vector<float> host(plan.num_parameters());
+  EXPECT_EQ(cudaMemcpy(host.data(), plan.parameters(), host.size() * sizeof(float),
+                       cudaMemcpyDeviceToHost),
+            cudaSuccess);
+  return host;
+}
+
+class NcclTrainingStepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_CUDA();
+    Rng rng(3, 0, 0, RngStream::kTest);
+    input_.resize(4 * 3 * 8 * 8);
+    for (float& v : input_) v = rng.Normal();
+    for (int32_t& label : labels_) label = static_cast<int32_t>(rng.Below(5));
+    auto world = InprocWorld::Create(1);
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = *std::move(world);
+    ALD_ASSERT_OK_AND_ASSIGN(bootstrap_, world_->Join(0));
+    ALD_ASSERT_OK_AND_ASSIGN(nccl_,
+                             CreateNcclCommunicator(*bootstrap_, {.comm = {.timeout = absl::Seconds(30)}}));
+  }
+
+  std::vector<float> input_;
+  std::vector<int32_t> labels_ = std::vector<int32_t>(4);
+  std::shared_ptr<InprocWorld> world_;
+  std::unique_ptr<Communicator> bootstrap_, nccl_;
+};
+
+TEST_F(NcclTrainingStepTest, AllReduceOfOneRankEqualsPlainSgd) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
+                           NcclTrainingStep::AllReduce(*pipelined.train, *nccl_));
+  ASSERT_GT(pipelined.train->num_buckets(), 2);
+  ALD_ASSERT_OK(step->BroadcastParameters());
+  for (int t = 0; t < kSteps; ++t) {
+    ALD_ASSERT_OK(step->BeginStep(t, kSgd));
+    ALD_ASSERT_OK(pipelined.train->Run());
+    ALD_ASSERT_OK(plain.train->Run());
+    ALD_ASSERT_OK(plain.train->SgdStep(kSgd));
+    EXPECT_EQ(pipelined.train->loss(), plain.train->loss()) << "step " << t;
+  }
+  ALD_ASSERT_OK(step->Flush());
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(Parameters(*pipelined.train), Parameters(*plain.train));
+}
+
+TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  NeighborhoodSource self_loop = [](int64_t) -> absl::StatusOr<Neighborhood> {
+    Neighborhood neighborhood;
+    neighborhood.active_matchings = {0};
+    neighborhood.neighbors = {{.rank = 0, .weight = kNeighborWeight, .matching = 0}};
+    neighborhood.self_weight = kSelfWeight;
+    return neighborhood;
+  };
+  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
+                           NcclTrainingStep::Decentralized(*pipelined.train, *nccl_, self_loop, 1));
+  CudaPlan& reference = *plain.train;
+  const float weights[] = {kSelfWeight, kNeighborWeight};
+  const float* inputs[] = {reference.parameters(), reference.parameters()};
+  for (int t = 0; t < kSteps; ++t) {
+    ALD_ASSERT_OK(step->BeginStep(t, kSgd));
+    ALD_ASSERT_OK(pipelined.train->Run());
+    ALD_ASSERT_OK(reference.Run());
+    ALD_ASSERT_OK(reference.SgdStep(kSgd));
+    ALD_ASSERT_OK(WeightedSum(weights, inputs, static_cast<int64_t>(reference.num_parameters()),
+                              reference.parameters(), reference.compute_stream()));
+    EXPECT_EQ(pipelined.train->loss(), reference.loss()) << "step " << t;
+  }
+  ALD_ASSERT_OK(step->Flush());
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(Parameters(*pipelined.train), Parameters(reference));
+}
+
+TEST_F(NcclTrainingStepTest, RejectsADegreeBeyondWhatItWasBuiltFor) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel model, MakeModel(input_, labels_));
+  NeighborhoodSource two = [](int64_t) -> absl::StatusOr<Neighborhood> {
+    Neighborhood neighborhood;
+    neighborhood.neighbors = {{.rank = 0, .weight = 0.25}, {.rank = 0, .weight = 0.25}};
+    neighborhood.self_weight = 0.5;
+    return neighborhood;
+  };
+  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
+                           NcclTrainingStep::Decentralized(*model.train, *nccl_, two, 1));
+  const absl::Status status = step->BeginStep(0, kSgd);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("2 neighbours"), absl::string_view::npos) << status;
+}
+
+}  // namespace
+}  // namespace ald::cuda
