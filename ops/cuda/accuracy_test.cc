@@ -13,11 +13,7 @@
 namespace ald::cuda {
 namespace {
 
-using ::ald::cuda::testing::Upload;
-using ::ald::testing::FailsWith;
-using ::ald::testing::RandomLabels;
-using ::ald::testing::RandomValues;
-using ::ald::testing::RoundedToFloat;
+using namespace ::ald::cuda::testing;  // NOLINT(build/namespaces): the test helpers
 
 TEST(AccuracyCudaTest, CountsLikeTheReference) {
   SKIP_WITHOUT_CUDA();

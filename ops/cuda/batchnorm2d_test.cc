@@ -16,12 +16,7 @@
 namespace ald::cuda {
 namespace {
 
-using ::ald::cuda::testing::Download;
-using ::ald::cuda::testing::Upload;
-using ::ald::testing::AllClose;
-using ::ald::testing::FailsWith;
-using ::ald::testing::RandomValues;
-using ::ald::testing::RoundedToFloat;
+using namespace ::ald::cuda::testing;  // NOLINT(build/namespaces): the test helpers
 
 constexpr double kAtol = 1e-4, kRtol = 1e-4;
 

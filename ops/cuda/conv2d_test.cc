@@ -14,12 +14,7 @@
 namespace ald::cuda {
 namespace {
 
-using ::ald::cuda::testing::Download;
-using ::ald::cuda::testing::Upload;
-using ::ald::testing::AllClose;
-using ::ald::testing::FailsWith;
-using ::ald::testing::RandomValues;
-using ::ald::testing::RoundedToFloat;
+using namespace ::ald::cuda::testing;  // NOLINT(build/namespaces): the test helpers
 
 // fp32 sums of up to C*R*S = 72 products of values in [-1, 1]: FMA-math algorithms (including
 // Winograd/FFT variants the heuristic may pick) stay well inside these bounds; TF32 would not.

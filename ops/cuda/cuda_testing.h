@@ -1,5 +1,6 @@
-// Test helpers for the CUDA ops: skip without a device (printing why), status assertions, and
-// double <-> device-float transfers for comparing against the ops/ref templates.
+// Test helpers for the CUDA ops: skip without a device (printing why), status assertions,
+// double <-> device-float transfers for comparing against the ops/ref templates, and the CPU op
+// tests' helpers (`using namespace ::ald::cuda::testing;` brings them all in).
 #pragma once
 
 #include <span>
@@ -9,6 +10,8 @@
 #include "gtest/gtest.h"
 #include "ops/cuda/cuda_status.h"
 #include "ops/cuda/device_buffer.h"
+#include "ops/error_testing.h"
+#include "ops/testing/op_testing.h"
 
 // Every GPU test starts with this: machines without a GPU or driver report the skip and why.
 #define SKIP_WITHOUT_CUDA()                                                        \
@@ -31,6 +34,13 @@
   lhs = std::move(tmp).value()
 
 namespace ald::cuda::testing {
+
+// The CPU op tests' helpers too, so that a GPU op test needs one using-directive.
+using ::ald::testing::AllClose;
+using ::ald::testing::FailsWith;
+using ::ald::testing::RandomLabels;
+using ::ald::testing::RandomValues;
+using ::ald::testing::RoundedToFloat;
 
 // The values rounded to float, on the device.
 inline absl::StatusOr<DeviceBuffer<float>> Upload(std::span<const double> values) {

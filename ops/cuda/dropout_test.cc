@@ -14,9 +14,7 @@
 namespace ald::cuda {
 namespace {
 
-using ::ald::testing::AllClose;
-using ::ald::testing::FailsWith;
-using ::ald::testing::RandomValues;
+using namespace ::ald::cuda::testing;  // NOLINT(build/namespaces): the test helpers
 
 std::vector<float> Floats(const std::vector<double>& values) {
   return std::vector<float>(values.begin(), values.end());

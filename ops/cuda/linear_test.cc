@@ -13,12 +13,7 @@
 namespace ald::cuda {
 namespace {
 
-using ::ald::cuda::testing::Download;
-using ::ald::cuda::testing::Upload;
-using ::ald::testing::AllClose;
-using ::ald::testing::FailsWith;
-using ::ald::testing::RandomValues;
-using ::ald::testing::RoundedToFloat;
+using namespace ::ald::cuda::testing;  // NOLINT(build/namespaces): the test helpers
 
 // fp32 GEMM (CudaHandles keeps cuBLAS out of TF32) over at most 70 products of values in [-1, 1].
 constexpr double kAtol = 1e-4, kRtol = 1e-4;

@@ -12,12 +12,7 @@
 namespace ald::cuda {
 namespace {
 
-using ::ald::cuda::testing::Download;
-using ::ald::cuda::testing::Upload;
-using ::ald::testing::AllClose;
-using ::ald::testing::FailsWith;
-using ::ald::testing::RandomValues;
-using ::ald::testing::RoundedToFloat;
+using namespace ::ald::cuda::testing;  // NOLINT(build/namespaces): the test helpers
 
 TEST(ReluCudaTest, MatchesReferenceAlsoInPlace) {
   SKIP_WITHOUT_CUDA();
