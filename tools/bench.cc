@@ -153,7 +153,11 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
       NcclOptions nccl_options;
       nccl_options.device = device;
       ASSIGN_OR_RETURN(nccl, CreateNcclCommunicator(*bootstrap, nccl_options));
-      ASSIGN_OR_RETURN(pipelined, cuda::NcclTrainingStep::AllReduce(plan, *nccl));
+      ASSIGN_OR_RETURN(pipelined,
+                       cuda::NcclTrainingStep::AllReduce(plan, *nccl, {.defer_combine = true}));
+      cuda::NcclTrainingStep* hooked = pipelined.get();
+      plan.SetBucketReadyCallback([hooked](int b) { return hooked->OnBucketReady(b); });
+      plan.SetBucketNeededCallback([hooked](int b) { return hooked->OnBucketNeeded(b); });
       return absl::OkStatus();
     }();
     if (!made.ok()) return fail(made, 1);
@@ -164,8 +168,10 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
       RETURN_IF_ERROR(plan.Run());
       return plan.SgdStep(sgd);
     }
-    RETURN_IF_ERROR(pipelined->BeginStep(step_index++, sgd));
-    return plan.Run();
+    RETURN_IF_ERROR(pipelined->BeginStep(
+        step_index++, LocalStep{sgd.lr, sgd.momentum, sgd.nesterov, sgd.weight_decay}));
+    RETURN_IF_ERROR(plan.Run());
+    return pipelined->EndStep();
   };
   const int warmup = absl::GetFlag(FLAGS_warmup), steps = absl::GetFlag(FLAGS_steps);
   for (int i = 0; i < warmup; ++i) {

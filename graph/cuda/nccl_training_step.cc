@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "comm/nccl_communicator.h"
 #include "core/status.h"
 #include "ops/cuda/cuda_status.h"
@@ -11,24 +12,25 @@
 
 namespace ald::cuda {
 
-NcclTrainingStep::NcclTrainingStep(CudaPlan& plan, Communicator& nccl, Kind kind)
-    : plan_(plan), nccl_(nccl), kind_(kind), pending_(plan.num_buckets(), false) {}
+NcclTrainingStep::NcclTrainingStep(CudaPlan& plan, Communicator& nccl, Kind kind,
+                                   const AlgorithmOptions& options)
+    : plan_(plan),
+      nccl_(nccl),
+      kind_(kind),
+      options_(options),
+      pending_(plan.num_buckets(), false) {}
 
-NcclTrainingStep::~NcclTrainingStep() {
-  // The plan outlives this object in the usual order of destruction; it must not call back.
-  plan_.SetBucketReadyCallback(nullptr);
-  plan_.SetBucketNeededCallback(nullptr);
-}
-
-absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::AllReduce(CudaPlan& plan,
-                                                                             Communicator& nccl) {
-  std::unique_ptr<NcclTrainingStep> step(new NcclTrainingStep(plan, nccl, Kind::kAllReduce));
-  RETURN_IF_ERROR(step->Install());
+absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::AllReduce(
+    CudaPlan& plan, Communicator& nccl, const AlgorithmOptions& options) {
+  std::unique_ptr<NcclTrainingStep> step(
+      new NcclTrainingStep(plan, nccl, Kind::kAllReduce, options));
+  RETURN_IF_ERROR(step->CreateEvents());
   return step;
 }
 
 absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::Decentralized(
-    CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree) {
+    CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree,
+    const AlgorithmOptions& options) {
   if (!neighbors) return absl::InvalidArgumentError("decentralized GPU step: no neighbourhoods");
   // The combine's weighted sum takes the own model and at most this many neighbours' models.
   if (max_degree < 0 || max_degree + 1 > kernels::kMaxWeightedSumInputs) {
@@ -37,18 +39,23 @@ absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::Decentralize
                      " is beyond the combine kernel's ", kernels::kMaxWeightedSumInputs - 1,
                      " neighbours"));
   }
-  std::unique_ptr<NcclTrainingStep> step(new NcclTrainingStep(plan, nccl, Kind::kDecentralized));
+  std::unique_ptr<NcclTrainingStep> step(
+      new NcclTrainingStep(plan, nccl, Kind::kDecentralized, options));
   step->neighbors_ = std::move(neighbors);
   step->max_degree_ = max_degree;
   const int64_t slots = static_cast<int64_t>(max_degree) * static_cast<int64_t>(plan.num_parameters());
   if (slots > 0) {
     ASSIGN_OR_RETURN(step->received_, DeviceBuffer<float>::Create(slots));
   }
-  RETURN_IF_ERROR(step->Install());
+  RETURN_IF_ERROR(step->CreateEvents());
   return step;
 }
 
-absl::Status NcclTrainingStep::Install() {
+const char* NcclTrainingStep::name() const {
+  return kind_ == Kind::kAllReduce ? "allreduce (GPU)" : "decentralized (GPU)";
+}
+
+absl::Status NcclTrainingStep::CreateEvents() {
   if (nccl_.memory() != DeviceType::kCuda) {
     return absl::InvalidArgumentError("GPU training step: the communicator must be NCCL's");
   }
@@ -57,17 +64,21 @@ absl::Status NcclTrainingStep::Install() {
     RETURN_IF_CUDA_ERROR(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
     combined_.emplace_back(event);
   }
-  plan_.SetBucketReadyCallback([this](int bucket) { return OnBucketReady(bucket); });
-  plan_.SetBucketNeededCallback([this](int bucket) { return OnBucketNeeded(bucket); });
   return absl::OkStatus();
 }
 
-absl::Status NcclTrainingStep::BroadcastParameters() {
+absl::Status NcclTrainingStep::Start() {
+  if (!options_.sync_init) return absl::OkStatus();
   RETURN_IF_ERROR(Flush());
-  return nccl_.Broadcast(std::span<float>(plan_.parameters(), plan_.num_parameters()), 0);
+  const absl::Time start = absl::Now();
+  absl::Status status =
+      nccl_.Broadcast(std::span<float>(plan_.parameters(), plan_.num_parameters()), 0);
+  stats_.wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+  return status;
 }
 
-absl::Status NcclTrainingStep::BeginStep(int64_t step, const cpu::SgdConfig& sgd) {
+absl::Status NcclTrainingStep::BeginStep(int64_t step, const LocalStep& local) {
+  const cpu::SgdConfig sgd{local.lr, local.momentum, local.nesterov, local.weight_decay};
   RETURN_IF_ERROR(cpu::ValidateSgdConfig(sgd));
   sgd_ = sgd;
   if (kind_ == Kind::kDecentralized) {
@@ -97,6 +108,9 @@ absl::Status NcclTrainingStep::OnBucketReady(int bucket) {
   float* params = plan_.parameters() + b.offset;
   if (kind_ == Kind::kAllReduce) {
     RETURN_IF_ERROR(EnqueueAllReduceAverage(nccl_, plan_.gradients() + b.offset, b.size, stream));
+    // A ring all-reduce sends about twice the data, whatever the number of ranks.
+    stats_.bytes_sent += static_cast<int64_t>(2 * b.size * sizeof(float));
+    ++stats_.messages_sent;
     RETURN_IF_ERROR(plan_.SgdStepBucket(sgd_, bucket, stream));
   } else {
     RETURN_IF_ERROR(plan_.SgdStepBucket(sgd_, bucket, stream));
@@ -119,6 +133,8 @@ absl::Status NcclTrainingStep::Combine(int bucket, float* params, size_t count, 
     transfers.push_back({.send = true, .peer = peer, .data = params, .count = count});
     transfers.push_back({.send = false, .peer = peer, .data = slot, .count = count});
     inputs.push_back(slot);
+    stats_.bytes_sent += static_cast<int64_t>(count * sizeof(float));
+    ++stats_.messages_sent;
   }
   cudaStream_t stream = plan_.comm_stream();
   absl::Status exchanged = EnqueueExchange(nccl_, transfers, stream);
@@ -134,6 +150,12 @@ absl::Status NcclTrainingStep::OnBucketNeeded(int bucket) {
   RETURN_IF_CUDA_ERROR(
       cudaStreamWaitEvent(plan_.compute_stream(), combined_[bucket].get(), 0));
   pending_[bucket] = false;
+  return absl::OkStatus();
+}
+
+absl::Status NcclTrainingStep::EndStep() {
+  if (options_.defer_combine) return absl::OkStatus();
+  for (int b = 0; b < plan_.num_buckets(); ++b) RETURN_IF_ERROR(OnBucketNeeded(b));
   return absl::OkStatus();
 }
 

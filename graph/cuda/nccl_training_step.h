@@ -12,7 +12,10 @@
 //
 // Updates match the CPU's bit for bit (ops/cuda/sgd.h, ops/cuda/mixing.h) given the same
 // gradients. AL-DSGD (its loss and degree exchange and leader choice), EASGD, LSGD and AD-PSGD
-// still run on the CPU only.
+// still run on the CPU only. It is an Algorithm, so the training loop drives it through the same
+// hooks as the CPU algorithms: BeginStep before the plan runs; the plan's bucket callbacks call
+// OnBucketReady and OnBucketNeeded (a sequential step calls OnBucketReady after Run instead, and
+// EndStep then makes the compute stream wait for every combine).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "comm/algorithm.h"
 #include "comm/communicator.h"
 #include "comm/topology.h"
 #include "graph/cuda/cuda_plan.h"
@@ -32,40 +36,44 @@ namespace ald::cuda {
 // Who this rank exchanges with at `step` (normally Topology::NeighborhoodAt for this rank).
 using NeighborhoodSource = std::function<absl::StatusOr<Neighborhood>(int64_t step)>;
 
-class NcclTrainingStep {
+class NcclTrainingStep final : public Algorithm {
  public:
-  // All-reduce SGD over every rank of `nccl` (from CreateNcclCommunicator).
-  static absl::StatusOr<std::unique_ptr<NcclTrainingStep>> AllReduce(CudaPlan& plan,
-                                                                     Communicator& nccl);
+  // All-reduce SGD over every rank of `nccl` (from CreateNcclCommunicator). Of `options`, the
+  // step reads sync_init (Start broadcasts rank 0's parameters) and defer_combine.
+  static absl::StatusOr<std::unique_ptr<NcclTrainingStep>> AllReduce(
+      CudaPlan& plan, Communicator& nccl, const AlgorithmOptions& options = {});
   // The D-PSGD family: `neighbors` gives each step's neighbours and mixing weights;
   // `max_degree` bounds their number (it sizes the receive buffers once).
   static absl::StatusOr<std::unique_ptr<NcclTrainingStep>> Decentralized(
-      CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree);
+      CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree,
+      const AlgorithmOptions& options = {});
 
   NcclTrainingStep(const NcclTrainingStep&) = delete;
   NcclTrainingStep& operator=(const NcclTrainingStep&) = delete;
-  ~NcclTrainingStep();
 
-  // Every rank adopts rank 0's parameters (waits).
-  absl::Status BroadcastParameters();
-  // Step `step` with this optimizer setting: call before plan.Run(), which then calls back
-  // into this object as buckets become ready and needed.
-  absl::Status BeginStep(int64_t step, const cpu::SgdConfig& sgd);
+  const char* name() const override;
+  // Rank 0's parameters everywhere (waits), when options.sync_init.
+  absl::Status Start() override;
+  absl::Status BeginStep(int64_t step, const LocalStep& local) override;
+  absl::Status OnLoss(float /*loss*/) override { return absl::OkStatus(); }
+  absl::Status OnBucketReady(int bucket) override;
+  // Without defer_combine: the compute stream waits for every bucket's combine (no host wait).
+  absl::Status EndStep() override;
+  absl::Status OnBucketNeeded(int bucket) override;
   // Makes the compute stream wait for every combine still pending and waits for both streams:
   // afterwards the device parameters are x_i (before evaluating, saving or downloading them).
-  absl::Status Flush();
+  absl::Status Flush() override;
 
  private:
   enum class Kind { kAllReduce, kDecentralized };
-  NcclTrainingStep(CudaPlan& plan, Communicator& nccl, Kind kind);
-  absl::Status Install();
-  absl::Status OnBucketReady(int bucket);
-  absl::Status OnBucketNeeded(int bucket);
+  NcclTrainingStep(CudaPlan& plan, Communicator& nccl, Kind kind, const AlgorithmOptions& options);
+  absl::Status CreateEvents();
   absl::Status Combine(int bucket, float* params, size_t count, size_t offset);
 
   CudaPlan& plan_;
   Communicator& nccl_;
   const Kind kind_;
+  const AlgorithmOptions options_;
   NeighborhoodSource neighbors_;
   int max_degree_ = 0;
   DeviceBuffer<float> received_;  // max_degree_ slots of the whole parameter vector

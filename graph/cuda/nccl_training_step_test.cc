@@ -26,6 +26,13 @@ namespace {
 constexpr int kSteps = 4;
 constexpr float kSelfWeight = 0.25f, kNeighborWeight = 0.75f;
 const cpu::SgdConfig kSgd{0.05f, 0.9f, false, 5e-4f};
+const LocalStep kLocal{0.05f, 0.9f, false, 5e-4f};
+
+// The pipelined step's hooks, as the training loop installs them.
+void Hook(CudaPlan& plan, Algorithm& algorithm) {
+  plan.SetBucketReadyCallback([&algorithm](int b) { return algorithm.OnBucketReady(b); });
+  plan.SetBucketNeededCallback([&algorithm](int b) { return algorithm.OnBucketNeeded(b); });
+}
 
 // A ResNet-8 on 8x8 images in several buckets, initialised and fed the same batch every time.
 absl::StatusOr<CudaCompiledModel> MakeModel(std::span<const float> input,
@@ -71,23 +78,42 @@ class NcclTrainingStepTest : public ::testing::Test {
   std::unique_ptr<Communicator> bootstrap_, nccl_;
 };
 
-TEST_F(NcclTrainingStepTest, AllReduceOfOneRankEqualsPlainSgd) {
-  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
-  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
-  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
-                           NcclTrainingStep::AllReduce(*pipelined.train, *nccl_));
-  ASSERT_GT(pipelined.train->num_buckets(), 2);
-  ALD_ASSERT_OK(step->BroadcastParameters());
+// Pipelined (hooked on the plan's bucket callbacks, combines deferred to the next forward) or
+// sequential (every bucket after the run, combines waited for at EndStep).
+void ExpectAllReduceEqualsPlainSgd(CudaCompiledModel& model, CudaCompiledModel& plain,
+                                   Communicator& nccl, bool pipelined) {
+  ALD_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<NcclTrainingStep> step,
+      NcclTrainingStep::AllReduce(*model.train, nccl, {.defer_combine = pipelined}));
+  if (pipelined) Hook(*model.train, *step);
+  ASSERT_GT(model.train->num_buckets(), 2);
+  ALD_ASSERT_OK(step->Start());
   for (int t = 0; t < kSteps; ++t) {
-    ALD_ASSERT_OK(step->BeginStep(t, kSgd));
-    ALD_ASSERT_OK(pipelined.train->Run());
+    ALD_ASSERT_OK(step->BeginStep(t, kLocal));
+    ALD_ASSERT_OK(model.train->Run());
+    if (!pipelined) {
+      for (int b = 0; b < model.train->num_buckets(); ++b) ALD_ASSERT_OK(step->OnBucketReady(b));
+    }
+    ALD_ASSERT_OK(step->EndStep());
     ALD_ASSERT_OK(plain.train->Run());
     ALD_ASSERT_OK(plain.train->SgdStep(kSgd));
-    EXPECT_EQ(pipelined.train->loss(), plain.train->loss()) << "step " << t;
+    EXPECT_EQ(model.train->loss(), plain.train->loss()) << "step " << t;
   }
   ALD_ASSERT_OK(step->Flush());
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  EXPECT_EQ(Parameters(*pipelined.train), Parameters(*plain.train));
+  EXPECT_EQ(Parameters(*model.train), Parameters(*plain.train));
+}
+
+TEST_F(NcclTrainingStepTest, PipelinedAllReduceOfOneRankEqualsPlainSgd) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel model, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  ExpectAllReduceEqualsPlainSgd(model, plain, *nccl_, /*pipelined=*/true);
+}
+
+TEST_F(NcclTrainingStepTest, SequentialAllReduceOfOneRankEqualsPlainSgd) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel model, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  ExpectAllReduceEqualsPlainSgd(model, plain, *nccl_, /*pipelined=*/false);
 }
 
 TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
@@ -101,13 +127,16 @@ TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
     return neighborhood;
   };
   ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
-                           NcclTrainingStep::Decentralized(*pipelined.train, *nccl_, self_loop, 1));
+                           NcclTrainingStep::Decentralized(*pipelined.train, *nccl_, self_loop, 1,
+                                                           {.defer_combine = true}));
+  Hook(*pipelined.train, *step);
   CudaPlan& reference = *plain.train;
   const float weights[] = {kSelfWeight, kNeighborWeight};
   const float* inputs[] = {reference.parameters(), reference.parameters()};
   for (int t = 0; t < kSteps; ++t) {
-    ALD_ASSERT_OK(step->BeginStep(t, kSgd));
+    ALD_ASSERT_OK(step->BeginStep(t, kLocal));
     ALD_ASSERT_OK(pipelined.train->Run());
+    ALD_ASSERT_OK(step->EndStep());
     ALD_ASSERT_OK(reference.Run());
     ALD_ASSERT_OK(reference.SgdStep(kSgd));
     ALD_ASSERT_OK(WeightedSum(weights, inputs, static_cast<int64_t>(reference.num_parameters()),
@@ -129,7 +158,7 @@ TEST_F(NcclTrainingStepTest, RejectsADegreeBeyondWhatItWasBuiltFor) {
   };
   ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
                            NcclTrainingStep::Decentralized(*model.train, *nccl_, two, 1));
-  const absl::Status status = step->BeginStep(0, kSgd);
+  const absl::Status status = step->BeginStep(0, kLocal);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("2 neighbours"), absl::string_view::npos) << status;
 }
