@@ -238,6 +238,27 @@ TEST(TrainTest, AnUnknownAlgorithmOrTopologyIsNamed) {
       << result.status();
 }
 
+// --comm=nccl --workers=1 trains on one GPU. Where it cannot (no --config=cuda build, or no
+// GPU), it says why, naming CUDA; where it can, it learns like the CPU run.
+TEST(TrainTest, OneGpuWorkerTrainsOrSaysWhyNot) {
+  TrainConfig config = Synthetic("gpu");
+  config.comm = "nccl";
+  absl::StatusOr<TrainResult> result = Train(config);
+  if (!result.ok()) {
+    EXPECT_NE(result.status().message().find("CUDA"), std::string::npos) << result.status();
+    GTEST_SKIP() << "skipped, no GPU training here: " << result.status().message();
+  }
+  EXPECT_EQ(result->steps, 2 * (1024 / 16));
+  EXPECT_GT(result->test_accuracy, 0.6);
+
+  // An algorithm the GPU does not run yet is refused by name.
+  config.workers = 4;
+  config.algo = "easgd";
+  result = Train(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("--algo=easgd"), std::string::npos) << result.status();
+}
+
 // A shortened real-data run (the acceptance runs are in the README): LeNet on Fashion-MNIST
 // learns well above chance (10%) in 150 steps.
 TEST(TrainTest, LearnsFashionMnist) {

@@ -3,13 +3,14 @@
 # (the lent H100 of issue 8): builds //tools:bench and every GPU test with --config=cuda -c opt,
 # and writes one tarball holding them and the shared libraries they load, less the C library
 # and the CUDA libraries (CUDA runtime, cuBLAS, cuDNN, NCCL), which the GPU machine provides
-# (its PyTorch wheels carry CUDA 13 builds of all of them). tools/gpu_device_run.sh unpacks it
-# there, runs the tests and compares //tools:bench with PyTorch on the same GPU.
+# (its PyTorch wheels carry CUDA 13 builds of all of them), plus //tools:train and Debian's
+# Fashion-MNIST. tools/gpu_device_run.sh unpacks it there, runs the tests, compares
+# //tools:bench with PyTorch on the same GPU and trains one epoch on the GPU.
 #
 #   tools/gpu_bundle.sh [OUT]      (default OUT: .device/gpu_bundle.tar.xz, ignored by git)
 #
-# OUT then travels to the GPU machine as a carried path (it is compressed to stay well under
-# the 64 MiB a call may carry; the script prints its size).
+# OUT then travels to the GPU machine as a carried path (about 40 MB, most of it the data set,
+# under the 64 MiB a call may carry; the script prints its size).
 set -euo pipefail
 start_dir="$PWD"
 cd "$(dirname "$0")/.."
@@ -19,13 +20,13 @@ if [[ $out != /* ]]; then out="$start_dir/$out"; fi
 
 tests=$(bazel query --noshow_progress \
   'kind(cc_test, //ops/cuda/... + //graph/cuda/...) + //comm:nccl_communicator_test')
-bazel build --config=cuda -c opt //tools:bench $tests
+bazel build --config=cuda -c opt //tools:bench //tools:train $tests
 bin_dir="$(bazel info --config=cuda -c opt bazel-bin)"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib"
-binaries=("$bin_dir/tools/bench")
+binaries=("$bin_dir/tools/bench" "$bin_dir/tools/train")
 for label in $tests; do
   path="${label#//}"
   binaries+=("$bin_dir/${path/://}")
@@ -53,6 +54,13 @@ for binary in "${binaries[@]}"; do
   done < <(ldd "$binary" | awk '$2 == "=>"')
 done
 
+# Fashion-MNIST (Debian's copy) for the one-epoch training run there.
+data=/usr/share/datasets/fashion-mnist
+[[ -s $data/train-images-idx3-ubyte.gz ]] ||
+  { echo "gpu_bundle: no Fashion-MNIST in $data (tools/setup.sh installs it)" >&2; exit 1; }
+mkdir -p "$stage/data/fashion-mnist"
+cp "$data"/*-ubyte.gz "$stage/data/fashion-mnist/"
+
 {
   echo "built $(date -u +%Y-%m-%dT%H:%MZ) from $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
   echo "nvcc: $(/usr/local/cuda/bin/nvcc --version | tail -1)"
@@ -62,7 +70,7 @@ done
 } >"$stage/MANIFEST"
 
 mkdir -p "$(dirname "$out")"
-tar -C "$stage" -cJf "$out.tmp" bin lib MANIFEST
+tar -C "$stage" -cJf "$out.tmp" bin lib data MANIFEST
 mv "$out.tmp" "$out"
 echo "gpu_bundle: $(ls "$stage/bin" | wc -l) binaries, $(ls "$stage/lib" | wc -l) libraries," \
   "$(du -h "$out" | cut -f1) in $out" >&2

@@ -2,13 +2,15 @@
 # Runs, on a machine with a GPU, what tools/gpu_bundle.sh packed: every GPU test (each compares
 # the GPU op, plan or communicator with the CPU reference), then the training step of
 # //tools:bench --device=cuda against the same model's PyTorch step (tools/pytorch_bench.py
-# --device=cuda) on the same GPU, alternating, and writes a Markdown report.
+# --device=cuda) on the same GPU, alternating, then trains ResNet-20 for one epoch of
+# Fashion-MNIST on the GPU (//tools:train --comm=nccl --workers=1), and writes a Markdown report.
 #
 #   tools/gpu_device_run.sh BUNDLE OUT_DIR [--models="resnet20:128 vgg11:128"] [--rounds=2]
 #
 # The CUDA libraries come from the machine: the lib folders of Python's nvidia-* packages (what
 # PyTorch loads) when there are any, then /usr/local/cuda/lib64. OUT_DIR gets tests.log,
-# bench.jsonl and report.md. Exit status: 0 when every test passed or skipped, else 1.
+# bench.jsonl, train.log, train.json and report.md. Exit status: 0 when every test passed or
+# skipped and the training run succeeded, else 1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bundle="${1:?usage: gpu_device_run.sh BUNDLE OUT_DIR}" out="${2:?usage: gpu_device_run.sh BUNDLE OUT_DIR}"
@@ -115,5 +117,19 @@ print(f"| {model} | {batch} | {round_} | {cell(a)} | {cell(n)} | {cell(b)} | {ra
 EOF
   done
 done
+# One epoch of the embedded default's model on the GPU (evaluation runs on the CPU plan).
+"$root/bin/train" --comm=nccl --workers=1 --model=resnet20 --dataset=fashion_mnist \
+  --data_dir="$root/data/fashion-mnist" --epochs=1 --batch=128 --lr=0.1 \
+  --summary_json="$out/train.json" >"$out/train.log" 2>&1
+train_status=$?
+{
+  echo
+  echo "## One epoch of ResNet-20 on Fashion-MNIST on the GPU (batch 128, lr 0.1, plain SGD)"
+  echo
+  echo '```'
+  tail -3 "$out/train.log"
+  echo "exit status $train_status"
+  echo '```'
+} >>"$out/report.md"
 cat "$out/report.md"
-((failed == 0))
+((failed == 0 && train_status == 0))

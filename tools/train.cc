@@ -133,10 +133,12 @@ int Main() {
     std::fprintf(stderr, "train: %s\n", std::string(valid.message()).c_str());
     return 2;
   }
-  if (!config.quiet && config.comm != "mpi") {
+  // MPI and multi-GPU runs have one worker per process: their rank 0 reports instead.
+  if (!config.quiet && (config.comm == "inproc" || config.workers == 1)) {
     const std::string how =
         config.workers == 1
-            ? std::string("1 worker, plain SGD")
+            ? std::string(config.comm == "nccl" ? "1 worker on one GPU, plain SGD"
+                                                : "1 worker, plain SGD")
             : absl::StrCat(config.workers, " in-process workers, ", config.algo,
                            config.algo == "aldsgd" ? absl::StrCat(" over ", config.base) : "",
                            " on ", config.topology);

@@ -31,6 +31,7 @@
 #include "tools/lr_schedule.h"
 #include "tools/metrics.h"
 #include "tools/progress.h"
+#include "tools/worker_model.h"
 
 namespace ald {
 namespace {
@@ -90,14 +91,17 @@ class Worker {
  public:
   // `comm` and `topology` are null for a single worker (plain SGD, no algorithm).
   // `trace` (may be null) records this worker's kernels, communication and steps.
+  // `device_comm` (--comm=nccl) carries the GPU algorithm's exchanges; `comm` then stays the
+  // host communicator that bootstrapped it, for the metrics.
   Worker(const TrainConfig& config, int rank, const SharedData& data, Communicator* comm,
-         const Topology* topology, Trace* trace)
+         const Topology* topology, Trace* trace, Communicator* device_comm = nullptr)
       : config_(config),
         rank_(rank),
         data_(data),
         comm_(comm),
         topology_(topology),
-        trace_(trace) {}
+        trace_(trace),
+        device_comm_(device_comm) {}
 
   absl::Status Setup();
   absl::Status Run(TrainResult& result);
@@ -127,8 +131,9 @@ class Worker {
   Communicator* comm_;
   const Topology* topology_;
   Trace* trace_;
+  Communicator* device_comm_;
   std::unique_ptr<Algorithm> algorithm_;
-  CompiledModel model_;
+  std::unique_ptr<WorkerModel> model_;
   std::unique_ptr<BatchLoader> loader_;
   LrSchedule schedule_;
   int64_t step_ = 0;  // optimizer steps completed
@@ -139,11 +144,16 @@ absl::Status Worker::Setup() {
   CompileOptions options;
   options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
   options.min_buckets = static_cast<size_t>(config_.min_buckets);
-  ASSIGN_OR_RETURN(model_, CompileModel(data_.train_graph, &data_.eval_graph, options));
-  model_.train->SetTrace(trace_, rank_, kComputeTid);
+  if (config_.comm == "nccl") {
+    ASSIGN_OR_RETURN(model_, CreateCudaWorkerModel(data_.train_graph, data_.eval_graph, options));
+  } else {
+    ASSIGN_OR_RETURN(model_, CreateCpuWorkerModel(data_.train_graph, data_.eval_graph, options,
+                                                  trace_, rank_));
+  }
   // The same seed on every worker gives every worker the same x_0 (the synchronised start);
   // without it each worker starts from its own draw.
-  model_.store->Initialize(config_.sync_init ? config_.seed : config_.seed + 7919 * rank_);
+  model_->store().Initialize(config_.sync_init ? config_.seed : config_.seed + 7919 * rank_);
+  RETURN_IF_ERROR(model_->SyncFromHost());
   const int64_t total = config_.epochs * data_.steps_per_epoch;
   ASSIGN_OR_RETURN(schedule_.kind, ParseLrSchedule(config_.lr_schedule));
   schedule_.base_lr = config_.lr;
@@ -174,7 +184,7 @@ TrainingState Worker::StateView() {
   state.worker = rank_;
   state.data_position = position_.step_in_epoch * config_.batch;
   state.flags = config_.AsFlags();
-  ParameterStore& store = *model_.store;
+  ParameterStore& store = model_->store();
   const size_t count = store.size();
   Tensor momentum_flat = *Tensor::Wrap(store.momentum().data(), count * sizeof(float),
                                        Shape{static_cast<int64_t>(count)}, DType::kF32);
@@ -215,41 +225,40 @@ absl::Status Worker::Resume() {
   }
   step_ = state.step;
   position_ = {state.epoch, state.step_in_epoch};
-  return absl::OkStatus();
+  return model_->SyncFromHost();
 }
 
 absl::Status Worker::Step(double lr, double& loss, int64_t& correct) {
-  Plan& plan = *model_.train;
-  RETURN_IF_ERROR(loader_->Next(plan.input(), plan.labels()));
+  WorkerModel& model = *model_;
+  RETURN_IF_ERROR(loader_->Next(model.input(), model.labels()));
   const DropoutKey key{config_.seed, static_cast<uint32_t>(rank_), static_cast<uint32_t>(step_)};
   if (algorithm_ != nullptr) {
     // The algorithm does the local update bucket by bucket (hooked on the plan's signals).
     RETURN_IF_ERROR(algorithm_->BeginStep(
         step_, LocalStep{static_cast<float>(lr), static_cast<float>(config_.momentum),
                          config_.nesterov, static_cast<float>(config_.weight_decay)}));
-    RETURN_IF_ERROR(plan.Run(key));
+    RETURN_IF_ERROR(model.Run(key));
     if (!config_.pipeline) {
       // Sequential: the whole backward has run; only now the loss, then every bucket.
-      RETURN_IF_ERROR(algorithm_->OnLoss(plan.loss()));
-      for (int bucket = 0; bucket < plan.num_buckets(); ++bucket) {
+      RETURN_IF_ERROR(algorithm_->OnLoss(model.loss()));
+      for (int bucket = 0; bucket < model.num_buckets(); ++bucket) {
         RETURN_IF_ERROR(algorithm_->OnBucketReady(bucket));
       }
     }
     RETURN_IF_ERROR(algorithm_->EndStep());
   } else {
-    RETURN_IF_ERROR(plan.Run(key));
+    RETURN_IF_ERROR(model.Run(key));
     const cpu::SgdConfig sgd{static_cast<float>(lr), static_cast<float>(config_.momentum),
                              config_.nesterov, static_cast<float>(config_.weight_decay)};
-    RETURN_IF_ERROR(cpu::SgdStep(sgd, model_.store->parameters(), model_.store->gradients(),
-                                 model_.store->momentum()));
+    RETURN_IF_ERROR(model.LocalSgd(sgd));
   }
-  loss = plan.loss();
-  correct = plan.correct();
+  loss = model.loss();
+  correct = model.correct();
   return absl::OkStatus();
 }
 
 absl::StatusOr<double> Worker::Evaluate() {
-  Plan& plan = *model_.eval;
+  Plan& plan = model_->eval();
   ASSIGN_OR_RETURN(EvalBatches batches, EvalBatches::Create(data_.test, plan.input().shape()[0]));
   const int64_t classes = plan.logits().shape()[1];
   int64_t correct = 0, total = 0;
@@ -267,7 +276,7 @@ absl::StatusOr<double> Worker::Evaluate() {
 }
 
 absl::Status Worker::StartAlgorithm() {
-  ParameterStore& store = *model_.store;
+  ParameterStore& store = model_->store();
   AlgorithmContext context;
   context.comm = comm_;
   context.topology = topology_;
@@ -287,25 +296,25 @@ absl::Status Worker::StartAlgorithm() {
   context.options.sync_init = config_.sync_init;
   context.options.defer_combine = config_.pipeline;
   context.options.seed = config_.seed;
-  ASSIGN_OR_RETURN(algorithm_, CreateAlgorithm(config_.algo, context));
+  ASSIGN_OR_RETURN(algorithm_, model_->CreateAlgorithm(config_.algo, context, device_comm_));
   algorithm_->SetTrace(trace_, rank_);
   Algorithm* algorithm = algorithm_.get();
   if (config_.pipeline) {
     // Pipelined: the loss goes out as soon as the forward has it, each bucket's update and
     // exchange as soon as its gradients are final, while backward continues.
-    model_.train->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
-    model_.train->SetBucketReadyCallback(
+    model_->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
+    model_->SetBucketReadyCallback(
         [algorithm](int bucket) { return algorithm->OnBucketReady(bucket); });
     // The next forward reads a bucket only once its combine is done, so the tail of the
     // exchange overlaps the forward's first layers.
-    model_.train->SetBucketNeededCallback(
+    model_->SetBucketNeededCallback(
         [algorithm](int bucket) { return algorithm->OnBucketNeeded(bucket); });
   }
   return algorithm_->Start();
 }
 
 absl::StatusOr<double> Worker::EvaluateAverageModel(std::span<const float> average) {
-  std::span<float> params = model_.store->parameters();
+  std::span<float> params = model_->store().parameters();
   const std::vector<float> own(params.begin(), params.end());
   std::copy(average.begin(), average.end(), params.begin());
   absl::StatusOr<double> accuracy = Evaluate();
@@ -335,7 +344,7 @@ absl::StatusOr<Worker::Snapshot> Worker::Gather(double train_loss, double train_
     snapshot.bytes_sent.push_back(table[4 * w + 3]);
   }
   // The average model and each worker's distance from it.
-  std::span<const float> params = model_.store->parameters();
+  std::span<const float> params = std::as_const(model_->store()).parameters();
   std::vector<float> average(params.begin(), params.end());
   RETURN_IF_ERROR(comm_->AllReduce(average, ReduceOp::kAverage));
   double distance = 0, norm = 0;
@@ -392,11 +401,12 @@ absl::Status Worker::Run(TrainResult& result) {
         config_.eval_every > 0 ? step_ % config_.eval_every == 0 || step_ == stop : epoch_end;
     const bool checkpoint =
         config_.checkpoint_every > 0 ? step_ % config_.checkpoint_every == 0 : epoch_end;
-    if (algorithm_ != nullptr) {
-      // Evaluation, checkpoints and the end read the parameters: finish the combines that a
-      // pipelined step leaves to the next forward.
-      if (evaluate || checkpoint || step_ == stop) RETURN_IF_ERROR(algorithm_->Flush());
-      if (step_ == stop) RETURN_IF_ERROR(algorithm_->Finish());
+    if (evaluate || checkpoint || step_ == stop) {
+      // Evaluation, checkpoints and the end read the parameters on the host: finish the
+      // combines that a pipelined step leaves to the next forward, and fetch them from a GPU.
+      if (algorithm_ != nullptr) RETURN_IF_ERROR(algorithm_->Flush());
+      if (algorithm_ != nullptr && step_ == stop) RETURN_IF_ERROR(algorithm_->Finish());
+      RETURN_IF_ERROR(model_->SyncToHost());
     }
     const int64_t shown_epoch = position_.step_in_epoch == 0 ? position_.epoch - 1 : position_.epoch;
     const int64_t shown_step = position_.step_in_epoch == 0 ? per_epoch : position_.step_in_epoch;
@@ -488,8 +498,8 @@ absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers)
 // One worker's whole run on the calling thread.
 absl::Status RunWorker(const TrainConfig& config, int rank, const SharedData& data,
                        Communicator* comm, const Topology* topology, Trace* trace,
-                       TrainResult& result) {
-  Worker worker(config, rank, data, comm, topology, trace);
+                       TrainResult& result, Communicator* device_comm = nullptr) {
+  Worker worker(config, rank, data, comm, topology, trace, device_comm);
   RETURN_IF_ERROR(worker.Setup());
   return worker.Run(result);
 }
@@ -540,9 +550,9 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   std::unique_ptr<Trace> trace = config.trace.empty() ? nullptr : std::make_unique<Trace>();
   std::string trace_path = config.trace;
   absl::StatusOr<TrainResult> result;
-  if (config.comm == "nccl") {
-    return absl::UnimplementedError("--comm=nccl: the GPU backend is not wired into training yet");
-  } else if (config.comm == "mpi") {
+  if (config.comm == "mpi" || (config.comm == "nccl" && config.workers > 1)) {
+    // One process per worker; under --comm=nccl each on its own GPU, MPI bootstrapping NCCL and
+    // carrying the metrics. (--comm=nccl --workers=1 is one GPU in this process, without MPI.)
     MpiOptions options;
     options.comm.timeout = absl::Seconds(config.timeout_seconds);
     options.comm.reproducible_sums = config.reproducible_sums;
@@ -555,10 +565,19 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
       trace_path = absl::StrCat(trace_path, ".rank", comm->rank());
     }
     ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
-    ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm->size()));
     TrainResult run;
-    RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
-                              trace.get(), run));
+    if (comm->size() == 1) {
+      // A single process trains alone (plain SGD), as --workers=1 does in process.
+      RETURN_IF_ERROR(RunWorker(mpi_config, 0, data, nullptr, nullptr, trace.get(), run));
+    } else {
+      std::unique_ptr<Communicator> device_comm;
+      if (config.comm == "nccl") {
+        ASSIGN_OR_RETURN(device_comm, CreateDeviceCommunicator(*comm, options.comm));
+      }
+      ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm->size()));
+      RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
+                                trace.get(), run, device_comm.get()));
+    }
     run.progress_thread_cpu_seconds = absl::ToDoubleSeconds(MpiProgressThreadCpuTime());
     result = run;
   } else {

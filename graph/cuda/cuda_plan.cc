@@ -108,7 +108,10 @@ absl::Status CudaPlan::UploadState() {
     RETURN_IF_CUDA_ERROR(cudaMemcpyAsync(parameters_.data(), host.data(), host.size_bytes(),
                                          cudaMemcpyHostToDevice, stream));
     RETURN_IF_CUDA_ERROR(cudaMemsetAsync(gradients_.data(), 0, gradients_.bytes(), stream));
-    RETURN_IF_CUDA_ERROR(cudaMemsetAsync(momentum_.data(), 0, momentum_.bytes(), stream));
+    // The host momentum: zeros after Initialize, the saved one after a resume.
+    std::span<const float> momentum = store_->momentum();
+    RETURN_IF_CUDA_ERROR(cudaMemcpyAsync(momentum_.data(), momentum.data(), momentum.size_bytes(),
+                                         cudaMemcpyHostToDevice, stream));
   }
   for (const auto& [value, offset] : running_layout_) {
     std::span<const float> stat = store_->View(value).values<float>();

@@ -101,9 +101,9 @@ class CudaPlan {
   absl::Status SgdStepBucket(const cpu::SgdConfig& config, int bucket, cudaStream_t stream);
 
   // The host ParameterStore gives the layout, names, buckets and initial values: Initialize it,
-  // then UploadState copies parameters and running statistics to the device and zeroes the
-  // gradients and momentum. DownloadState copies parameters, gradients, momentum and running
-  // statistics back into it. Both wait for the compute stream.
+  // then UploadState copies parameters, momentum (zeros after Initialize) and running
+  // statistics to the device and zeroes the gradients. DownloadState copies parameters,
+  // gradients, momentum and running statistics back into it. Both wait for the compute stream.
   ParameterStore& host_store() { return *store_; }
   absl::Status UploadState();
   absl::Status DownloadState();

@@ -1,0 +1,138 @@
+// The GPU WorkerModel (--comm=nccl): the CUDA training plan, a CPU evaluation plan over its host
+// store, and the NCCL training step as its algorithm. Built only under --config=cuda.
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "comm/dpsgd.h"
+#include "comm/nccl_communicator.h"
+#include "core/status.h"
+#include "cuda_runtime_api.h"
+#include "graph/cuda/cuda_compiler.h"
+#include "graph/cuda/nccl_training_step.h"
+#include "ops/cuda/cuda_status.h"
+#include "tools/worker_model.h"
+
+namespace ald {
+namespace {
+
+class CudaWorkerModel final : public WorkerModel {
+ public:
+  CudaWorkerModel(cuda::CudaCompiledModel gpu, std::unique_ptr<Plan> eval, Tensor input,
+                  Tensor labels)
+      : gpu_(std::move(gpu)),
+        eval_(std::move(eval)),
+        input_(std::move(input)),
+        labels_(std::move(labels)) {}
+
+  ParameterStore& store() override { return gpu_.train->host_store(); }
+  Tensor& input() override { return input_; }
+  Tensor& labels() override { return labels_; }
+  absl::Status Run(const DropoutKey& key) override {
+    cuda::CudaPlan& plan = *gpu_.train;
+    RETURN_IF_ERROR(plan.SetBatch(std::as_const(input_).values<float>(),
+                                  std::as_const(labels_).values<int32_t>()));
+    RETURN_IF_ERROR(plan.Run(key));
+    // The GPU plan has the loss only when the whole step is done.
+    return loss_ready_ ? loss_ready_(plan.loss()) : absl::OkStatus();
+  }
+  float loss() const override { return gpu_.train->loss(); }
+  int64_t correct() const override { return gpu_.train->correct(); }
+  int num_buckets() const override { return gpu_.train->num_buckets(); }
+  void SetLossReadyCallback(std::function<absl::Status(float)> callback) override {
+    loss_ready_ = std::move(callback);
+  }
+  void SetBucketReadyCallback(std::function<absl::Status(int)> callback) override {
+    gpu_.train->SetBucketReadyCallback(std::move(callback));
+  }
+  void SetBucketNeededCallback(std::function<absl::Status(int)> callback) override {
+    gpu_.train->SetBucketNeededCallback(std::move(callback));
+  }
+  absl::Status LocalSgd(const cpu::SgdConfig& sgd) override { return gpu_.train->SgdStep(sgd); }
+  Plan& eval() override { return *eval_; }
+  absl::Status SyncToHost() override { return gpu_.train->DownloadState(); }
+  absl::Status SyncFromHost() override { return gpu_.train->UploadState(); }
+
+  absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
+                                                             const AlgorithmContext& host_context,
+                                                             Communicator* device_comm) override {
+    if (device_comm == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " on the GPU: no NCCL communicator"));
+    }
+    cuda::CudaPlan& plan = *gpu_.train;
+    if (name == "allreduce") {
+      ASSIGN_OR_RETURN(auto step,
+                       cuda::NcclTrainingStep::AllReduce(plan, *device_comm, host_context.options));
+      return std::unique_ptr<Algorithm>(std::move(step));
+    }
+    if (name == "dpsgd" || name == "matcha") {
+      const Topology* topology = host_context.topology;
+      if (topology == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(name, " on the GPU: no topology"));
+      }
+      RETURN_IF_ERROR(Dpsgd::RequireScheme(
+          host_context, name == "dpsgd" ? Scheme::kStatic : Scheme::kMatcha, name.c_str()));
+      int max_degree = 0;
+      for (int copy = 0; copy < topology->num_copies(); ++copy) {
+        max_degree = std::max(max_degree, topology->graph(copy).max_degree());
+      }
+      const int rank = device_comm->rank();
+      ASSIGN_OR_RETURN(auto step,
+                       cuda::NcclTrainingStep::Decentralized(
+                           plan, *device_comm,
+                           [topology, rank](int64_t step) {
+                             return topology->NeighborhoodAt(step, rank);
+                           },
+                           max_degree, host_context.options));
+      return std::unique_ptr<Algorithm>(std::move(step));
+    }
+    return absl::UnimplementedError(absl::StrCat(
+        "--algo=", name, " runs on the CPU only so far; on the GPU: allreduce, dpsgd, matcha"));
+  }
+
+ private:
+  cuda::CudaCompiledModel gpu_;
+  std::unique_ptr<Plan> eval_;
+  Tensor input_, labels_;
+  std::function<absl::Status(float)> loss_ready_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGraph& train_graph,
+                                                                   const ModelGraph& eval_graph,
+                                                                   const CompileOptions& options) {
+  ASSIGN_OR_RETURN(cuda::CudaCompiledModel gpu, cuda::CompileModelCuda(train_graph, options));
+  // Evaluation runs on the CPU over the host store, which SyncToHost fills from the device.
+  CompileOptions eval_options = options;
+  eval_options.training = false;
+  ASSIGN_OR_RETURN(TrainingGraph eval, PrepareGraph(eval_graph, eval_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<Plan> eval_plan,
+                   Compile(eval, gpu.train->host_store(), eval_options));
+  const ValueInfo& input = train_graph.value(train_graph.input);
+  const ValueInfo& labels = train_graph.value(train_graph.labels);
+  ASSIGN_OR_RETURN(Tensor host_input, Tensor::Create(input.shape, input.dtype));
+  ASSIGN_OR_RETURN(Tensor host_labels, Tensor::Create(labels.shape, labels.dtype));
+  return std::unique_ptr<WorkerModel>(new CudaWorkerModel(
+      std::move(gpu), std::move(eval_plan), std::move(host_input), std::move(host_labels)));
+}
+
+absl::StatusOr<std::unique_ptr<Communicator>> CreateDeviceCommunicator(Communicator& bootstrap,
+                                                                       const CommOptions& options) {
+  RETURN_IF_ERROR(CudaDeviceAvailable());
+  int devices = 0;
+  RETURN_IF_ERROR(cuda::CudaStatus(cudaGetDeviceCount(&devices), "cudaGetDeviceCount"));
+  // Open MPI says which rank this is on its machine; elsewhere the global rank stands in.
+  int local_rank = bootstrap.rank();
+  if (const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK"); local != nullptr) {
+    if (!absl::SimpleAtoi(local, &local_rank)) local_rank = bootstrap.rank();
+  }
+  NcclOptions nccl;
+  nccl.comm = options;
+  nccl.device = local_rank % devices;
+  return CreateNcclCommunicator(bootstrap, nccl);
+}
+
+}  // namespace ald
