@@ -67,29 +67,38 @@ class CudaWorkerModel final : public WorkerModel {
                        cuda::NcclTrainingStep::AllReduce(plan, *device_comm, host_context.options));
       return std::unique_ptr<Algorithm>(std::move(step));
     }
-    if (name == "dpsgd" || name == "matcha") {
-      const Topology* topology = host_context.topology;
-      if (topology == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(name, " on the GPU: no topology"));
-      }
+    if (name != "dpsgd" && name != "matcha" && name != "aldsgd") {
+      return absl::UnimplementedError(
+          absl::StrCat("--algo=", name,
+                       " runs on the CPU only so far; on the GPU: allreduce, dpsgd, matcha, aldsgd"));
+    }
+    const Topology* topology = host_context.topology;
+    if (topology == nullptr || host_context.comm == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " on the GPU: no topology"));
+    }
+    if (name != "aldsgd") {
       RETURN_IF_ERROR(Dpsgd::RequireScheme(
           host_context, name == "dpsgd" ? Scheme::kStatic : Scheme::kMatcha, name.c_str()));
-      int max_degree = 0;
-      for (int copy = 0; copy < topology->num_copies(); ++copy) {
-        max_degree = std::max(max_degree, topology->graph(copy).max_degree());
-      }
-      const int rank = device_comm->rank();
-      ASSIGN_OR_RETURN(auto step,
-                       cuda::NcclTrainingStep::Decentralized(
-                           plan, *device_comm,
-                           [topology, rank](int64_t step) {
-                             return topology->NeighborhoodAt(step, rank);
-                           },
-                           max_degree, host_context.options));
-      return std::unique_ptr<Algorithm>(std::move(step));
     }
-    return absl::UnimplementedError(absl::StrCat(
-        "--algo=", name, " runs on the CPU only so far; on the GPU: allreduce, dpsgd, matcha"));
+    int max_degree = 0;
+    for (int copy = 0; copy < topology->num_copies(); ++copy) {
+      max_degree = std::max(max_degree, topology->graph(copy).max_degree());
+    }
+    const int rank = device_comm->rank();
+    cuda::NeighborhoodSource neighbors = [topology, rank](int64_t step) {
+      return topology->NeighborhoodAt(step, rank);
+    };
+    std::unique_ptr<cuda::NcclTrainingStep> step;
+    if (name == "aldsgd") {
+      ASSIGN_OR_RETURN(step, cuda::NcclTrainingStep::Aldsgd(plan, *device_comm, *host_context.comm,
+                                                            std::move(neighbors), max_degree,
+                                                            host_context.options));
+    } else {
+      ASSIGN_OR_RETURN(step, cuda::NcclTrainingStep::Decentralized(
+                                 plan, *device_comm, std::move(neighbors), max_degree,
+                                 host_context.options));
+    }
+    return std::unique_ptr<Algorithm>(std::move(step));
   }
 
  private:

@@ -82,10 +82,13 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "a bucket count >= 1"));
   status.Update(Expect(c.timeout_seconds > 0, "timeout", absl::StrCat(c.timeout_seconds),
                        "a positive number of seconds"));
-  // The GPU step runs allreduce and the D-PSGD family; its kernels are not traced yet.
+  // The GPU step runs allreduce, the D-PSGD family and AL-DSGD's code form; its kernels are not
+  // traced yet.
   status.Update(Expect(c.comm != "nccl" || c.workers == 1 || c.algo == "allreduce" ||
-                           c.algo == "dpsgd" || c.algo == "matcha",
-                       "algo", c.algo, "allreduce, dpsgd or matcha with --comm=nccl (the GPU)"));
+                           c.algo == "dpsgd" || c.algo == "matcha" ||
+                           (c.algo == "aldsgd" && c.aldsgd_form == "code"),
+                       "algo", c.algo,
+                       "allreduce, dpsgd, matcha or aldsgd (code form) with --comm=nccl (the GPU)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
   return status;

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCpuWorkerModel(const ModelGra
 
 // The GPU model (built only under --config=cuda; otherwise Unimplemented saying so): the CUDA
 // training plan on the current device, and a CPU evaluation plan over the host store. Its
-// algorithms: allreduce, dpsgd and matcha (graph/cuda/nccl_training_step.h).
+// algorithms: allreduce, dpsgd, matcha and aldsgd's code form (graph/cuda/nccl_training_step.h).
 absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGraph& train_graph,
                                                                    const ModelGraph& eval_graph,
                                                                    const CompileOptions& options);

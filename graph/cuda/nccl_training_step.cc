@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "comm/aldsgd.h"
 #include "comm/nccl_communicator.h"
 #include "core/status.h"
 #include "ops/cuda/cuda_status.h"
@@ -31,6 +32,33 @@ absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::AllReduce(
 absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::Decentralized(
     CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree,
     const AlgorithmOptions& options) {
+  return WithNeighbors(Kind::kDecentralized, plan, nccl, std::move(neighbors), max_degree,
+                       options);
+}
+
+absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::Aldsgd(
+    CudaPlan& plan, Communicator& nccl, Communicator& host, NeighborhoodSource neighbors,
+    int max_degree, const AlgorithmOptions& options) {
+  if (options.aldsgd_form != AldsgdForm::kCode) {
+    return absl::UnimplementedError(
+        "aldsgd on the GPU: only the code form (--aldsgd_form=code) so far");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<NcclTrainingStep> step,
+                   WithNeighbors(Kind::kAldsgd, plan, nccl, std::move(neighbors), max_degree,
+                                 options));
+  const bool needs_leaders = options.c1 != 0 || options.c2 != 0 || options.p1 != 0 ||
+                             options.p2 != 0;
+  if (needs_leaders) {
+    step->scalars_ = std::make_unique<NeighborExchange>(&host, ExchangeKind::kScalars,
+                                                        step->my_scalars_.size(), 1,
+                                                        &step->stats_);
+  }
+  return step;
+}
+
+absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::WithNeighbors(
+    Kind kind, CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree,
+    const AlgorithmOptions& options) {
   if (!neighbors) return absl::InvalidArgumentError("decentralized GPU step: no neighbourhoods");
   // The combine's weighted sum takes the own model and at most this many neighbours' models.
   if (max_degree < 0 || max_degree + 1 > kernels::kMaxWeightedSumInputs) {
@@ -39,8 +67,7 @@ absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::Decentralize
                      " is beyond the combine kernel's ", kernels::kMaxWeightedSumInputs - 1,
                      " neighbours"));
   }
-  std::unique_ptr<NcclTrainingStep> step(
-      new NcclTrainingStep(plan, nccl, Kind::kDecentralized, options));
+  std::unique_ptr<NcclTrainingStep> step(new NcclTrainingStep(plan, nccl, kind, options));
   step->neighbors_ = std::move(neighbors);
   step->max_degree_ = max_degree;
   const int64_t slots = static_cast<int64_t>(max_degree) * static_cast<int64_t>(plan.num_parameters());
@@ -52,7 +79,12 @@ absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::Decentralize
 }
 
 const char* NcclTrainingStep::name() const {
-  return kind_ == Kind::kAllReduce ? "allreduce (GPU)" : "decentralized (GPU)";
+  switch (kind_) {
+    case Kind::kAllReduce: return "allreduce (GPU)";
+    case Kind::kDecentralized: return "decentralized (GPU)";
+    case Kind::kAldsgd: return "aldsgd (GPU)";
+  }
+  return "?";
 }
 
 absl::Status NcclTrainingStep::CreateEvents() {
@@ -81,7 +113,7 @@ absl::Status NcclTrainingStep::BeginStep(int64_t step, const LocalStep& local) {
   const cpu::SgdConfig sgd{local.lr, local.momentum, local.nesterov, local.weight_decay};
   RETURN_IF_ERROR(cpu::ValidateSgdConfig(sgd));
   sgd_ = sgd;
-  if (kind_ == Kind::kDecentralized) {
+  if (kind_ != Kind::kAllReduce) {
     ASSIGN_OR_RETURN(neighborhood_, neighbors_(step));
     if (neighborhood_.degree() > max_degree_) {
       return absl::InvalidArgumentError(absl::StrCat("step ", step, ": ", neighborhood_.degree(),
@@ -92,6 +124,8 @@ absl::Status NcclTrainingStep::BeginStep(int64_t step, const LocalStep& local) {
     for (const ActiveNeighbor& neighbor : neighborhood_.neighbors) {
       weights_.push_back(static_cast<float>(neighbor.weight));
     }
+    loss_known_ = false;
+    if (scalars_ != nullptr) scalars_->Begin(neighborhood_.neighbors);
   }
   in_step_ = true;
   return absl::OkStatus();
@@ -105,7 +139,6 @@ absl::Status NcclTrainingStep::OnBucketReady(int bucket) {
   const Bucket& b = plan_.buckets()[bucket];
   cudaStream_t stream = plan_.comm_stream();
   RETURN_IF_CUDA_ERROR(cudaStreamWaitEvent(stream, plan_.bucket_ready_event(bucket), 0));
-  float* params = plan_.parameters() + b.offset;
   if (kind_ == Kind::kAllReduce) {
     RETURN_IF_ERROR(EnqueueAllReduceAverage(nccl_, plan_.gradients() + b.offset, b.size, stream));
     // A ring all-reduce sends about twice the data, whatever the number of ranks.
@@ -114,35 +147,86 @@ absl::Status NcclTrainingStep::OnBucketReady(int bucket) {
     RETURN_IF_ERROR(plan_.SgdStepBucket(sgd_, bucket, stream));
   } else {
     RETURN_IF_ERROR(plan_.SgdStepBucket(sgd_, bucket, stream));
-    RETURN_IF_ERROR(Combine(bucket, params, b.size, b.offset));
+    RETURN_IF_ERROR(Exchange(bucket));
+    // AL-DSGD's weights wait for the neighbours' losses: its combines are enqueued at EndStep.
+    if (kind_ == Kind::kAldsgd) return absl::OkStatus();
+    RETURN_IF_ERROR(Mix(bucket, weights_));
   }
-  RETURN_IF_CUDA_ERROR(cudaEventRecord(combined_[bucket].get(), stream));
+  return MarkCombined(bucket);
+}
+
+absl::Status NcclTrainingStep::MarkCombined(int bucket) {
+  RETURN_IF_CUDA_ERROR(cudaEventRecord(combined_[bucket].get(), plan_.comm_stream()));
   pending_[bucket] = true;
-  if (bucket + 1 == plan_.num_buckets()) in_step_ = false;
   return absl::OkStatus();
 }
 
-absl::Status NcclTrainingStep::Combine(int bucket, float* params, size_t count, size_t offset) {
+absl::Status NcclTrainingStep::Exchange(int bucket) {
   const int degree = neighborhood_.degree();
-  if (degree == 0) return absl::OkStatus();  // nobody active this step: y is the new x
+  if (degree == 0) return absl::OkStatus();  // nobody active this step
+  const Bucket& b = plan_.buckets()[bucket];
+  float* params = plan_.parameters() + b.offset;
   std::vector<NcclTransfer> transfers;
-  std::vector<const float*> inputs = {params};
   for (int k = 0; k < degree; ++k) {
-    float* slot = received_.data() + static_cast<size_t>(k) * plan_.num_parameters() + offset;
     const int peer = neighborhood_.neighbors[k].rank;
-    transfers.push_back({.send = true, .peer = peer, .data = params, .count = count});
-    transfers.push_back({.send = false, .peer = peer, .data = slot, .count = count});
-    inputs.push_back(slot);
-    stats_.bytes_sent += static_cast<int64_t>(count * sizeof(float));
+    transfers.push_back({.send = true, .peer = peer, .data = params, .count = b.size});
+    transfers.push_back({.send = false, .peer = peer, .data = Slot(k) + b.offset, .count = b.size});
+    stats_.bytes_sent += static_cast<int64_t>(b.size * sizeof(float));
     ++stats_.messages_sent;
   }
-  cudaStream_t stream = plan_.comm_stream();
-  absl::Status exchanged = EnqueueExchange(nccl_, transfers, stream);
+  absl::Status exchanged = EnqueueExchange(nccl_, transfers, plan_.comm_stream());
   if (!exchanged.ok()) {
     return absl::Status(exchanged.code(),
                         absl::StrCat("bucket ", bucket, ": ", exchanged.message()));
   }
-  return WeightedSum(weights_, inputs, static_cast<int64_t>(count), params, stream);
+  return absl::OkStatus();
+}
+
+absl::Status NcclTrainingStep::Mix(int bucket, std::span<const float> weights) {
+  const int degree = neighborhood_.degree();
+  if (degree == 0) return absl::OkStatus();  // y is the new x
+  const Bucket& b = plan_.buckets()[bucket];
+  float* params = plan_.parameters() + b.offset;
+  std::vector<const float*> inputs = {params};
+  for (int k = 0; k < degree; ++k) inputs.push_back(Slot(k) + b.offset);
+  return WeightedSum(weights, inputs, static_cast<int64_t>(b.size), params, plan_.comm_stream());
+}
+
+absl::Status NcclTrainingStep::OnLoss(float loss) {
+  if (kind_ != Kind::kAldsgd) return absl::OkStatus();
+  my_scalars_ = {loss, static_cast<float>(neighborhood_.degree())};
+  loss_known_ = true;
+  if (scalars_ != nullptr && neighborhood_.degree() > 0) {
+    scalars_->Post(0, BucketSpan{0, my_scalars_.size()}, my_scalars_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NcclTrainingStep::CombineAldsgd() {
+  std::vector<double> weights = {neighborhood_.self_weight};
+  for (const ActiveNeighbor& neighbor : neighborhood_.neighbors) weights.push_back(neighbor.weight);
+  if (neighborhood_.degree() > 0 && scalars_ != nullptr) {
+    if (!loss_known_) {
+      return absl::FailedPreconditionError(
+          "aldsgd (GPU): the adjacent leader needs this step's loss, but OnLoss was not called");
+    }
+    RETURN_IF_ERROR(scalars_->WaitAll());
+    std::vector<float> losses = {my_scalars_[0]};
+    std::vector<int> degrees = {neighborhood_.degree()};
+    for (int k = 0; k < scalars_->num_neighbors(); ++k) {
+      losses.push_back(scalars_->received(k)[0]);
+      degrees.push_back(static_cast<int>(scalars_->received(k)[1]));
+    }
+    // The code form's boost and pull, folded into the combine's weights as on the CPU.
+    FoldLeaderWeights(ChooseLeaders(losses, degrees), options_.c1, options_.c2, options_.p1,
+                      options_.p2, weights);
+  }
+  weights_.assign(weights.begin(), weights.end());
+  for (int b = 0; b < plan_.num_buckets(); ++b) {
+    RETURN_IF_ERROR(Mix(b, weights_));
+    RETURN_IF_ERROR(MarkCombined(b));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status NcclTrainingStep::OnBucketNeeded(int bucket) {
@@ -154,6 +238,8 @@ absl::Status NcclTrainingStep::OnBucketNeeded(int bucket) {
 }
 
 absl::Status NcclTrainingStep::EndStep() {
+  in_step_ = false;
+  if (kind_ == Kind::kAldsgd) RETURN_IF_ERROR(CombineAldsgd());
   if (options_.defer_combine) return absl::OkStatus();
   for (int b = 0; b < plan_.num_buckets(); ++b) RETURN_IF_ERROR(OnBucketNeeded(b));
   return absl::OkStatus();

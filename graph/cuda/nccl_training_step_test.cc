@@ -2,14 +2,16 @@
 // rank on one GPU (more ranks need more GPUs: NCCL puts one rank on each). The all-reduce of a
 // single rank is its own value, so pipelined all-reduce SGD must equal plain SGD bit for bit;
 // a decentralized step whose only neighbour is the rank itself (NCCL sends to itself) must
-// equal SGD followed by x = w_self·y + w·y. Both run several steps, so the next forward really
-// does read parameters that the communication stream combined while the previous step ended:
-// a missing wait between the two streams shows up as a difference.
+// equal SGD followed by x = w_self·y + w·y, and AL-DSGD the same with its leader weights. All
+// run several steps, so the next forward really does read parameters that the communication
+// stream combined while the previous step ended: a missing wait between the two streams shows
+// up as a difference.
 #include "graph/cuda/nccl_training_step.h"
 
 #include <memory>
 #include <vector>
 
+#include "comm/aldsgd.h"
 #include "comm/inproc_communicator.h"
 #include "comm/nccl_communicator.h"
 #include "core/rng.h"
@@ -27,6 +29,17 @@ constexpr int kSteps = 4;
 constexpr float kSelfWeight = 0.25f, kNeighborWeight = 0.75f;
 const cpu::SgdConfig kSgd{0.05f, 0.9f, false, 5e-4f};
 const LocalStep kLocal{0.05f, 0.9f, false, 5e-4f};
+
+// The rank as its own only neighbour, every step.
+NeighborhoodSource SelfLoop() {
+  return [](int64_t) -> absl::StatusOr<Neighborhood> {
+    Neighborhood neighborhood;
+    neighborhood.active_matchings = {0};
+    neighborhood.neighbors = {{.rank = 0, .weight = kNeighborWeight, .matching = 0}};
+    neighborhood.self_weight = kSelfWeight;
+    return neighborhood;
+  };
+}
 
 // The pipelined step's hooks, as the training loop installs them.
 void Hook(CudaPlan& plan, Algorithm& algorithm) {
@@ -119,15 +132,8 @@ TEST_F(NcclTrainingStepTest, SequentialAllReduceOfOneRankEqualsPlainSgd) {
 TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
   ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
   ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
-  NeighborhoodSource self_loop = [](int64_t) -> absl::StatusOr<Neighborhood> {
-    Neighborhood neighborhood;
-    neighborhood.active_matchings = {0};
-    neighborhood.neighbors = {{.rank = 0, .weight = kNeighborWeight, .matching = 0}};
-    neighborhood.self_weight = kSelfWeight;
-    return neighborhood;
-  };
   ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
-                           NcclTrainingStep::Decentralized(*pipelined.train, *nccl_, self_loop, 1,
+                           NcclTrainingStep::Decentralized(*pipelined.train, *nccl_, SelfLoop(), 1,
                                                            {.defer_combine = true}));
   Hook(*pipelined.train, *step);
   CudaPlan& reference = *plain.train;
@@ -136,6 +142,40 @@ TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
   for (int t = 0; t < kSteps; ++t) {
     ALD_ASSERT_OK(step->BeginStep(t, kLocal));
     ALD_ASSERT_OK(pipelined.train->Run());
+    ALD_ASSERT_OK(step->EndStep());
+    ALD_ASSERT_OK(reference.Run());
+    ALD_ASSERT_OK(reference.SgdStep(kSgd));
+    ALD_ASSERT_OK(WeightedSum(weights, inputs, static_cast<int64_t>(reference.num_parameters()),
+                              reference.parameters(), reference.compute_stream()));
+    EXPECT_EQ(pipelined.train->loss(), reference.loss()) << "step " << t;
+  }
+  ALD_ASSERT_OK(step->Flush());
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(Parameters(*pipelined.train), Parameters(reference));
+}
+
+// AL-DSGD (code form) with the rank as its own neighbour: every member of C_i reports the same
+// loss and degree, so the leader and the max-degree member are the rank itself (ties go to self)
+// and the combine is SGD then the weighted sum with FoldLeaderWeights' weights. The losses travel
+// over the in-process bootstrap communicator, the models over NCCL, the combine at EndStep.
+TEST_F(NcclTrainingStepTest, AldsgdCombinesWithTheLeaderWeightsAtEndStep) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  AlgorithmOptions options;
+  options.defer_combine = true;  // c1, c2, p1, p2 at the authors' defaults
+  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
+                           NcclTrainingStep::Aldsgd(*pipelined.train, *nccl_, *bootstrap_,
+                                                    SelfLoop(), 1, options));
+  Hook(*pipelined.train, *step);
+  std::vector<double> folded = {kSelfWeight, kNeighborWeight};
+  FoldLeaderWeights(AldsgdLeaders{}, options.c1, options.c2, options.p1, options.p2, folded);
+  const std::vector<float> weights(folded.begin(), folded.end());
+  CudaPlan& reference = *plain.train;
+  const float* inputs[] = {reference.parameters(), reference.parameters()};
+  for (int t = 0; t < kSteps; ++t) {
+    ALD_ASSERT_OK(step->BeginStep(t, kLocal));
+    ALD_ASSERT_OK(pipelined.train->Run());
+    ALD_ASSERT_OK(step->OnLoss(pipelined.train->loss()));
     ALD_ASSERT_OK(step->EndStep());
     ALD_ASSERT_OK(reference.Run());
     ALD_ASSERT_OK(reference.SgdStep(kSgd));
