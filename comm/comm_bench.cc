@@ -13,6 +13,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
@@ -24,6 +25,9 @@ ABSL_FLAG(int64_t, min_bytes, 1 << 10, "smallest ping-pong message");
 ABSL_FLAG(int64_t, max_bytes, 64 << 20, "largest ping-pong message");
 ABSL_FLAG(double, timeout, 60.0, "communicator timeout in seconds");
 ABSL_FLAG(int, poll_interval_us, 200, "mpi: how often the progress thread polls while waiting");
+ABSL_FLAG(int, messages, 1,
+          "neighbour exchange: split each neighbour's buffer into this many messages posted at "
+          "once (the trainer sends one per bucket)");
 
 namespace ald {
 namespace {
@@ -80,28 +84,39 @@ void PingPong(Communicator& comm) {
   }
 }
 
-// Each rank sends its whole buffer to both ring neighbours and receives theirs; rank 0 prints the
+// Each rank sends its whole buffer to both ring neighbours and receives theirs, as --messages
+// messages per neighbour posted at once (the trainer sends one per bucket); rank 0 prints the
 // median over repeats of the time from a barrier to the end of the slowest rank's exchange.
 void NeighborExchange(Communicator& comm, const char* model, size_t floats) {
   const int n = comm.size(), me = comm.rank();
   const int left = (me + n - 1) % n, right = (me + 1) % n;
+  const int messages = std::max(1, absl::GetFlag(FLAGS_messages));
   std::vector<float> mine(floats, 1.0f), from_left(floats), from_right(floats);
   std::vector<double> seconds;
   for (int repeat = 0; repeat <= 5; ++repeat) {
     Check(comm.Barrier());
     const absl::Time start = absl::Now();
     std::vector<Request> requests;
-    requests.push_back(comm.Irecv(left, repeat, std::span(from_left)));
-    requests.push_back(comm.Irecv(right, repeat, std::span(from_right)));
-    requests.push_back(comm.Isend(right, repeat, std::span<const float>(mine)));
-    requests.push_back(comm.Isend(left, repeat, std::span<const float>(mine)));
+    for (int m = 0; m < messages; ++m) {
+      const size_t begin = floats * m / messages, end = floats * (m + 1) / messages;
+      const int tag = repeat * messages + m;
+      auto piece = [&](std::vector<float>& buffer) {
+        return std::span(buffer).subspan(begin, end - begin);
+      };
+      requests.push_back(comm.Irecv(left, tag, piece(from_left)));
+      requests.push_back(comm.Irecv(right, tag, piece(from_right)));
+      requests.push_back(comm.Isend(right, tag, std::span<const float>(piece(mine)), m));
+      requests.push_back(comm.Isend(left, tag, std::span<const float>(piece(mine)), m));
+    }
     Check(WaitAll(std::span(requests), comm.timeout()));
     Check(comm.Barrier());
     if (repeat > 0) seconds.push_back(absl::ToDoubleSeconds(absl::Now() - start));
   }
   if (me == 0) {
-    std::printf("neighbour exchange, ring of %d, %-9s (%8zu floats, %6.2f MiB): %9.3f ms\n", n,
-                model, floats, floats * 4.0 / (1 << 20), Median(seconds) * 1e3);
+    std::printf("neighbour exchange, ring of %d, %-9s (%8zu floats, %6.2f MiB%s): %9.3f ms\n",
+                n, model, floats, floats * 4.0 / (1 << 20),
+                messages > 1 ? absl::StrCat(", ", messages, " messages").c_str() : "",
+                Median(seconds) * 1e3);
   }
 }
 
