@@ -1,5 +1,6 @@
 // The CPU WorkerModel: the oneDNN training plan and the evaluation plan over one store.
 #include "core/status.h"
+#include "tools/test_accuracy.h"
 #include "tools/worker_model.h"
 
 namespace ald {
@@ -29,7 +30,14 @@ class CpuWorkerModel final : public WorkerModel {
     return cpu::SgdStep(sgd, model_.store->parameters(), model_.store->gradients(),
                         model_.store->momentum());
   }
-  Plan& eval() override { return *model_.eval; }
+  absl::StatusOr<double> Evaluate(const Dataset& test) override {
+    Plan& plan = *model_.eval;
+    return TestAccuracy(test, plan.input(), plan.labels(), plan.logits().shape()[1],
+                        [&plan]() -> absl::StatusOr<std::span<const float>> {
+                          RETURN_IF_ERROR(plan.Run());
+                          return plan.logits().values<float>();
+                        });
+  }
   absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
                                                              const AlgorithmContext& host_context,
                                                              Communicator* /*device_comm*/) override {

@@ -1,5 +1,5 @@
-// The GPU WorkerModel (--comm=nccl): the CUDA training plan, a CPU evaluation plan over its host
-// store, and the NCCL training step as its algorithm. Built only under --config=cuda.
+// The GPU WorkerModel (--comm=nccl): the CUDA training plan, a CUDA evaluation plan over its
+// device state, and the NCCL training step as its algorithm. Built only under --config=cuda.
 #include <algorithm>
 #include <cstdlib>
 #include <utility>
@@ -13,6 +13,7 @@
 #include "graph/cuda/cuda_compiler.h"
 #include "graph/cuda/nccl_training_step.h"
 #include "ops/cuda/cuda_status.h"
+#include "tools/test_accuracy.h"
 #include "tools/worker_model.h"
 
 namespace ald {
@@ -20,12 +21,17 @@ namespace {
 
 class CudaWorkerModel final : public WorkerModel {
  public:
-  CudaWorkerModel(cuda::CudaCompiledModel gpu, std::unique_ptr<Plan> eval, Tensor input,
-                  Tensor labels)
+  CudaWorkerModel(cuda::CudaCompiledModel gpu, std::unique_ptr<cuda::CudaPlan> eval,
+                  Tensor input, Tensor labels, Tensor eval_input, Tensor eval_labels,
+                  int64_t classes)
       : gpu_(std::move(gpu)),
         eval_(std::move(eval)),
         input_(std::move(input)),
-        labels_(std::move(labels)) {}
+        labels_(std::move(labels)),
+        eval_input_(std::move(eval_input)),
+        eval_labels_(std::move(eval_labels)),
+        classes_(classes),
+        logits_(static_cast<size_t>(eval_input_.shape()[0] * classes)) {}
 
   ParameterStore& store() override { return gpu_.train->host_store(); }
   Tensor& input() override { return input_; }
@@ -51,7 +57,17 @@ class CudaWorkerModel final : public WorkerModel {
     gpu_.train->SetBucketNeededCallback(std::move(callback));
   }
   absl::Status LocalSgd(const cpu::SgdConfig& sgd) override { return gpu_.train->SgdStep(sgd); }
-  Plan& eval() override { return *eval_; }
+  absl::StatusOr<double> Evaluate(const Dataset& test) override {
+    cuda::CudaPlan& plan = *eval_;
+    return TestAccuracy(test, eval_input_, eval_labels_, classes_,
+                        [this, &plan]() -> absl::StatusOr<std::span<const float>> {
+                          RETURN_IF_ERROR(plan.SetBatch(std::as_const(eval_input_).values<float>(),
+                                                        std::as_const(eval_labels_).values<int32_t>()));
+                          RETURN_IF_ERROR(plan.Run());
+                          RETURN_IF_ERROR(plan.CopyLogits(logits_));
+                          return std::span<const float>(logits_);
+                        });
+  }
   absl::Status SyncToHost() override { return gpu_.train->DownloadState(); }
   absl::Status SyncFromHost() override { return gpu_.train->UploadState(); }
 
@@ -103,8 +119,11 @@ class CudaWorkerModel final : public WorkerModel {
 
  private:
   cuda::CudaCompiledModel gpu_;
-  std::unique_ptr<Plan> eval_;
-  Tensor input_, labels_;
+  std::unique_ptr<cuda::CudaPlan> eval_;  // reads gpu_.train's device state
+  Tensor input_, labels_;                 // the training batch, on the host
+  Tensor eval_input_, eval_labels_;       // the evaluation batch, on the host
+  int64_t classes_;
+  std::vector<float> logits_;             // the evaluation batch's logits, on the host
   std::function<absl::Status(float)> loss_ready_;
 };
 
@@ -114,18 +133,24 @@ absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGr
                                                                    const ModelGraph& eval_graph,
                                                                    const CompileOptions& options) {
   ASSIGN_OR_RETURN(cuda::CudaCompiledModel gpu, cuda::CompileModelCuda(train_graph, options));
-  // Evaluation runs on the CPU over the host store, which SyncToHost fills from the device.
   CompileOptions eval_options = options;
   eval_options.training = false;
+  eval_options.blocked_layouts = false;  // the GPU keeps NCHW
   ASSIGN_OR_RETURN(TrainingGraph eval, PrepareGraph(eval_graph, eval_options));
-  ASSIGN_OR_RETURN(std::unique_ptr<Plan> eval_plan,
-                   Compile(eval, gpu.train->host_store(), eval_options));
-  const ValueInfo& input = train_graph.value(train_graph.input);
-  const ValueInfo& labels = train_graph.value(train_graph.labels);
-  ASSIGN_OR_RETURN(Tensor host_input, Tensor::Create(input.shape, input.dtype));
-  ASSIGN_OR_RETURN(Tensor host_labels, Tensor::Create(labels.shape, labels.dtype));
+  ASSIGN_OR_RETURN(std::unique_ptr<cuda::CudaPlan> eval_plan,
+                   cuda::CompileCudaEval(eval, *gpu.train, eval_options));
+  auto host_tensor = [](const ModelGraph& graph, ValueId value) {
+    const ValueInfo& info = graph.value(value);
+    return Tensor::Create(info.shape, info.dtype);
+  };
+  ASSIGN_OR_RETURN(Tensor input, host_tensor(train_graph, train_graph.input));
+  ASSIGN_OR_RETURN(Tensor labels, host_tensor(train_graph, train_graph.labels));
+  ASSIGN_OR_RETURN(Tensor eval_input, host_tensor(eval_graph, eval_graph.input));
+  ASSIGN_OR_RETURN(Tensor eval_labels, host_tensor(eval_graph, eval_graph.labels));
+  const int64_t classes = eval_graph.value(eval_graph.logits).shape[1];
   return std::unique_ptr<WorkerModel>(new CudaWorkerModel(
-      std::move(gpu), std::move(eval_plan), std::move(host_input), std::move(host_labels)));
+      std::move(gpu), std::move(eval_plan), std::move(input), std::move(labels),
+      std::move(eval_input), std::move(eval_labels), classes));
 }
 
 absl::StatusOr<std::unique_ptr<Communicator>> CreateDeviceCommunicator(Communicator& bootstrap,

@@ -117,7 +117,7 @@ print(f"| {model} | {batch} | {round_} | {cell(a)} | {cell(n)} | {cell(b)} | {ra
 EOF
   done
 done
-# One epoch of the embedded default's model on the GPU (evaluation runs on the CPU plan).
+# One epoch of the embedded default's model on the GPU, evaluated there too.
 "$root/bin/train" --comm=nccl --workers=1 --model=resnet20 --dataset=fashion_mnist \
   --data_dir="$root/data/fashion-mnist" --epochs=1 --batch=128 --lr=0.1 \
   --summary_json="$out/train.json" >"$out/train.log" 2>&1

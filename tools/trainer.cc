@@ -21,12 +21,10 @@
 #include "core/trace.h"
 #include "core/status.h"
 #include "data/dataset.h"
-#include "data/eval_batches.h"
 #include "data/loader.h"
 #include "data/pad.h"
 #include "graph/compiler.h"
 #include "models/registry.h"
-#include "ops/ref/accuracy.h"
 #include "ops/sgd.h"
 #include "tools/lr_schedule.h"
 #include "tools/metrics.h"
@@ -257,23 +255,7 @@ absl::Status Worker::Step(double lr, double& loss, int64_t& correct) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<double> Worker::Evaluate() {
-  Plan& plan = model_->eval();
-  ASSIGN_OR_RETURN(EvalBatches batches, EvalBatches::Create(data_.test, plan.input().shape()[0]));
-  const int64_t classes = plan.logits().shape()[1];
-  int64_t correct = 0, total = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(int64_t real, batches.Next(plan.input(), plan.labels()));
-    if (real == 0) break;
-    RETURN_IF_ERROR(plan.Run());
-    // Only the batch's real rows count (the last batch is padded).
-    correct += ref::CountCorrect<float>(
-        classes, plan.logits().values<float>().subspan(0, real * classes),
-        plan.labels().values<int32_t>().subspan(0, real));
-    total += real;
-  }
-  return static_cast<double>(correct) / static_cast<double>(total);
-}
+absl::StatusOr<double> Worker::Evaluate() { return model_->Evaluate(data_.test); }
 
 absl::Status Worker::StartAlgorithm() {
   ParameterStore& store = model_->store();
@@ -314,11 +296,14 @@ absl::Status Worker::StartAlgorithm() {
 }
 
 absl::StatusOr<double> Worker::EvaluateAverageModel(std::span<const float> average) {
+  // The model evaluates what is on its device: the average goes there, then its own comes back.
   std::span<float> params = model_->store().parameters();
   const std::vector<float> own(params.begin(), params.end());
   std::copy(average.begin(), average.end(), params.begin());
+  RETURN_IF_ERROR(model_->SyncFromHost());
   absl::StatusOr<double> accuracy = Evaluate();
   std::copy(own.begin(), own.end(), params.begin());
+  RETURN_IF_ERROR(model_->SyncFromHost());
   return accuracy;
 }
 

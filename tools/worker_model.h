@@ -13,6 +13,7 @@
 #include "comm/communicator.h"
 #include "comm/topology.h"
 #include "core/trace.h"
+#include "data/dataset.h"
 #include "graph/compiler.h"
 #include "graph/parameter_store.h"
 #include "ops/dropout.h"
@@ -38,8 +39,9 @@ class WorkerModel {
   virtual void SetBucketNeededCallback(std::function<absl::Status(int)> callback) = 0;
   // A single worker's optimizer step on all parameters (no algorithm).
   virtual absl::Status LocalSgd(const cpu::SgdConfig& sgd) = 0;
-  // The evaluation plan; it reads the host store.
-  virtual Plan& eval() = 0;
+  // The accuracy of the current parameters on `test`, on the model's own device (a GPU model
+  // reads its device parameters: after SyncFromHost when the host store was changed).
+  virtual absl::StatusOr<double> Evaluate(const Dataset& test) = 0;
 
   // Brings the host store up to date with the device (parameters, momentum, running
   // statistics), or the device with the host store; no-ops on the CPU.
@@ -60,7 +62,8 @@ absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCpuWorkerModel(const ModelGra
                                                                   Trace* trace, int rank);
 
 // The GPU model (built only under --config=cuda; otherwise Unimplemented saying so): the CUDA
-// training plan on the current device, and a CPU evaluation plan over the host store. Its
+// training and evaluation plans on the current device (the evaluation plan reads the training
+// plan's parameters). Its
 // algorithms: allreduce, dpsgd, matcha and aldsgd's code form (graph/cuda/nccl_training_step.h).
 absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGraph& train_graph,
                                                                    const ModelGraph& eval_graph,

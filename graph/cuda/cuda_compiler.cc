@@ -24,18 +24,47 @@ absl::StatusOr<OwnedStream> MakeStream() {
 // Friend of CudaPlan (declared there): fills the runtime resources the lowering binds to.
 class CudaPlanFactory {
  public:
+  // A training plan: streams, handles, bucket events, its own flat state buffers, results.
   static absl::StatusOr<std::unique_ptr<CudaPlan>> Make(const TrainingGraph& graph,
                                                         const CompileOptions& options);
+  // An evaluation plan over `train`'s state: streams, handles and results only.
+  static absl::StatusOr<std::unique_ptr<CudaPlan>> MakeEvaluation(CudaPlan& train);
+
+ private:
+  static absl::Status MakeStreams(CudaPlan& plan);
+  static absl::Status MakeResults(CudaPlan& plan);
 };
+
+absl::Status CudaPlanFactory::MakeStreams(CudaPlan& plan) {
+  ASSIGN_OR_RETURN(plan.compute_stream_, MakeStream());
+  ASSIGN_OR_RETURN(plan.comm_stream_, MakeStream());
+  ASSIGN_OR_RETURN(plan.handles_, CudaHandles::Create(plan.compute_stream_.get()));
+  return absl::OkStatus();
+}
+
+// The step's results: one device block and its pinned host mirror, so the end-of-step copy is a
+// real asynchronous DMA.
+absl::Status CudaPlanFactory::MakeResults(CudaPlan& plan) {
+  cudaStream_t stream = plan.compute_stream_.get();
+  ASSIGN_OR_RETURN(plan.results_,
+                   DeviceBuffer<char>::Create(static_cast<int64_t>(sizeof(StepResults))));
+  plan.device_results_ = reinterpret_cast<StepResults*>(plan.results_.data());
+  void* host = nullptr;
+  RETURN_IF_CUDA_ERROR(cudaMallocHost(&host, sizeof(StepResults)));
+  plan.host_results_.reset(new (host) StepResults());
+  plan.device_allocations_ += 2;
+  RETURN_IF_CUDA_ERROR(cudaMemcpyAsync(plan.device_results_, plan.host_results_.get(),
+                                       sizeof(StepResults), cudaMemcpyHostToDevice, stream));
+  RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(stream));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<CudaPlan>> CudaPlanFactory::Make(const TrainingGraph& graph,
                                                                 const CompileOptions& options) {
   std::unique_ptr<CudaPlan> plan(new CudaPlan());
   ASSIGN_OR_RETURN(plan->store_, ParameterStore::Create(graph, options.bucket_cap_bytes,
                                                         options.min_buckets));
-  ASSIGN_OR_RETURN(plan->compute_stream_, MakeStream());
-  ASSIGN_OR_RETURN(plan->comm_stream_, MakeStream());
-  ASSIGN_OR_RETURN(plan->handles_, CudaHandles::Create(plan->compute_stream_.get()));
+  RETURN_IF_ERROR(MakeStreams(*plan));
   for (size_t b = 0; b < plan->store_->buckets().size(); ++b) {
     cudaEvent_t event = nullptr;
     // No timing: recording and waiting on such events is the cheapest kind.
@@ -61,19 +90,15 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CudaPlanFactory::Make(const TrainingGr
     if (buffer->size() == 0) continue;
     RETURN_IF_CUDA_ERROR(cudaMemsetAsync(buffer->data(), 0, buffer->bytes(), stream));
   }
+  RETURN_IF_ERROR(MakeResults(*plan));
+  return plan;
+}
 
-  // The step's results: one device block and its pinned host mirror, so the end-of-step copy is
-  // a real asynchronous DMA.
-  ASSIGN_OR_RETURN(plan->results_,
-                   DeviceBuffer<char>::Create(static_cast<int64_t>(sizeof(StepResults))));
-  plan->device_results_ = reinterpret_cast<StepResults*>(plan->results_.data());
-  void* host = nullptr;
-  RETURN_IF_CUDA_ERROR(cudaMallocHost(&host, sizeof(StepResults)));
-  plan->host_results_.reset(new (host) StepResults());
-  plan->device_allocations_ += 2;
-  RETURN_IF_CUDA_ERROR(cudaMemcpyAsync(plan->device_results_, plan->host_results_.get(),
-                                       sizeof(StepResults), cudaMemcpyHostToDevice, stream));
-  RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(stream));
+absl::StatusOr<std::unique_ptr<CudaPlan>> CudaPlanFactory::MakeEvaluation(CudaPlan& train) {
+  std::unique_ptr<CudaPlan> plan(new CudaPlan());
+  plan->shared_ = &train;
+  RETURN_IF_ERROR(MakeStreams(*plan));
+  RETURN_IF_ERROR(MakeResults(*plan));
   return plan;
 }
 
@@ -85,10 +110,39 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCuda(const TrainingGraph& graph
   }
   if (!options.training) {
     return absl::UnimplementedError(
-        "compile for CUDA: only training plans are supported (no inference plan yet)");
+        "compile for CUDA: an evaluation plan reads a training plan's parameters: use "
+        "CompileCudaEval");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<CudaPlan> plan, CudaPlanFactory::Make(graph, options));
   CudaPlanBuilder builder(graph, std::move(plan), options.training);
+  RETURN_IF_ERROR(builder.LowerAll());
+  return builder.Finish();
+}
+
+absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCudaEval(const TrainingGraph& graph,
+                                                          CudaPlan& train,
+                                                          const CompileOptions& options) {
+  if (options.training) {
+    return absl::InvalidArgumentError("compile for CUDA: an evaluation plan needs training=false");
+  }
+  if (train.evaluation()) {
+    return absl::InvalidArgumentError(
+        "compile for CUDA: an evaluation plan must be compiled against a training plan");
+  }
+  // As Compile on the CPU: every parameter and running statistic must be the training plan's.
+  ParameterStore& store = train.host_store();
+  std::vector<ValueId> state = graph.graph.parameters;
+  state.insert(state.end(), graph.graph.running_stats.begin(), graph.graph.running_stats.end());
+  for (ValueId p : state) {
+    if (!store.Holds(p) || store.name(p) != graph.graph.value(p).name ||
+        store.View(p).shape() != graph.graph.value(p).shape) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "compile for CUDA: the training plan does not hold '", graph.graph.value(p).name, "' ",
+          graph.graph.value(p).shape.ToString(), " (was it built from another model?)"));
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<CudaPlan> plan, CudaPlanFactory::MakeEvaluation(train));
+  CudaPlanBuilder builder(graph, std::move(plan), /*training=*/false);
   RETURN_IF_ERROR(builder.LowerAll());
   return builder.Finish();
 }

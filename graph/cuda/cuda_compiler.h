@@ -15,9 +15,17 @@ namespace ald::cuda {
 // ParameterStore has the CPU's layout and buckets (ParameterStore::Create with the options'
 // bucket sizes); its values are not initialised: Initialize it and call UploadState. Without a
 // usable device: Unavailable ("compile for CUDA: no CUDA device: ..."), before any other CUDA
-// call. Only training plans (options.training) are supported so far.
+// call. Training plans only (options.training); evaluation plans come from CompileCudaEval.
 absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCuda(const TrainingGraph& graph,
                                                       const CompileOptions& options);
+
+// An evaluation plan of a prepared inference graph (PrepareGraph with training=false) that reads
+// `train`'s parameters and running statistics on the device (batch-norm in inference mode,
+// dropout off); `train` must outlive it. The graph's parameters must be `train`'s (same ids,
+// names and shapes): the evaluation graph of the same model.
+absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCudaEval(const TrainingGraph& graph,
+                                                          CudaPlan& train,
+                                                          const CompileOptions& options);
 
 // PrepareGraph (with blocked_layouts off: the GPU keeps NCHW) then CompileCuda.
 struct CudaCompiledModel {

@@ -422,6 +422,8 @@ absl::Status CudaPlanBuilder::Bind() {
   plan.labels_ = graph.labels;
   if (graph.input != kNoValue) plan.input_count_ = shape(graph.input).num_elements();
   if (graph.labels != kNoValue) plan.label_count_ = shape(graph.labels).num_elements();
+  plan.logits_ = graph.logits;
+  if (graph.logits != kNoValue) plan.logits_count_ = shape(graph.logits).num_elements();
   // The loss and the correct count live in the results block, not the arena.
   auto in_results = [&](ValueId v) {
     return v != kNoValue && (v == graph.loss || v == graph.correct);
@@ -479,20 +481,22 @@ absl::Status CudaPlanBuilder::Bind() {
   for (size_t i = 0; i < arena_values.size(); ++i) {
     plan.addresses_[arena_values[i]] = base + memory.offsets[i];
   }
-  // Parameters and gradients at their ParameterStore offsets, running statistics likewise.
-  ParameterStore& store = *plan.store_;
+  // Parameters and gradients at their ParameterStore offsets, running statistics likewise: the
+  // plan's own, or for an evaluation plan its training plan's (which has the same values).
+  CudaPlan& state = plan.shared_ != nullptr ? *plan.shared_ : plan;
+  ParameterStore& store = *state.store_;
   const float* host_parameters = std::as_const(store).parameters().data();
   const float* host_gradients = store.gradients().data();
   for (ValueId p : store.layout()) {
     const ptrdiff_t offset = store.View(p).data<float>() - host_parameters;
-    plan.addresses_[p] = plan.parameters_.data() + offset;
-    const ValueId g = graph_.grad[p];
+    plan.addresses_[p] = state.parameters_.data() + offset;
+    const ValueId g = static_cast<size_t>(p) < graph_.grad.size() ? graph_.grad[p] : kNoValue;
     if (g != kNoValue && store.Holds(g)) {
-      plan.addresses_[g] = plan.gradients_.data() + (store.View(g).data<float>() - host_gradients);
+      plan.addresses_[g] = state.gradients_.data() + (store.View(g).data<float>() - host_gradients);
     }
   }
-  for (const auto& [value, offset] : plan.running_layout_) {
-    plan.addresses_[value] = plan.running_.data() + offset;
+  for (const auto& [value, offset] : state.running_layout_) {
+    plan.addresses_[value] = state.running_.data() + offset;
   }
   if (graph.loss != kNoValue) plan.addresses_[graph.loss] = &plan.device_results_->loss;
   if (graph.correct != kNoValue) plan.addresses_[graph.correct] = &plan.device_results_->correct;

@@ -11,6 +11,11 @@
 namespace ald::cuda {
 namespace {
 
+absl::Status SharedStateError(const char* what) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, ": an evaluation plan reads its training plan's state; call it on that plan"));
+}
+
 // The CPU kernels' wording (CheckLabelValues) for a label the device kernels flagged. Only on
 // the error path, so the extra copy and wait cost nothing in a good step.
 absl::Status LabelError(const char* op, int32_t bad_row, const int32_t* labels, int64_t classes,
@@ -54,6 +59,19 @@ absl::Status CudaPlan::SetBatch(std::span<const float> input, std::span<const in
   return absl::OkStatus();
 }
 
+absl::Status CudaPlan::CopyLogits(std::span<float> out) {
+  if (logits_ == kNoValue) return absl::FailedPreconditionError("CopyLogits: the plan has no logits");
+  const int64_t count = static_cast<int64_t>(logits_count_);
+  if (static_cast<int64_t>(out.size()) != count) {
+    return absl::InvalidArgumentError(absl::StrCat("CopyLogits: ", out.size(),
+                                                   " floats given, the logits are ", count));
+  }
+  RETURN_IF_CUDA_ERROR(cudaMemcpyAsync(out.data(), ptr<float>(logits_), out.size_bytes(),
+                                       cudaMemcpyDeviceToHost, compute_stream()));
+  RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(compute_stream()));
+  return absl::OkStatus();
+}
+
 absl::Status CudaPlan::Run(const DropoutKey& key) {
   dropout_key_ = key;
   cudaStream_t stream = compute_stream();
@@ -86,6 +104,7 @@ absl::Status CudaPlan::Run(const DropoutKey& key) {
 }
 
 absl::Status CudaPlan::SgdStep(const cpu::SgdConfig& config) {
+  if (evaluation()) return SharedStateError("SgdStep");
   return cuda::SgdStep(config, parameters_.size(), parameters_.data(), gradients_.data(),
                        momentum_.data(), compute_stream());
 }
@@ -102,6 +121,7 @@ absl::Status CudaPlan::SgdStepBucket(const cpu::SgdConfig& config, int bucket,
 }
 
 absl::Status CudaPlan::UploadState() {
+  if (evaluation()) return SharedStateError("UploadState");
   cudaStream_t stream = compute_stream();
   std::span<const float> host = std::as_const(*store_).parameters();
   if (!host.empty()) {
@@ -124,6 +144,7 @@ absl::Status CudaPlan::UploadState() {
 }
 
 absl::Status CudaPlan::DownloadState() {
+  if (evaluation()) return SharedStateError("DownloadState");
   cudaStream_t stream = compute_stream();
   struct Copy {
     std::span<float> host;

@@ -104,7 +104,7 @@ class CudaPlan {
   // then UploadState copies parameters, momentum (zeros after Initialize) and running
   // statistics to the device and zeroes the gradients. DownloadState copies parameters,
   // gradients, momentum and running statistics back into it. Both wait for the compute stream.
-  ParameterStore& host_store() { return *store_; }
+  ParameterStore& host_store() { return shared_ != nullptr ? shared_->host_store() : *store_; }
   absl::Status UploadState();
   absl::Status DownloadState();
 
@@ -112,8 +112,18 @@ class CudaPlan {
   float* gradients() { return gradients_.data(); }
   float* momentum() { return momentum_.data(); }
   size_t num_parameters() const { return static_cast<size_t>(parameters_.size()); }
-  const std::vector<Bucket>& buckets() const { return store_->buckets(); }
-  int num_buckets() const { return static_cast<int>(store_->buckets().size()); }
+  // A training plan's buckets (an evaluation plan has none).
+  const std::vector<Bucket>& buckets() const {
+    static const std::vector<Bucket> kNone;
+    return store_ != nullptr ? store_->buckets() : kNone;
+  }
+  int num_buckets() const { return store_ != nullptr ? static_cast<int>(store_->buckets().size()) : 0; }
+
+  // An evaluation plan (CompileCudaEval) reads the parameters and running statistics of the
+  // training plan it was compiled for, on the device; it has none of its own, no gradients and
+  // no buckets. Its Run leaves the logits on the device; CopyLogits brings them to the host.
+  bool evaluation() const { return shared_ != nullptr; }
+  absl::Status CopyLogits(std::span<float> out);
 
   size_t arena_bytes() const { return arena_bytes_; }
   size_t peak_live_bytes() const { return peak_live_bytes_; }
@@ -141,7 +151,8 @@ class CudaPlan {
   std::unique_ptr<CudaHandles> handles_;
   std::vector<std::shared_ptr<void>> kernels_;
   std::vector<OwnedEvent> bucket_events_;
-  std::unique_ptr<ParameterStore> store_;
+  std::unique_ptr<ParameterStore> store_;  // null in an evaluation plan
+  CudaPlan* shared_ = nullptr;             // an evaluation plan's training plan
 
   DeviceBuffer<float> parameters_, gradients_, momentum_, running_;
   std::vector<std::pair<ValueId, size_t>> running_layout_;  // running stat, offset in running_
@@ -152,8 +163,8 @@ class CudaPlan {
 
   std::vector<CudaLaunch> launches_;
   std::vector<void*> addresses_;  // per value: its device address, or null
-  ValueId input_ = kNoValue, labels_ = kNoValue, workspace_ = kNoValue;
-  int64_t input_count_ = 0, label_count_ = 0;
+  ValueId input_ = kNoValue, labels_ = kNoValue, logits_ = kNoValue, workspace_ = kNoValue;
+  int64_t input_count_ = 0, label_count_ = 0, logits_count_ = 0;
   size_t arena_bytes_ = 0, peak_live_bytes_ = 0, workspace_bytes_ = 0;
   int device_allocations_ = 0;
   DropoutKey dropout_key_;

@@ -1,5 +1,6 @@
 // One GPU training step against the CPU plan on the same parameters and batch: loss, correct
 // count and every parameter gradient; bucket events in order; no allocation after compiling.
+// The evaluation plan against the CPU's: logits and correct count, reading the training plan.
 #include "graph/cuda/cuda_plan.h"
 
 #include <algorithm>
@@ -130,6 +131,87 @@ TEST(CudaPlanTest, Lenet5StepMatchesCpu) {
 TEST(CudaPlanTest, Resnet8StepMatchesCpu) {
   SKIP_WITHOUT_CUDA();
   ExpectStepMatchesCpu("resnet8", Tiny(3, 8));
+}
+
+// The evaluation plan against the CPU's on the same parameters and running statistics (set to
+// non-trivial values, so batch norm's inference mode is really tested): the logits, and that
+// it reads the training plan's device state (a change there changes its output).
+void ExpectEvaluationMatchesCpu(const std::string& name, const ModelOptions& model_options) {
+  absl::StatusOr<ModelGraph> graph = BuildModel(name, model_options);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const CompileOptions options = Options();
+  absl::StatusOr<CompiledModel> cpu = CompileModel(*graph, &*graph, options);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  ParameterStore& store = *cpu->store;
+  store.Initialize(7);
+  Rng rng(7, 0, 0, RngStream::kTest);
+  for (ValueId r : store.running_stats()) {
+    for (float& v : store.View(r).values<float>()) v = 0.5f + rng.Uniform();
+  }
+  Plan& cpu_eval = *cpu->eval;
+  FillNormal(cpu_eval.input(), 0, 1, rng);
+  for (int32_t& label : cpu_eval.labels().values<int32_t>()) {
+    label = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(model_options.classes)));
+  }
+
+  absl::StatusOr<CudaCompiledModel> gpu = CompileModelCuda(*graph, options);
+  ASSERT_TRUE(gpu.ok()) << gpu.status();
+  CudaPlan& train = *gpu->train;
+  // The same values as the CPU store: parameters, running statistics, in the same layout.
+  ParameterStore& gpu_store = train.host_store();
+  ASSERT_EQ(gpu_store.size(), store.size());
+  std::copy(store.parameters().begin(), store.parameters().end(), gpu_store.parameters().begin());
+  for (ValueId r : store.running_stats()) {
+    std::span<const float> from = std::as_const(store.View(r)).values<float>();
+    std::copy(from.begin(), from.end(), gpu_store.View(r).values<float>().begin());
+  }
+  ALD_ASSERT_OK(train.UploadState());
+  CompileOptions eval_options = options;
+  eval_options.training = false;
+  absl::StatusOr<TrainingGraph> eval_graph = PrepareGraph(*graph, eval_options);
+  ASSERT_TRUE(eval_graph.ok()) << eval_graph.status();
+  absl::StatusOr<std::unique_ptr<CudaPlan>> gpu_eval = CompileCudaEval(*eval_graph, train,
+                                                                       eval_options);
+  ASSERT_TRUE(gpu_eval.ok()) << gpu_eval.status();
+  ASSERT_TRUE((*gpu_eval)->evaluation());
+  EXPECT_EQ((*gpu_eval)->UploadState().code(), absl::StatusCode::kFailedPrecondition);
+
+  ALD_ASSERT_OK(cpu_eval.Run());
+  ALD_ASSERT_OK((*gpu_eval)->SetBatch(std::as_const(cpu_eval.input()).values<float>(),
+                                      std::as_const(cpu_eval.labels()).values<int32_t>()));
+  ALD_ASSERT_OK((*gpu_eval)->Run());
+  std::span<const float> want = cpu_eval.logits().values<float>();
+  std::vector<float> got(want.size());
+  ALD_ASSERT_OK((*gpu_eval)->CopyLogits(got));
+  double scale = 0, error = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    scale = std::max(scale, std::abs(static_cast<double>(want[i])));
+    error = std::max(error, std::abs(static_cast<double>(got[i]) - want[i]));
+  }
+  EXPECT_LE(error, 1e-4 * std::max(scale, 1.0)) << "max |gpu - cpu| logits " << error;
+  EXPECT_EQ((*gpu_eval)->correct(), cpu_eval.correct());
+
+  // A training step on the device changes what the evaluation plan computes.
+  ALD_ASSERT_OK(train.SetBatch(std::as_const(cpu_eval.input()).values<float>().subspan(
+                                   0, cpu->train->input().num_elements()),
+                               std::as_const(cpu_eval.labels()).values<int32_t>().subspan(
+                                   0, cpu->train->labels().num_elements())));
+  ALD_ASSERT_OK(train.Run());
+  ALD_ASSERT_OK(train.SgdStep(cpu::SgdConfig{0.5f, 0.0f, false, 0.0f}));
+  ALD_ASSERT_OK((*gpu_eval)->Run());
+  std::vector<float> after(want.size());
+  ALD_ASSERT_OK((*gpu_eval)->CopyLogits(after));
+  EXPECT_NE(after, got);
+}
+
+TEST(CudaPlanTest, Resnet8EvaluationMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  ExpectEvaluationMatchesCpu("resnet8", Tiny(3, 8));
+}
+
+TEST(CudaPlanTest, Lenet5EvaluationMatchesCpu) {
+  SKIP_WITHOUT_CUDA();
+  ExpectEvaluationMatchesCpu("lenet5", Tiny(1, 12));
 }
 
 // Runs on machines without a GPU (where the others skip): compiling is a clear error.
