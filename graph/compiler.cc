@@ -17,18 +17,24 @@ absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOption
   return BuildTrainingGraph(std::move(graph));
 }
 
-absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, ParameterStore& store,
-                                              const CompileOptions& options) {
+absl::Status CheckStoreHolds(const TrainingGraph& graph, ParameterStore& store,
+                             const char* what) {
   std::vector<ValueId> state = graph.graph.parameters;
   state.insert(state.end(), graph.graph.running_stats.begin(), graph.graph.running_stats.end());
   for (ValueId p : state) {
     if (!store.Holds(p) || store.name(p) != graph.graph.value(p).name ||
         store.View(p).shape() != graph.graph.value(p).shape) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "compile: the parameter store does not hold '", graph.graph.value(p).name, "' ",
+          what, ": the parameter store does not hold '", graph.graph.value(p).name, "' ",
           graph.graph.value(p).shape.ToString(), " (was it built from another model?)"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, ParameterStore& store,
+                                              const CompileOptions& options) {
+  RETURN_IF_ERROR(CheckStoreHolds(graph, store, "compile"));
   PlanBuilder builder(graph, store, options.training, options.blocked_layouts);
   RETURN_IF_ERROR(builder.LowerAll());
   return builder.Finish();

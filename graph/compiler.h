@@ -26,6 +26,11 @@ struct CompileOptions {
 // Dead-code elimination, ReLU fusion and, when training, autodiff.
 absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOptions& options);
 
+// OK when `store` holds every parameter and running statistic of `graph` with the same id, name
+// and shape (a model built with another batch size qualifies); otherwise an error that starts
+// with `what` and names the first that does not fit. Every backend's compile checks this.
+absl::Status CheckStoreHolds(const TrainingGraph& graph, ParameterStore& store, const char* what);
+
 // Lowers a prepared graph to kernels reading parameters from `store` (which must hold every
 // parameter of the graph, with the same name and shape: a model built with another batch size
 // shares the store of the training plan) and intermediates from a planned arena.

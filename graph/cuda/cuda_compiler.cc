@@ -130,17 +130,7 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCudaEval(const TrainingGraph& g
         "compile for CUDA: an evaluation plan must be compiled against a training plan");
   }
   // As Compile on the CPU: every parameter and running statistic must be the training plan's.
-  ParameterStore& store = train.host_store();
-  std::vector<ValueId> state = graph.graph.parameters;
-  state.insert(state.end(), graph.graph.running_stats.begin(), graph.graph.running_stats.end());
-  for (ValueId p : state) {
-    if (!store.Holds(p) || store.name(p) != graph.graph.value(p).name ||
-        store.View(p).shape() != graph.graph.value(p).shape) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "compile for CUDA: the training plan does not hold '", graph.graph.value(p).name, "' ",
-          graph.graph.value(p).shape.ToString(), " (was it built from another model?)"));
-    }
-  }
+  RETURN_IF_ERROR(CheckStoreHolds(graph, train.host_store(), "compile for CUDA"));
   ASSIGN_OR_RETURN(std::unique_ptr<CudaPlan> plan, CudaPlanFactory::MakeEvaluation(train));
   CudaPlanBuilder builder(graph, std::move(plan), /*training=*/false);
   RETURN_IF_ERROR(builder.LowerAll());

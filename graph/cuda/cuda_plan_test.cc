@@ -37,6 +37,14 @@ CompileOptions Options() {
   return options;
 }
 
+// A random batch: normal images, uniform labels.
+void FillBatch(Plan& plan, int64_t classes, Rng& rng) {
+  FillNormal(plan.input(), 0, 1, rng);
+  for (int32_t& label : plan.labels().values<int32_t>()) {
+    label = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(classes)));
+  }
+}
+
 // Compiles `name` for both devices from the same initial parameters and batch, runs one step on
 // each and compares them.
 void ExpectStepMatchesCpu(const std::string& name, const ModelOptions& model_options) {
@@ -50,10 +58,7 @@ void ExpectStepMatchesCpu(const std::string& name, const ModelOptions& model_opt
   cpu->store->Initialize(kSeed);
   Plan& cpu_plan = *cpu->train;
   Rng rng(kSeed, 0, 0, RngStream::kTest);
-  FillNormal(cpu_plan.input(), 0, 1, rng);
-  for (int32_t& label : cpu_plan.labels().values<int32_t>()) {
-    label = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(model_options.classes)));
-  }
+  FillBatch(cpu_plan, model_options.classes, rng);
 
   absl::StatusOr<CudaCompiledModel> gpu = CompileModelCuda(*graph, options);
   ASSERT_TRUE(gpu.ok()) << gpu.status();
@@ -149,10 +154,7 @@ void ExpectEvaluationMatchesCpu(const std::string& name, const ModelOptions& mod
     for (float& v : store.View(r).values<float>()) v = 0.5f + rng.Uniform();
   }
   Plan& cpu_eval = *cpu->eval;
-  FillNormal(cpu_eval.input(), 0, 1, rng);
-  for (int32_t& label : cpu_eval.labels().values<int32_t>()) {
-    label = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(model_options.classes)));
-  }
+  FillBatch(cpu_eval, model_options.classes, rng);
 
   absl::StatusOr<CudaCompiledModel> gpu = CompileModelCuda(*graph, options);
   ASSERT_TRUE(gpu.ok()) << gpu.status();
