@@ -10,10 +10,10 @@
 # --threads (default: cores available) goes to PyTorch as --threads and to ours as
 # OMP_NUM_THREADS. --input and --classes are passed to both sides only when given. Arguments after
 # `--` go to our binary only.
-# Environment: BENCH_BIN, our binary (default bazel-bin/tools/bench; build it first with
-# `bazel build -c opt //tools:bench`); PYTHON, the Python with torch (default /usr/bin/python3).
+# Environment: BENCH_BIN, our binary (default: the -c opt build of //tools:bench, which the
+# script builds when Bazel is installed); PYTHON, the Python with torch (default /usr/bin/python3).
 # If our binary does not exist, says so and runs only the PyTorch side.
-# Needs only bash, coreutils and python3.
+# Needs bash, coreutils and python3 (and Bazel to build our side, unless BENCH_BIN is given).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +35,11 @@ while (($#)); do
   shift
 done
 
+# bazel-bin points at whichever configuration was built last (a debug build runs LeNet 40%
+# slower), so the default is the optimised binary, built here when Bazel is at hand.
+if [[ -z "${BENCH_BIN:-}" ]] && command -v bazel >/dev/null 2>&1; then
+  bazel build -c opt //tools:bench >&2 && BENCH_BIN="$(bazel info -c opt bazel-bin)/tools/bench"
+fi
 bench="${BENCH_BIN:-bazel-bin/tools/bench}"
 python="${PYTHON:-/usr/bin/python3}"
 common=(--model="$model" --batch="$batch" --steps="$steps")
