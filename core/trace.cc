@@ -63,9 +63,15 @@ int64_t TraceEvent::IntArg(absl::string_view key, int64_t fallback) const {
 Trace::Trace() : start_(std::chrono::steady_clock::now()) {}
 
 int64_t Trace::NowMicros() const {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                               start_)
-      .count();
+  return origin_us_ + std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start_)
+                          .count();
+}
+
+void Trace::UseUnixEpoch() {
+  const auto since_start = std::chrono::steady_clock::now() - start_;
+  const auto wall = std::chrono::system_clock::now().time_since_epoch() - since_start;
+  origin_us_ = std::chrono::duration_cast<std::chrono::microseconds>(wall).count();
 }
 
 void Trace::Add(TraceEvent event) {

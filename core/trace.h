@@ -61,6 +61,10 @@ class Trace {
 
   // Microseconds since the trace was created (steady clock), the time base of every event.
   int64_t NowMicros() const;
+  // From now on NowMicros counts from the Unix epoch instead (still steady: the wall clock is
+  // read once, here), so that the traces of several processes, one per MPI rank, line up when
+  // merged. Call before any event is timed.
+  void UseUnixEpoch();
   void Add(TraceEvent event);
   // Convenience for an event already timed by the caller.
   void Add(int pid, int tid, absl::string_view name, absl::string_view category, int64_t ts_us,
@@ -84,6 +88,7 @@ class Trace {
 
  private:
   const std::chrono::steady_clock::time_point start_;
+  int64_t origin_us_ = 0;  // added to every NowMicros (UseUnixEpoch)
   mutable std::mutex mutex_;
   std::vector<TraceEvent> events_;
   std::map<int, std::string> worker_names_;

@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -76,6 +78,28 @@ TEST(TraceTest, TimesTheScopeInMicroseconds) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_GE(events[0].dur_us, 3000);
   EXPECT_LT(events[0].dur_us, 3'000'000);
+}
+
+// Two traces (as two MPI ranks would make, at different moments) on the Unix epoch agree on
+// the time of the same instant, which two traces timed from their own starts do not.
+TEST(TraceTest, UnixEpochLinesUpTracesStartedApart) {
+  Trace first;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Trace second;
+  first.UseUnixEpoch();
+  second.UseUnixEpoch();
+  const int64_t a = first.NowMicros(), b = second.NowMicros();
+  EXPECT_LT(std::abs(a - b), 5000) << "the same instant on both clocks";
+  const int64_t unix_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  EXPECT_LT(std::abs(unix_us - a), 1'000'000) << "microseconds since the epoch";
+  EXPECT_LE(a, first.NowMicros()) << "still monotonic";
+
+  Trace own_start;
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(own_start.NowMicros(), 20000);
+  EXPECT_LT(own_start.NowMicros(), 10'000'000) << "without UseUnixEpoch: from the trace's start";
 }
 
 TEST(TraceTest, EndRecordsOnce) {

@@ -545,9 +545,11 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
     TrainConfig mpi_config = config;
     mpi_config.workers = comm->size();
     mpi_config.quiet = config.quiet || comm->rank() != 0;
-    // Each process times from its own start, so each rank writes its own trace file.
+    // Each rank writes its own trace file, timed from the Unix epoch so that the files line up
+    // when merged (to the machines' clock agreement; exactly on one machine).
     if (comm->size() > 1 && !trace_path.empty()) {
       trace_path = absl::StrCat(trace_path, ".rank", comm->rank());
+      trace->UseUnixEpoch();
     }
     ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
     TrainResult run;
