@@ -129,29 +129,37 @@ TEST_F(NcclTrainingStepTest, SequentialAllReduceOfOneRankEqualsPlainSgd) {
   ExpectAllReduceEqualsPlainSgd(model, plain, *nccl_, /*pipelined=*/false);
 }
 
-TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
-  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
-  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
-  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
-                           NcclTrainingStep::Decentralized(*pipelined.train, *nccl_, SelfLoop(), 1,
-                                                           {.defer_combine = true}));
-  Hook(*pipelined.train, *step);
+// Steps `model` with `step` (hooked as the trainer does, the loss reported after each run) and
+// `plain` with device SGD then x = weights[0]·y + weights[1]·y, and expects the same parameters.
+void ExpectSgdThenWeightedSum(CudaCompiledModel& model, CudaCompiledModel& plain,
+                              NcclTrainingStep& step, std::span<const float> weights) {
+  Hook(*model.train, step);
   CudaPlan& reference = *plain.train;
-  const float weights[] = {kSelfWeight, kNeighborWeight};
   const float* inputs[] = {reference.parameters(), reference.parameters()};
   for (int t = 0; t < kSteps; ++t) {
-    ALD_ASSERT_OK(step->BeginStep(t, kLocal));
-    ALD_ASSERT_OK(pipelined.train->Run());
-    ALD_ASSERT_OK(step->EndStep());
+    ALD_ASSERT_OK(step.BeginStep(t, kLocal));
+    ALD_ASSERT_OK(model.train->Run());
+    ALD_ASSERT_OK(step.OnLoss(model.train->loss()));
+    ALD_ASSERT_OK(step.EndStep());
     ALD_ASSERT_OK(reference.Run());
     ALD_ASSERT_OK(reference.SgdStep(kSgd));
     ALD_ASSERT_OK(WeightedSum(weights, inputs, static_cast<int64_t>(reference.num_parameters()),
                               reference.parameters(), reference.compute_stream()));
-    EXPECT_EQ(pipelined.train->loss(), reference.loss()) << "step " << t;
+    EXPECT_EQ(model.train->loss(), reference.loss()) << "step " << t;
   }
-  ALD_ASSERT_OK(step->Flush());
+  ALD_ASSERT_OK(step.Flush());
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  EXPECT_EQ(Parameters(*pipelined.train), Parameters(reference));
+  EXPECT_EQ(Parameters(*model.train), Parameters(reference));
+}
+
+TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel model, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
+                           NcclTrainingStep::Decentralized(*model.train, *nccl_, SelfLoop(), 1,
+                                                           {.defer_combine = true}));
+  const float weights[] = {kSelfWeight, kNeighborWeight};
+  ExpectSgdThenWeightedSum(model, plain, *step, weights);
 }
 
 // AL-DSGD (code form) with the rank as its own neighbour: every member of C_i reports the same
@@ -159,33 +167,17 @@ TEST_F(NcclTrainingStepTest, SelfNeighbourCombineEqualsSgdThenWeightedSum) {
 // and the combine is SGD then the weighted sum with FoldLeaderWeights' weights. The losses travel
 // over the in-process bootstrap communicator, the models over NCCL, the combine at EndStep.
 TEST_F(NcclTrainingStepTest, AldsgdCombinesWithTheLeaderWeightsAtEndStep) {
-  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel pipelined, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel model, MakeModel(input_, labels_));
   ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
   AlgorithmOptions options;
   options.defer_combine = true;  // c1, c2, p1, p2 at the authors' defaults
   ALD_ASSERT_OK_AND_ASSIGN(std::unique_ptr<NcclTrainingStep> step,
-                           NcclTrainingStep::Aldsgd(*pipelined.train, *nccl_, *bootstrap_,
+                           NcclTrainingStep::Aldsgd(*model.train, *nccl_, *bootstrap_,
                                                     SelfLoop(), 1, options));
-  Hook(*pipelined.train, *step);
   std::vector<double> folded = {kSelfWeight, kNeighborWeight};
   FoldLeaderWeights(AldsgdLeaders{}, options.c1, options.c2, options.p1, options.p2, folded);
   const std::vector<float> weights(folded.begin(), folded.end());
-  CudaPlan& reference = *plain.train;
-  const float* inputs[] = {reference.parameters(), reference.parameters()};
-  for (int t = 0; t < kSteps; ++t) {
-    ALD_ASSERT_OK(step->BeginStep(t, kLocal));
-    ALD_ASSERT_OK(pipelined.train->Run());
-    ALD_ASSERT_OK(step->OnLoss(pipelined.train->loss()));
-    ALD_ASSERT_OK(step->EndStep());
-    ALD_ASSERT_OK(reference.Run());
-    ALD_ASSERT_OK(reference.SgdStep(kSgd));
-    ALD_ASSERT_OK(WeightedSum(weights, inputs, static_cast<int64_t>(reference.num_parameters()),
-                              reference.parameters(), reference.compute_stream()));
-    EXPECT_EQ(pipelined.train->loss(), reference.loss()) << "step " << t;
-  }
-  ALD_ASSERT_OK(step->Flush());
-  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  EXPECT_EQ(Parameters(*pipelined.train), Parameters(reference));
+  ExpectSgdThenWeightedSum(model, plain, *step, weights);
 }
 
 TEST_F(NcclTrainingStepTest, RejectsADegreeBeyondWhatItWasBuiltFor) {
