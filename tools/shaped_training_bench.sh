@@ -29,6 +29,10 @@
 #                  overlap / min(compute, comm), the share of the shorter of the two that the
 #                  pipeline hid under the other, both taken from the run they were hidden in.
 #   targets        pipelined <= 1.05 x max(compute only, comm only); shorter hidden >= 90%.
+#   link use       the model bytes the ranks sent in the pipelined run's measured steps over
+#                  what the shaped link carries in that time (the ranks' traces share the Unix
+#                  epoch as their clock, so one window spans them all): how busy the exchange
+#                  kept the link.
 #   progress thread  CPU time of the MPI progress thread per second of the pipelined run (one
 #                  rank), the price of keeping communication moving on the computing cores.
 #   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
@@ -196,6 +200,22 @@ for algo in dpsgd aldsgd; do
   progress=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1]));
 print("%.1f%%" % (100 * s["progress_thread_cpu_seconds"] / s["wall_seconds"]))' \
     "$trace_dir/$run.pipelined.summary.json")
+  # Model bytes sent over the window from the first rank's start of step WARMUP to the last
+  # rank's end of the last step, against the link's rate (tc's units: SI bits per second).
+  link_use=$(python3 - "$trace_dir/$run.pipelined.json" "$warmup" "$rate" <<'PY'
+import json, re, sys
+events = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("ph") == "X"]
+warmup, rate = int(sys.argv[2]), sys.argv[3]
+unit = re.fullmatch(r"([0-9.]+)([kmg]?)bit", rate)
+bytes_per_second = float(unit[1]) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[unit[2]] / 8
+steps = [e for e in events if e["cat"] == "step" and e["args"]["step"] >= warmup]
+begin, end = min(e["ts"] for e in steps), max(e["ts"] + e["dur"] for e in steps)
+sent = sum(e["args"]["bytes"] for e in events
+           if e["cat"] == "comm" and e["name"] == "send" and e["args"].get("kind") == "model"
+           and begin <= e["ts"] < end)
+print("%.0f%%" % (100 * sent / ((end - begin) / 1e6 * bytes_per_second)))
+PY
+)
   read -r seq_wall seq_busy seq_exposed _ _ _ _ n_seq <<<"$sequential"
   read -r pipe_wall _ pipe_exposed hidden pipe_compute pipe_comm overlap_ms n_pipe <<<"$pipelined"
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
@@ -205,16 +225,17 @@ print("%.1f%%" % (100 * s["progress_thread_cpu_seconds"] / s["wall_seconds"]))' 
       -v comm="${comm_only[$model]}" -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" \
       -v pipe_compute="$pipe_compute" -v pipe_comm="$pipe_comm" -v overlap="$overlap_ms" \
       -v seq_exposed="$seq_exposed" -v pipe_exposed="$pipe_exposed" -v buckets="$buckets" \
-      -v steps="$n_seq/$n_pipe" -v progress="$progress" 'BEGIN {
+      -v steps="$n_seq/$n_pipe" -v progress="$progress" -v link_use="$link_use" 'BEGIN {
     longer = compute > comm ? compute : comm
     fast = pipe <= 1.05 * longer ? "yes" : "no"
     shorter = pipe_compute < pipe_comm ? pipe_compute : pipe_comm
     share = shorter > 0 ? overlap / shorter : 0
     hides = share >= 0.9 ? "yes" : "no"
-    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s (%.2fx) | %s | %.1f / %.1f | %.1f / %.1f / %.1f | %s (%.1f%%) | %d | %s | %s |\n",
+    printf("| %s | %.1f | %.1f | %.1f | %.1f | %s (%.2fx) | %s | %.1f / %.1f | %.1f / %.1f / %.1f | %s (%.1f%%) | %s | %d | %s | %s |\n",
            name, compute, comm, seq, pipe, fast, pipe / longer,
            hidden == "nan" ? "-" : sprintf("%.1f%%", 100 * hidden), seq_exposed, pipe_exposed,
-           pipe_compute, pipe_comm, overlap, hides, 100 * share, buckets, steps, progress)
+           pipe_compute, pipe_comm, overlap, hides, 100 * share, link_use, buckets, steps,
+           progress)
   }')")
 done
 done
@@ -228,8 +249,8 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's 
   echo
   echo "| model | algorithm | compute only | comm only | sequential | pipelined" \
     "| pipelined <= 1.05 x max | hidden | exposed seq / pipe" \
-    "| pipelined run: compute / comm / overlap | shorter hidden >= 90% | buckets" \
+    "| pipelined run: compute / comm / overlap | shorter hidden >= 90% | link use | buckets" \
     "| steps (seq/pipe) | progress thread |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi
