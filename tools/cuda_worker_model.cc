@@ -90,7 +90,8 @@ class CudaWorkerModel final : public WorkerModel {
     }
     const Topology* topology = host_context.topology;
     if (topology == nullptr || host_context.comm == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " on the GPU: no topology"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " on the GPU: needs a topology and the host communicator"));
     }
     if (name != "aldsgd") {
       RETURN_IF_ERROR(Dpsgd::RequireScheme(

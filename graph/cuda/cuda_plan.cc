@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "ops/cuda/class_labels.h"
 #include "ops/cuda/cuda_status.h"
 #include "ops/cuda/sgd.h"
 
@@ -14,18 +15,6 @@ namespace {
 absl::Status SharedStateError(const char* what) {
   return absl::FailedPreconditionError(absl::StrCat(
       what, ": an evaluation plan reads its training plan's state; call it on that plan"));
-}
-
-// The CPU kernels' wording (CheckLabelValues) for a label the device kernels flagged. Only on
-// the error path, so the extra copy and wait cost nothing in a good step.
-absl::Status LabelError(const char* op, int32_t bad_row, const int32_t* labels, int64_t classes,
-                        cudaStream_t stream) {
-  int32_t value = 0;
-  RETURN_IF_CUDA_ERROR(
-      cudaMemcpyAsync(&value, labels + bad_row, sizeof(value), cudaMemcpyDeviceToHost, stream));
-  RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(stream));
-  return absl::InvalidArgumentError(
-      absl::StrCat(op, ": labels[", bad_row, "] = ", value, " is outside [0, ", classes, ")"));
 }
 
 }  // namespace
@@ -92,13 +81,14 @@ absl::Status CudaPlan::Run(const DropoutKey& key) {
                                        cudaMemcpyDeviceToHost, stream));
   // Also where an asynchronous kernel fault of this step surfaces.
   RETURN_IF_CUDA_ERROR(cudaStreamSynchronize(stream));
+  // Only on the error path, so the extra copy and wait cost nothing in a good step.
   if (host_results_->loss_bad_row >= 0) {
-    return LabelError("softmax_cross_entropy forward", host_results_->loss_bad_row, labels(),
-                      classes_, stream);
+    return LabelOutOfRange("softmax_cross_entropy forward", host_results_->loss_bad_row,
+                           labels(), classes_, stream);
   }
   if (host_results_->accuracy_bad_row >= 0) {
-    return LabelError("accuracy forward", host_results_->accuracy_bad_row, labels(), classes_,
-                      stream);
+    return LabelOutOfRange("accuracy forward", host_results_->accuracy_bad_row, labels(),
+                           classes_, stream);
   }
   return absl::OkStatus();
 }

@@ -16,4 +16,9 @@ namespace ald::cuda {
 absl::Status ReadLabelCheck(const std::string& op, const int32_t* first_bad_row,
                             const int32_t* labels, int64_t classes, cudaStream_t stream);
 
+// The error for a row already known to be bad (the plan reads the flags with its results):
+// reads that label back (waiting for `stream`) and words the error the same way.
+absl::Status LabelOutOfRange(const std::string& op, int32_t bad_row, const int32_t* labels,
+                             int64_t classes, cudaStream_t stream);
+
 }  // namespace ald::cuda
