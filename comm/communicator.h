@@ -37,6 +37,9 @@ class RequestState {
   virtual void WaitUntil(absl::Time deadline) = 0;
   // What the operation is, for error messages: "recv from rank 3 (tag 17, 1048576 bytes)".
   virtual std::string Describe() const = 0;
+  // When the operation finished, where the backend saw it happen (MPI: its progress thread);
+  // nullopt while in flight, or where only a Test or wait can tell.
+  virtual std::optional<absl::Time> CompletionTime() const { return std::nullopt; }
 };
 
 // A handle to a non-blocking send or receive. Destroying a request that is still in flight
@@ -56,6 +59,10 @@ class Request {
   bool Test();
   // The final status; FailedPrecondition while the request is still in flight.
   absl::Status status() const;
+  // When the operation finished, if the backend knows (RequestState::CompletionTime).
+  std::optional<absl::Time> completion_time() const {
+    return state_ != nullptr ? state_->CompletionTime() : std::nullopt;
+  }
   // Waits up to the communicator's timeout, or `timeout`; DeadlineExceeded names the operation.
   absl::Status Wait() { return Wait(default_timeout_); }
   absl::Status Wait(absl::Duration timeout);

@@ -48,6 +48,7 @@ struct MpiOperation {
   MPI_Request request = MPI_REQUEST_NULL;
   bool done = false;
   absl::Status status;
+  absl::Time completed_at = absl::InfinitePast();  // when the progress thread saw MPI finish it
 };
 
 struct PeerProcess {
@@ -336,6 +337,7 @@ void MpiRuntime::Complete(MpiOperation& op, absl::Status status) {
   if (op.done) return;  // the waiter already gave up on it (a dead peer)
   op.status = std::move(status);
   op.done = true;
+  op.completed_at = absl::Now();
 }
 
 void MpiRuntime::Post(std::function<void()> command) {
@@ -471,6 +473,12 @@ class MpiRequestState final : public RequestState {
   }
 
   std::string Describe() const override { return op_->description; }
+
+  std::optional<absl::Time> CompletionTime() const override {
+    absl::MutexLock lock(&runtime_->mu());
+    if (!op_->done || op_->completed_at == absl::InfinitePast()) return std::nullopt;
+    return op_->completed_at;
+  }
 
  private:
   MpiRuntime* runtime_;

@@ -72,8 +72,11 @@ void NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> 
 void NeighborExchange::ObserveCompletions() {
   std::erase_if(open_, [this](const std::pair<int, size_t>& transfer) {
     const auto [bucket, index] = transfer;
-    if (!requests_[bucket][index].Test()) return false;
-    transfers_[bucket][index].End();
+    Request& request = requests_[bucket][index];
+    if (!request.Test()) return false;
+    // Where the backend timed the completion (MPI), the event ends there, not at this test.
+    const std::optional<absl::Time> completed = request.completion_time();
+    transfers_[bucket][index].EndAgo(completed ? absl::Now() - *completed : absl::ZeroDuration());
     return true;
   });
 }

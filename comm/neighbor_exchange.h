@@ -54,8 +54,9 @@ class NeighborExchange {
   std::span<const float> received(int index) const { return received_[index]; }
 
   // Records each send and receive ("comm", args bucket, peer, bytes, kind) from its post to
-  // its observed completion: the first Test or wait that finds it done (posts and waits test
-  // what is in flight, only while tracing). Waits are "wait" events on the compute thread.
+  // its completion: where the backend timed it (MPI's progress thread), there; otherwise the
+  // first Test or wait that finds it done (posts and waits test what is in flight, only while
+  // tracing). Waits are "wait" events on the compute thread.
   void SetTrace(Trace* trace, int pid) {
     trace_ = trace;
     trace_pid_ = pid;

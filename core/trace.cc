@@ -220,9 +220,12 @@ LaneTraceEvent& LaneTraceEvent::operator=(LaneTraceEvent&& other) noexcept {
   return *this;
 }
 
-void LaneTraceEvent::End() {
+void LaneTraceEvent::End() { EndAgo(absl::ZeroDuration()); }
+
+void LaneTraceEvent::EndAgo(absl::Duration ago) {
   if (trace_ == nullptr) return;
-  event_.dur_us = trace_->NowMicros() - event_.ts_us;
+  const int64_t end_us = trace_->NowMicros() - absl::ToInt64Microseconds(ago);
+  event_.dur_us = std::max<int64_t>(end_us - event_.ts_us, 0);
   trace_->ReleaseLane(event_.pid, event_.tid);
   trace_->Add(std::move(event_));
   trace_ = nullptr;

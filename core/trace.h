@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace ald {
 
@@ -115,10 +116,10 @@ class ScopedTraceEvent {
   TraceEvent event_;
 };
 
-// An event on a communication lane whose end is observed later than it happened: a
-// non-blocking send or receive ends when the worker next tests or waits on its request
-// ("observed completion"). Movable, so it can live beside its request; destroying it without
-// End() (a cancelled transfer) frees the lane and records nothing.
+// An event on a communication lane whose end is known only later: a non-blocking send or
+// receive ends where its backend saw it finish (EndAgo), or else when the worker next tests or
+// waits on its request ("observed completion"). Movable, so it can live beside its request;
+// destroying it without End() (a cancelled transfer) frees the lane and records nothing.
 class LaneTraceEvent {
  public:
   LaneTraceEvent() = default;  // inactive
@@ -130,6 +131,9 @@ class LaneTraceEvent {
 
   bool active() const { return trace_ != nullptr; }
   void End();
+  // Ends the event `ago` before now: where the backend knows when the transfer finished, the
+  // event ends there, not where a test happened to notice it. Never before the event began.
+  void EndAgo(absl::Duration ago);
 
  private:
   void Release();

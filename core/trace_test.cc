@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "checkpoint/atomic_file.h"
 #include "checkpoint/json.h"
 #include "gmock/gmock.h"
@@ -154,6 +155,29 @@ TEST(TraceTest, OverlappingTransfersGetTheirOwnLanes) {
   EXPECT_EQ(tid_of["recv3/0"], kCommTid + 1);
   EXPECT_EQ(tid_of["send3/1"], kCommTid);
   EXPECT_EQ(trace.AcquireLane(4), kCommTid);
+}
+
+// A transfer whose completion the backend timed ends there, not where a test noticed it; an
+// end before the start (an early receive that finished before its event began) is clamped.
+TEST(TraceTest, LaneEventEndsWhereTheTransferFinished) {
+  Trace trace;
+  LaneTraceEvent finished_earlier(&trace, 0, "recv", "comm", {{"bucket", 0}});
+  LaneTraceEvent before_its_start(&trace, 0, "recv", "comm", {{"bucket", 1}});
+  absl::SleepFor(absl::Milliseconds(30));
+  const int64_t now_us = trace.NowMicros();
+  finished_earlier.EndAgo(absl::Milliseconds(20));
+  before_its_start.EndAgo(absl::Seconds(10));
+  const std::vector<TraceEvent> events = trace.Events();
+  ASSERT_EQ(events.size(), 2u);
+  for (const TraceEvent& event : events) {
+    if (event.IntArg("bucket", -1) == 0) {
+      const int64_t end_us = event.ts_us + event.dur_us;
+      EXPECT_LE(end_us, now_us - 20000 + 1000);  // 1 ms for the calls between
+      EXPECT_GE(end_us, now_us - 20000 - 1000);
+    } else {
+      EXPECT_EQ(event.dur_us, 0);
+    }
+  }
 }
 
 TEST(TraceTest, WritesJsonTheStrictParserReadsBack) {

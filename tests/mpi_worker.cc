@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -107,6 +108,33 @@ TEST(MpiCommunicatorTest, QueuedLargeSendsGoInPriorityOrder) {
     EXPECT_EQ(order, (std::vector<int>{0, 2, 1}));
     EXPECT_EQ(c[kCount - 1], 3.0f);
     EXPECT_EQ(b[0], 2.0f);
+  }
+  ASSERT_TRUE(comm->Barrier().ok());
+}
+
+// A request knows when MPI finished it (the progress thread saw it), so a trace ends the
+// transfer there even when the worker tests it much later.
+TEST(MpiCommunicatorTest, CompletionTimeIsWhenTheTransferFinished) {
+  if (comm->rank() == 0) {
+    ASSERT_TRUE(comm->Barrier().ok());
+    const std::vector<float> data = {1.0f};
+    ASSERT_TRUE(comm->Isend(1, 65, std::span(data)).Wait().ok());
+  } else if (comm->rank() == 1) {
+    std::vector<float> data(1);
+    const absl::Time posted = absl::Now();
+    Request receive = comm->Irecv(0, 65, std::span(data));
+    EXPECT_FALSE(receive.completion_time().has_value());  // the sender waits for the barrier
+    ASSERT_TRUE(comm->Barrier().ok());
+    absl::SleepFor(absl::Seconds(2) + kSlack);  // long after the message arrived
+    const absl::Time observed = absl::Now();
+    ASSERT_TRUE(receive.Test());
+    ASSERT_TRUE(receive.status().ok()) << receive.status();
+    const std::optional<absl::Time> completed = receive.completion_time();
+    ASSERT_TRUE(completed.has_value());
+    EXPECT_GE(*completed, posted);
+    EXPECT_LE(*completed, observed - absl::Seconds(1));
+  } else {
+    ASSERT_TRUE(comm->Barrier().ok());
   }
   ASSERT_TRUE(comm->Barrier().ok());
 }

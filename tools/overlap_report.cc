@@ -318,10 +318,10 @@ std::string FormatOverlapReport(const OverlapReport& report) {
   }
   absl::StrAppend(&out,
                   "\ncompute: union of forward/backward/update events, less waits; comm: union of"
-                  " transfers\n(sends and receives end at observed completion); exposed: time"
-                  " in waits; hidden = 1 - exposed / comm; overlap: compute while a transfer is"
-                  " in flight,\noverlap% = overlap / min(compute, comm), the shorter's share"
-                  " that ran under the other\n");
+                  " transfers\n(a transfer ends where its backend saw it finish, else at the next"
+                  " test of it); exposed: time in waits;\nhidden = 1 - exposed / comm; overlap:"
+                  " compute while a transfer is in flight,\noverlap% = overlap / min(compute,"
+                  " comm), the shorter's share that ran under the other\n");
   return out;
 }
 

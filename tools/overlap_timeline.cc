@@ -91,7 +91,7 @@ absl::StatusOr<std::string> TimelineScript(const std::vector<TraceEvent>& events
   }
 
   Series compute{"compute (forward, backward, update)", "#4477aa", 0.35, ""};
-  Series comm{"communication (post to observed completion)", "#ee9944", 0.35, ""};
+  Series comm{"communication (post to completion)", "#ee9944", 0.35, ""};
   Series wait{"wait (compute thread blocked)", "#cc3311", 0.35, ""};
   auto ms = [&](int64_t t) { return (std::clamp(t, span.begin, span.end) - span.begin) / 1e3; };
   for (const TraceEvent& event : events) {

@@ -19,7 +19,7 @@
 #                  //tools:overlap (whose per-step lines this script reads).
 #   hidden         1 - exposed / comm over the pipelined run's measured steps (the report's
 #                  definition: comm is the union of transfers, exposed the time in waits).
-#                  A transfer's end is when its completion was observed; AL-DSGD's 8-byte
+#                  A transfer ends where MPI's progress thread saw it finish; AL-DSGD's 8-byte
 #                  loss messages are left out (they move no bandwidth). "exposed seq / pipe"
 #                  (medians of the time in waits in each run) shows how much waiting
 #                  pipelining took off the step.
