@@ -7,6 +7,9 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <string>
+#include <tuple>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -252,6 +255,51 @@ double OverlapTotals::overlap_fraction() const {
   return static_cast<double>(overlap_us) / static_cast<double>(shorter);
 }
 
+namespace {
+
+// A string arg, or "" when there is none.
+std::string StringArg(const TraceEvent& event, absl::string_view key) {
+  for (const auto& [name, value] : event.args) {
+    if (name == key) {
+      const std::string* text = std::get_if<std::string>(&value);
+      return text != nullptr ? *text : "";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<int64_t> DeliveredEnds(const std::vector<TraceEvent>& events) {
+  std::vector<int64_t> ends(events.size());
+  // (sender, receiver, kind, bucket) -> the event indices of its sends, and of its receives.
+  using Route = std::tuple<int, int, std::string, int64_t>;
+  std::map<Route, std::pair<std::vector<size_t>, std::vector<size_t>>> routes;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const TraceEvent& event = events[i];
+    ends[i] = event.ts_us + event.dur_us;
+    if (event.category != "comm") continue;
+    const int64_t peer = event.IntArg("peer", -1), bucket = event.IntArg("bucket", -1);
+    if (peer < 0 || bucket < 0) continue;
+    const std::string kind = StringArg(event, "kind");
+    if (event.name == "send") {
+      routes[{event.pid, static_cast<int>(peer), kind, bucket}].first.push_back(i);
+    } else if (event.name == "recv") {
+      routes[{static_cast<int>(peer), event.pid, kind, bucket}].second.push_back(i);
+    }
+  }
+  auto by_start = [&events](size_t a, size_t b) { return events[a].ts_us < events[b].ts_us; };
+  for (auto& [route, transfers] : routes) {
+    auto& [sends, receives] = transfers;
+    std::stable_sort(sends.begin(), sends.end(), by_start);
+    std::stable_sort(receives.begin(), receives.end(), by_start);
+    for (size_t k = 0; k < std::min(sends.size(), receives.size()); ++k) {
+      ends[sends[k]] = std::max(ends[sends[k]], ends[receives[k]]);
+    }
+  }
+  return ends;
+}
+
 absl::StatusOr<OverlapReport> ComputeOverlap(const std::vector<TraceEvent>& events) {
   OverlapReport report;
   ASSIGN_OR_RETURN(auto windows, StepWindows(events, report.step_source));
@@ -260,8 +308,10 @@ absl::StatusOr<OverlapReport> ComputeOverlap(const std::vector<TraceEvent>& even
     std::vector<Interval> compute, comm, wait;
   };
   std::map<int, Streams> streams;
-  for (const TraceEvent& event : events) {
-    const Interval interval{event.ts_us, event.ts_us + event.dur_us};
+  const std::vector<int64_t> ends = DeliveredEnds(events);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const TraceEvent& event = events[i];
+    const Interval interval{event.ts_us, ends[i]};
     Streams& mine = streams[event.pid];
     switch (RoleOf(event)) {
       case EventRole::kCompute: mine.compute.push_back(interval); break;
@@ -319,7 +369,8 @@ std::string FormatOverlapReport(const OverlapReport& report) {
   absl::StrAppend(&out,
                   "\ncompute: union of forward/backward/update events, less waits; comm: union of"
                   " transfers\n(a transfer ends where its backend saw it finish, else at the next"
-                  " test of it); exposed: time in waits;\nhidden = 1 - exposed / comm; overlap:"
+                  " test of it, a send no earlier than its receive\non the peer when the trace"
+                  " has it); exposed: time in waits; hidden = 1 - exposed / comm;\noverlap:"
                   " compute while a transfer is in flight,\noverlap% = overlap / min(compute,"
                   " comm), the shorter's share that ran under the other\n");
   return out;

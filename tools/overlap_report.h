@@ -68,6 +68,14 @@ struct OverlapReport {
   std::string step_source;
 };
 
+// When each event ends for the report: its own end, except that a send ends no earlier than the
+// receive of its message on the peer, when the trace holds it (ranks merged on one clock, or
+// in-process workers). A backend may call a send finished once its buffer is free (MPI: handed
+// to the kernel), while the data is still on its way. The k-th send from A to B of one (kind,
+// bucket) is the k-th receive at B from A of the same, as messages between a pair match in
+// order.
+std::vector<int64_t> DeliveredEnds(const std::vector<TraceEvent>& events);
+
 // Steps are the windows of the "step" events when the trace has any; otherwise a worker's step
 // k runs from its first compute event with args {"step": k} to the first of its next step (the
 // last to the worker's last event). Error when neither gives a step.

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/trace.h"
@@ -110,6 +112,43 @@ TEST(OverlapTest, LossMessagesAreNotModelTraffic) {
   ASSERT_EQ(report->steps.size(), 2u);
   EXPECT_EQ(report->steps[0].second.comm_us, 6000);
   EXPECT_EQ(report->steps[1].second.comm_us, 6000);  // the model send counts
+}
+
+// MPI calls a send done once the kernel has its data; the data is in flight until the peer's
+// receive completes. In a merged trace the send ends there: the k-th send of a route (sender,
+// receiver, kind, bucket) with the k-th receive of it; sends of another bucket, or without a
+// matching receive, keep their own end.
+TEST(OverlapTest, ASendLastsUntilThePeerReceivedIt) {
+  Trace trace;
+  for (int pid : {0, 1}) trace.Add(pid, kComputeTid, "step", "step", 0, 100000, {{"step", 0}});
+  trace.Add(0, kComputeTid, "conv backward", "backward", 0, 100000, {{"step", 0}});
+  auto transfer = [&](int pid, const char* direction, int peer, int bucket, int64_t begin,
+                      int64_t duration) {
+    trace.Add(pid, kCommTid + bucket, direction, "comm", begin, duration,
+              {{"bucket", bucket}, {"peer", peer}, {"bytes", 4096}, {"kind", "model"}});
+  };
+  transfer(0, "send", 1, 0, 0, 1000);       // first message of route (0, 1, model, 0)
+  transfer(0, "send", 1, 0, 30000, 1000);   // second: arrives at 45 ms
+  transfer(0, "send", 1, 1, 60000, 1000);   // bucket 1: never received in this trace
+  transfer(1, "recv", 0, 0, 35000, 10000);  // posted late, matched with the second send
+  transfer(1, "recv", 0, 0, 0, 20000);      // matched with the first send (earlier start)
+
+  const std::vector<TraceEvent> events = trace.Events();
+  const std::vector<int64_t> ends = DeliveredEnds(events);
+  std::map<std::pair<int64_t, int>, int64_t> send_end;  // (start, bucket) -> end
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].name != "send") continue;
+    send_end[{events[i].ts_us, static_cast<int>(events[i].IntArg("bucket", -1))}] = ends[i];
+  }
+  EXPECT_EQ(send_end[std::make_pair(int64_t{0}, 0)], 20000);
+  EXPECT_EQ(send_end[std::make_pair(int64_t{30000}, 0)], 45000);
+  EXPECT_EQ(send_end[std::make_pair(int64_t{60000}, 1)], 61000);
+
+  absl::StatusOr<OverlapReport> report = ComputeOverlap(events);
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->workers.size(), 2u);
+  EXPECT_EQ(report->workers[0].second.comm_us, 20000 + 15000 + 1000);
+  EXPECT_EQ(report->workers[0].second.overlap_us, 36000);  // it computes throughout
 }
 
 TEST(OverlapTest, WorkersAreSeparateAndAveraged) {
