@@ -37,6 +37,11 @@
 #                  rank), the price of keeping communication moving on the computing cores.
 #   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
 #                  exchange with the backward pass of the buckets after it; one bucket: nothing).
+# A second table splits the pipelined run's time by how many send lanes (rank, peer) had a model
+# transfer in flight, with the link use in each part (//tools:link_sampler reads the shaped
+# device's counter every millisecond; tools/link_by_lanes.py): "all lanes" is the time with the
+# most lanes busy, "fewer" the rest. It tells whether the link idles because too few transfers
+# are posted or because those posted move slowly.
 # The first WARMUP steps of every run are left out of every figure. Medians, not means, because
 # a 2-core machine running 4 ranks has occasional long steps from scheduling.
 #
@@ -84,9 +89,15 @@ if [[ -n $out && $out != /* ]]; then out="$start_dir/$out"; fi
 if [[ -n $trace_dir && $trace_dir != /* ]]; then trace_dir="$start_dir/$trace_dir"; fi
 
 netns_require mpirun
-bazel build -c opt //tools:train //tools:overlap //comm:bench
+bazel build -c opt //tools:train //tools:overlap //tools:link_sampler //comm:bench
 bin="$(bazel info -c opt bazel-bin)"
 train="$bin/tools/train" overlap="$bin/tools/overlap" bench="$bin/comm/bench"
+sampler="$bin/tools/link_sampler"
+# The shaped rate in bytes per second (tc's units: SI bits per second).
+rate_bytes=$(python3 -c 'import re, sys
+unit = re.fullmatch(r"([0-9.]+)([kmg]?)bit", sys.argv[1])
+if not unit: sys.exit("--rate: expected e.g. 1gbit or 100mbit, got " + sys.argv[1])
+print(float(unit[1]) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[unit[2]] / 8)' "$rate")
 
 namespace="ald_shaped_train_$$"
 keep_dir=1
@@ -134,7 +145,21 @@ run_training() {
   if [[ $model == vgg* ]]; then flags+=(--pad=2); fi  # 32x32: VGG halves the image five times
   echo "== $name: train ${flags[*]}" >&2
   rm -f "$trace_dir/$name.trace".rank*
-  netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" >&2
+  # What the shaped link carried, sampled beside the pipelined runs only (it costs <1% of a core).
+  local sampler_pid=""
+  if [[ $pipeline == true ]]; then
+    # Not through netns_exec: a function would run in a subshell, and $! would name the shell.
+    # `ip netns exec` execs the sampler, so $! is the sampler itself.
+    ip netns exec "$namespace" "$sampler" --out="$trace_dir/$name.link" &
+    sampler_pid=$!
+  fi
+  local trained=0
+  netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" >&2 || trained=$?
+  if [[ -n $sampler_pid ]]; then
+    kill -TERM "$sampler_pid"
+    wait "$sampler_pid" || { echo "$name: the link sampler failed" >&2; return 1; }
+  fi
+  ((trained == 0)) || { echo "$name: training failed (exit $trained)" >&2; return 1; }
   # Each rank writes its own trace (pid = rank, times from its own start). The report works per
   # pid, so the ranks' events go into one trace: Trace::WriteJson puts one event per line, and
   # //tools:overlap rejects the result loudly if that ever changes.
@@ -155,6 +180,10 @@ run_training() {
   fi
   echo "== $name: overlap report" >&2
   cat "$trace_dir/$name.overlap" >&2
+  if [[ $pipeline == true ]]; then
+    python3 tools/link_by_lanes.py "$trace_dir/$name.json" "$trace_dir/$name.link" \
+      "$rate_bytes" --from_step="$warmup" | tee "$trace_dir/$name.lanes" >&2
+  fi
 }
 
 # step_figures NAME: from NAME.overlap's per-step lines (step wall compute comm exposed hidden
@@ -186,7 +215,7 @@ step_figures() {
 
 declare -A label=([dpsgd]="D-PSGD" [aldsgd]="AL-DSGD (over D-PSGD, 1 graph)")
 declare -A algo_flags=([dpsgd]="--algo=dpsgd" [aldsgd]="--algo=aldsgd --base=dpsgd --graphs=1")
-rows=()
+rows=() lane_rows=()
 for model in $models; do
 for algo in dpsgd aldsgd; do
   read -r -a extra <<<"${algo_flags[$algo]}"
@@ -201,13 +230,11 @@ for algo in dpsgd aldsgd; do
 print("%.1f%%" % (100 * s["progress_thread_cpu_seconds"] / s["wall_seconds"]))' \
     "$trace_dir/$run.pipelined.summary.json")
   # Model bytes sent over the window from the first rank's start of step WARMUP to the last
-  # rank's end of the last step, against the link's rate (tc's units: SI bits per second).
-  link_use=$(python3 - "$trace_dir/$run.pipelined.json" "$warmup" "$rate" <<'PY'
-import json, re, sys
+  # rank's end of the last step, against the link's rate.
+  link_use=$(python3 - "$trace_dir/$run.pipelined.json" "$warmup" "$rate_bytes" <<'PY'
+import json, sys
 events = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e.get("ph") == "X"]
-warmup, rate = int(sys.argv[2]), sys.argv[3]
-unit = re.fullmatch(r"([0-9.]+)([kmg]?)bit", rate)
-bytes_per_second = float(unit[1]) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[unit[2]] / 8
+warmup, bytes_per_second = int(sys.argv[2]), float(sys.argv[3])
 steps = [e for e in events if e["cat"] == "step" and e["args"]["step"] >= warmup]
 begin, end = min(e["ts"] for e in steps), max(e["ts"] + e["dur"] for e in steps)
 sent = sum(e["args"]["bytes"] for e in events
@@ -216,6 +243,10 @@ sent = sum(e["args"]["bytes"] for e in events
 print("%.0f%%" % (100 * sent / ((end - begin) / 1e6 * bytes_per_second)))
 PY
 )
+  lanes=$(python3 tools/link_by_lanes.py "$trace_dir/$run.pipelined.json" \
+    "$trace_dir/$run.pipelined.link" "$rate_bytes" --from_step="$warmup" --compact)
+  read -r most all_time all_use fewer_time fewer_use <<<"$lanes"
+  lane_rows+=("| ${display[$model]} | ${label[$algo]} | $most | $all_time | $all_use | $fewer_time | $fewer_use |")
   read -r seq_wall seq_busy seq_exposed _ _ _ _ n_seq <<<"$sequential"
   read -r pipe_wall _ pipe_exposed hidden pipe_compute pipe_comm overlap_ms n_pipe <<<"$pipelined"
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
@@ -253,4 +284,10 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's 
     "| steps (seq/pipe) | progress thread |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
+  echo
+  echo "Link use by busy send lanes, pipelined runs (a lane: one rank's sends to one peer)."
+  echo
+  echo "| model | algorithm | lanes | all busy: time | link use | fewer busy: time | link use |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${lane_rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi
