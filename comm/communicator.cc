@@ -25,6 +25,7 @@ std::string FormatSeconds(absl::Duration duration) {
 Request Request::Finished(absl::Status status) {
   Request request;
   request.final_status_ = std::move(status);
+  request.finished_at_ = absl::Now();
   return request;
 }
 

@@ -37,8 +37,9 @@ class RequestState {
   virtual void WaitUntil(absl::Time deadline) = 0;
   // What the operation is, for error messages: "recv from rank 3 (tag 17, 1048576 bytes)".
   virtual std::string Describe() const = 0;
-  // When the operation finished, where the backend saw it happen (MPI: its progress thread);
-  // nullopt while in flight, or where only a Test or wait can tell.
+  // When the operation finished, where the backend saw it happen (MPI: its progress thread;
+  // inproc: the copy into the receive buffer); nullopt while in flight, or where only a Test
+  // or wait can tell.
   virtual std::optional<absl::Time> CompletionTime() const { return std::nullopt; }
 };
 
@@ -59,9 +60,10 @@ class Request {
   bool Test();
   // The final status; FailedPrecondition while the request is still in flight.
   absl::Status status() const;
-  // When the operation finished, if the backend knows (RequestState::CompletionTime).
+  // When the operation finished, if the backend knows (RequestState::CompletionTime); for a
+  // request that finished at once, when it was made.
   std::optional<absl::Time> completion_time() const {
-    return state_ != nullptr ? state_->CompletionTime() : std::nullopt;
+    return state_ != nullptr ? state_->CompletionTime() : finished_at_;
   }
   // Waits up to the communicator's timeout, or `timeout`; DeadlineExceeded names the operation.
   absl::Status Wait() { return Wait(default_timeout_); }
@@ -74,6 +76,7 @@ class Request {
 
   std::unique_ptr<RequestState> state_;
   std::optional<absl::Status> final_status_ = absl::OkStatus();
+  std::optional<absl::Time> finished_at_;  // Finished() requests
   absl::Duration default_timeout_ = absl::Seconds(60);
 };
 

@@ -22,6 +22,7 @@ struct PostedRecv {
   int tag = 0;
   bool done = false;
   absl::Status status;
+  absl::Time delivered_at = absl::InfinitePast();  // when its message was copied in
 };
 
 // Messages from one rank to another with one tag, and receives waiting for them, both FIFO.
@@ -119,6 +120,7 @@ class InprocWorld::Shared {
     mailbox.receives.pop_front();
     receive->status = Deliver(data, receive->buffer,
                               DescribeTransfer("recv from", source, tag, receive->buffer.size()));
+    receive->delivered_at = absl::Now();
     receive->done = true;
     return absl::OkStatus();
   }
@@ -293,6 +295,11 @@ class InprocRecvState final : public RequestState {
   }
   std::string Describe() const override {
     return DescribeTransfer("recv from", receive_.source, receive_.tag, receive_.buffer.size());
+  }
+  std::optional<absl::Time> CompletionTime() const override {
+    absl::MutexLock lock(&world_->mu());
+    if (!receive_.done || receive_.delivered_at == absl::InfinitePast()) return std::nullopt;
+    return receive_.delivered_at;
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,30 @@ TEST(InprocCommunicatorTest, ReceivesPostedBeforeTheSendsCompleteInOrder) {
   ASSERT_TRUE(WaitAll(std::span(both), absl::Seconds(5)).ok());
   EXPECT_EQ(first, one);
   EXPECT_EQ(second, two);
+}
+
+// A trace ends a transfer where it finished, not where the worker next tested it: a receive
+// knows when its message was copied in, a send (finished at once here) when it was made.
+TEST(InprocCommunicatorTest, RequestsKnowWhenTheyFinished) {
+  auto world = MakeWorld(2);
+  auto comms = JoinAll(*world);
+  std::vector<float> received(1);
+  Request receive = comms[0]->Irecv(1, 0, std::span(received));
+  EXPECT_FALSE(receive.completion_time().has_value());  // nothing sent yet
+  const std::vector<float> sent = {3.0f};
+  const absl::Time before_send = absl::Now();
+  Request send = comms[1]->Isend(0, 0, std::span(sent));
+  const absl::Time after_send = absl::Now();
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_TRUE(receive.Test());
+  ASSERT_TRUE(send.Test());
+  for (const Request* request : {&receive, &send}) {
+    const std::optional<absl::Time> finished = request->completion_time();
+    ASSERT_TRUE(finished.has_value());
+    EXPECT_GE(*finished, before_send);
+    EXPECT_LE(*finished, after_send);  // not the test, 200 ms later
+  }
+  EXPECT_FALSE(Request().completion_time().has_value());  // nothing happened at all
 }
 
 TEST(InprocCommunicatorTest, TensorsTravelWhole) {
