@@ -60,6 +60,16 @@ int64_t TraceEvent::IntArg(absl::string_view key, int64_t fallback) const {
   return fallback;
 }
 
+absl::string_view TraceEvent::StringArg(absl::string_view key) const {
+  for (const auto& [name, value] : args) {
+    if (name == key) {
+      const std::string* text = std::get_if<std::string>(&value);
+      return text != nullptr ? absl::string_view(*text) : absl::string_view();
+    }
+  }
+  return {};
+}
+
 Trace::Trace() : start_(std::chrono::steady_clock::now()) {}
 
 int64_t Trace::NowMicros() const {

@@ -50,6 +50,9 @@ struct TraceEvent {
   void AddArgs(TraceArgs more);
   // The integer arg `key`, or `fallback` when there is none (or it is a string).
   int64_t IntArg(absl::string_view key, int64_t fallback) const;
+  // The string arg `key` (a view into this event), or "" when there is none (or it is an
+  // integer).
+  absl::string_view StringArg(absl::string_view key) const;
 };
 
 // Thread-safe: in-process workers are threads sharing one Trace. Every append takes one mutex,

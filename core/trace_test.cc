@@ -180,6 +180,16 @@ TEST(TraceTest, LaneEventEndsWhereTheTransferFinished) {
   }
 }
 
+TEST(TraceTest, ArgsReadBackByTypeAndFallBackOtherwise) {
+  TraceEvent event;
+  event.AddArgs({{"bucket", 3}, {"kind", "model"}});
+  EXPECT_EQ(event.IntArg("bucket", -1), 3);
+  EXPECT_EQ(event.IntArg("kind", -1), -1);  // a string, not an integer
+  EXPECT_EQ(event.StringArg("kind"), "model");
+  EXPECT_EQ(event.StringArg("bucket"), "");  // an integer, not a string
+  EXPECT_EQ(event.StringArg("peer"), "");    // absent
+}
+
 TEST(TraceTest, WritesJsonTheStrictParserReadsBack) {
   Trace trace;
   const std::string awkward = "conv \"1\" \\ back\nward\t\x01 \xc3\xa9";

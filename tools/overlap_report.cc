@@ -9,7 +9,6 @@
 #include <set>
 #include <string>
 #include <tuple>
-#include <variant>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -142,13 +141,8 @@ EventRole RoleOf(const TraceEvent& event) {
   if (c == "forward" || c == "backward" || c == "compute") return EventRole::kCompute;
   if (c == "comm") {
     // AL-DSGD's 8-byte loss-and-degree messages take no link time; their events last from the
-    // post to the first test that sees them done, which would pass for hidden communication.
-    for (const auto& [key, value] : event.args) {
-      if (key == "kind" && value == std::variant<int64_t, std::string>("scalars")) {
-        return EventRole::kOther;
-      }
-    }
-    return EventRole::kComm;
+    // post until the peer has its loss, which would pass for hidden communication.
+    return event.StringArg("kind") == "scalars" ? EventRole::kOther : EventRole::kComm;
   }
   if (c == "wait") return EventRole::kWait;
   if (c == "step") return EventRole::kStep;
@@ -255,21 +249,6 @@ double OverlapTotals::overlap_fraction() const {
   return static_cast<double>(overlap_us) / static_cast<double>(shorter);
 }
 
-namespace {
-
-// A string arg, or "" when there is none.
-std::string StringArg(const TraceEvent& event, absl::string_view key) {
-  for (const auto& [name, value] : event.args) {
-    if (name == key) {
-      const std::string* text = std::get_if<std::string>(&value);
-      return text != nullptr ? *text : "";
-    }
-  }
-  return "";
-}
-
-}  // namespace
-
 std::vector<int64_t> DeliveredEnds(const std::vector<TraceEvent>& events) {
   std::vector<int64_t> ends(events.size());
   // (sender, receiver, kind, bucket) -> the event indices of its sends, and of its receives.
@@ -281,7 +260,7 @@ std::vector<int64_t> DeliveredEnds(const std::vector<TraceEvent>& events) {
     if (event.category != "comm") continue;
     const int64_t peer = event.IntArg("peer", -1), bucket = event.IntArg("bucket", -1);
     if (peer < 0 || bucket < 0) continue;
-    const std::string kind = StringArg(event, "kind");
+    const std::string kind(event.StringArg("kind"));
     if (event.name == "send") {
       routes[{event.pid, static_cast<int>(peer), kind, bucket}].first.push_back(i);
     } else if (event.name == "recv") {
