@@ -22,7 +22,7 @@ struct PostedRecv {
   int tag = 0;
   bool done = false;
   absl::Status status;
-  absl::Time delivered_at = absl::InfinitePast();  // when its message was copied in
+  std::optional<absl::Time> delivered_at;  // when its message was copied in
 };
 
 // Messages from one rank to another with one tag, and receives waiting for them, both FIFO.
@@ -298,7 +298,6 @@ class InprocRecvState final : public RequestState {
   }
   std::optional<absl::Time> CompletionTime() const override {
     absl::MutexLock lock(&world_->mu());
-    if (!receive_.done || receive_.delivered_at == absl::InfinitePast()) return std::nullopt;
     return receive_.delivered_at;
   }
 

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -48,7 +49,8 @@ struct MpiOperation {
   MPI_Request request = MPI_REQUEST_NULL;
   bool done = false;
   absl::Status status;
-  absl::Time completed_at = absl::InfinitePast();  // when the progress thread saw MPI finish it
+  // When the progress thread saw MPI finish it; unset when the waiter gave up first.
+  std::optional<absl::Time> completed_at;
 };
 
 struct PeerProcess {
@@ -476,7 +478,6 @@ class MpiRequestState final : public RequestState {
 
   std::optional<absl::Time> CompletionTime() const override {
     absl::MutexLock lock(&runtime_->mu());
-    if (!op_->done || op_->completed_at == absl::InfinitePast()) return std::nullopt;
     return op_->completed_at;
   }
 
