@@ -2,7 +2,7 @@
 """How busy the link was, by how many send lanes had a model transfer in flight.
 
   tools/link_by_lanes.py MERGED_TRACE.json LINK_SAMPLES BYTES_PER_SECOND [--from_step=N]
-      [--compact]
+      [--summary=FILE]
 
 MERGED_TRACE.json: the ranks' traces in one file (tools/shaped_training_bench.sh writes it; the
 ranks share the Unix epoch as their clock). LINK_SAMPLES: //tools:link_sampler's output for the
@@ -11,8 +11,8 @@ post of a model send of at least 64 KiB (the MPI communicator queues those one a
 peer) to its completion. Over the window from rank 0's step N to its last step, every
 millisecond is put in the row of its number of busy lanes, and the row says what share of the
 window it covers and what share of the link's rate the device sent in it on average.
---compact prints one line instead: "LANES ALL_TIME% ALL_USE% FEWER_TIME% FEWER_USE%", the
-figures with the most lanes busy that any millisecond had, and with fewer.
+--summary=FILE also writes one line there: "LANES ALL_TIME% ALL_USE% FEWER_TIME% FEWER_USE%",
+the figures with the most lanes busy that any millisecond had, and with fewer.
 
 If the link runs near its rate whenever every lane is busy but well below it when few are, the
 transfers in flight are too few, or each moves too slowly, to fill the link; that is what it
@@ -60,13 +60,13 @@ def bytes_until(times, sent, when):
 
 
 def main(argv):
-    from_step, compact = 4, False
+    from_step, summary_path = 4, None
     positional = []
     for arg in argv[1:]:
         if arg.startswith("--from_step="):
             from_step = int(arg.split("=", 1)[1])
-        elif arg == "--compact":
-            compact = True
+        elif arg.startswith("--summary="):
+            summary_path = arg.split("=", 1)[1]
         else:
             positional.append(arg)
     if len(positional) != 3:
@@ -104,20 +104,25 @@ def main(argv):
         row = rows[len(busy[slot])]
         row[0] += 1
         row[1] += carried / (SLOT_US / 1e6) / rate
-    if compact:
-        most = max(rows)
-        fewer_count = sum(count for lanes, (count, _) in rows.items() if lanes < most)
-        fewer_use = sum(use for lanes, (_, use) in rows.items() if lanes < most)
-        print(f"{most} {100 * rows[most][0] / slots:.0f}% {100 * rows[most][1] / rows[most][0]:.0f}%"
-              f" {100 * fewer_count / slots:.0f}%"
-              f" {100 * fewer_use / fewer_count if fewer_count else 0:.0f}%")
-        return
     print(f"busy send lanes | share of time | link use (window: rank 0's steps {from_step}.., "
           f"{slots} ms)")
     print("--- | --- | ---")
     for lanes in sorted(rows):
         count, use = rows[lanes]
         print(f"{lanes} | {100 * count / slots:.1f}% | {100 * use / count:.0f}%")
+    if summary_path is not None:
+        most = max(rows)
+        fewer_count = sum(count for lanes, (count, _) in rows.items() if lanes < most)
+        fewer_use = sum(use for lanes, (_, use) in rows.items() if lanes < most)
+        try:
+            with open(summary_path, "w") as summary:
+                summary.write(
+                    f"{most} {100 * rows[most][0] / slots:.0f}%"
+                    f" {100 * rows[most][1] / rows[most][0]:.0f}%"
+                    f" {100 * fewer_count / slots:.0f}%"
+                    f" {100 * fewer_use / fewer_count if fewer_count else 0:.0f}%\n")
+        except OSError as error:
+            fail(f"cannot write {summary_path}: {error.strerror}")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ expected="busy send lanes | share of time | link use (window: rank 0's steps 4..
 1 | 50.0% | 50%
 2 | 50.0% | 100%"
 [[ $table == "$expected" ]] || { echo "FAIL: expected"; echo "$expected"; exit 1; }
-compact=$(python3 "$script" "$dir/trace.json" "$dir/samples.txt" 1000000 --compact)
-[[ $compact == "2 50% 100% 50% 50%" ]] || { echo "FAIL: --compact gave '$compact'"; exit 1; }
+table=$(python3 "$script" "$dir/trace.json" "$dir/samples.txt" 1000000 --summary="$dir/summary")
+[[ $table == "$expected" ]] || { echo "FAIL: --summary changed the table"; exit 1; }
+summary=$(<"$dir/summary")
+[[ $summary == "2 50% 100% 50% 50%" ]] || { echo "FAIL: --summary wrote '$summary'"; exit 1; }
 # A malformed samples file is named, with its line.
 echo "1000.0" >"$dir/bad.txt"
 if message=$(python3 "$script" "$dir/trace.json" "$dir/bad.txt" 1000000 2>&1); then

@@ -182,7 +182,8 @@ run_training() {
   cat "$trace_dir/$name.overlap" >&2
   if [[ $pipeline == true ]]; then
     python3 tools/link_by_lanes.py "$trace_dir/$name.json" "$trace_dir/$name.link" \
-      "$rate_bytes" --from_step="$warmup" | tee "$trace_dir/$name.lanes" >&2
+      "$rate_bytes" --from_step="$warmup" --summary="$trace_dir/$name.lanes_summary" |
+      tee "$trace_dir/$name.lanes" >&2
   fi
 }
 
@@ -243,9 +244,7 @@ sent = sum(e["args"]["bytes"] for e in events
 print("%.0f%%" % (100 * sent / ((end - begin) / 1e6 * bytes_per_second)))
 PY
 )
-  lanes=$(python3 tools/link_by_lanes.py "$trace_dir/$run.pipelined.json" \
-    "$trace_dir/$run.pipelined.link" "$rate_bytes" --from_step="$warmup" --compact)
-  read -r most all_time all_use fewer_time fewer_use <<<"$lanes"
+  read -r most all_time all_use fewer_time fewer_use <"$trace_dir/$run.pipelined.lanes_summary"
   lane_rows+=("| ${display[$model]} | ${label[$algo]} | $most | $all_time | $all_use | $fewer_time | $fewer_use |")
   read -r seq_wall seq_busy seq_exposed _ _ _ _ n_seq <<<"$sequential"
   read -r pipe_wall _ pipe_exposed hidden pipe_compute pipe_comm overlap_ms n_pipe <<<"$pipelined"
