@@ -166,6 +166,11 @@ absl::StatusOr<std::unique_ptr<Algorithm>> MakeAldsgd(const AlgorithmContext& co
           absl::StrCat("aldsgd: coefficient ", name, " must be finite, got ", value));
     }
   }
+  if (o.combine == CombineOrder::kAdaptWithCombine && o.aldsgd_form == AldsgdForm::kPaper) {
+    return absl::InvalidArgumentError(
+        "aldsgd: the paper form combines the neighbours' stepped models, so it cannot adapt "
+        "with combine; use the code form or adapt-then-combine");
+  }
   return std::make_unique<Aldsgd>(context);
 }
 

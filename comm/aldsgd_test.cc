@@ -211,6 +211,37 @@ TEST(AldsgdTest, NoCoefficientsEqualsDpsgdBitwise) {
   ExpectEqualsBase(Scheme::kStatic, 1.0, AldsgdForm::kPaper);
 }
 
+TEST(AldsgdTest, NoCoefficientsEqualsItsBaseBitwiseWhenAdaptingWithCombine) {
+  for (const Scheme scheme : {Scheme::kStatic, Scheme::kMatcha}) {
+    const Topology topology = MakeTopology(Matcha8Graph(), scheme, 0.5);
+    GossipCase test_case = QuadraticCase(topology, Coefficients(0, 0, 0, 0, AldsgdForm::kCode), 55);
+    test_case.options.combine = CombineOrder::kAdaptWithCombine;
+    ExpectSameBits(RunGossip(MakeAldsgd, test_case),
+                   RunGossip(scheme == Scheme::kStatic ? MakeDpsgd : MakeMatchaSgd, test_case));
+  }
+}
+
+// The code form's leader weights apply to the pre-step models alike: with zero gradients and no
+// step the two orders are the same rule, bit for bit.
+TEST(AldsgdTest, AdaptWithCombineWithoutAStepIsTheCodeFormsCombine) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  GossipCase test_case = QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2), 57);
+  test_case.gradient = nullptr;
+  test_case.local = {.lr = 0.0f};
+  GossipCase awc = test_case;
+  awc.options.combine = CombineOrder::kAdaptWithCombine;
+  ExpectSameBits(RunGossip(MakeAldsgd, test_case), RunGossip(MakeAldsgd, awc));
+}
+
+TEST(AldsgdTest, ThePaperFormCannotAdaptWithCombine) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  GossipCase test_case = QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, AldsgdForm::kPaper), 59);
+  test_case.options.combine = CombineOrder::kAdaptWithCombine;
+  const absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("paper form"), std::string::npos) << run.status();
+}
+
 TEST(AldsgdTest, NoCoefficientsEqualsMatchaBitwise) {
   ExpectEqualsBase(Scheme::kMatcha, 0.5, AldsgdForm::kCode);
   ExpectEqualsBase(Scheme::kMatcha, 0.5, AldsgdForm::kPaper);
@@ -218,11 +249,12 @@ TEST(AldsgdTest, NoCoefficientsEqualsMatchaBitwise) {
 
 // A pipelined step leaves each bucket's combine to the next forward (defer_combine); the
 // parameters must come out bit for bit as when EndStep combines everything at once.
-void ExpectDeferredCombineEqualsImmediate(const testing::AlgorithmFactory& make, Scheme scheme,
-                                          AldsgdForm form) {
+void ExpectDeferredCombineEqualsImmediate(
+    const testing::AlgorithmFactory& make, Scheme scheme, AldsgdForm form,
+    CombineOrder combine = CombineOrder::kAdaptThenCombine) {
   const Topology topology = MakeTopology(Matcha8Graph(), scheme, 0.5);
-  const GossipCase immediate =
-      QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, form), 70);
+  GossipCase immediate = QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, form), 70);
+  immediate.options.combine = combine;
   GossipCase deferred = immediate;
   deferred.options.defer_combine = true;
   deferred.flush_every_step = false;
@@ -238,6 +270,17 @@ TEST(AldsgdTest, DeferredCombineEqualsImmediateBitwise) {
   ExpectDeferredCombineEqualsImmediate(MakeAldsgd, Scheme::kStatic, AldsgdForm::kPaper);
   ExpectDeferredCombineEqualsImmediate(MakeDpsgd, Scheme::kStatic, AldsgdForm::kCode);
   ExpectDeferredCombineEqualsImmediate(MakeMatchaSgd, Scheme::kMatcha, AldsgdForm::kCode);
+}
+
+// Adapt with combine posts its exchange in BeginStep when pipelined, at the first ready bucket
+// when not: the same sums either way.
+TEST(AldsgdTest, PipelinedAdaptWithCombineEqualsSequentialBitwise) {
+  for (const Scheme scheme : {Scheme::kStatic, Scheme::kMatcha}) {
+    ExpectDeferredCombineEqualsImmediate(MakeAldsgd, scheme, AldsgdForm::kCode,
+                                         CombineOrder::kAdaptWithCombine);
+  }
+  ExpectDeferredCombineEqualsImmediate(MakeDpsgd, Scheme::kStatic, AldsgdForm::kCode,
+                                       CombineOrder::kAdaptWithCombine);
 }
 
 TEST(AldsgdTest, PaperFormPullsInsideTheLocalStep) {

@@ -49,7 +49,18 @@ enum class AldsgdForm {
   kPaper,  // the paper: corrective force inside the local step (a second exchange)
 };
 
+// Where a decentralized rule (D-PSGD, MATCHA, AL-DSGD's code form) takes its local step.
+enum class CombineOrder {
+  // Adapt then combine (the default; the authors' code): y_i = SGD(x_i), x_i = Σ_j W_ij·y_j.
+  // Each bucket is sent once its gradients are final, so the exchange overlaps the backward.
+  kAdaptThenCombine,
+  // Adapt with combine (Lian et al.'s D-PSGD; BlueFog's AWC): x_i = Σ_j W_ij·x_j + (SGD(x_i) −
+  // x_i). The models are final when the step begins, so the exchange overlaps the whole step.
+  kAdaptWithCombine,
+};
+
 struct AlgorithmOptions {
+  CombineOrder combine = CombineOrder::kAdaptThenCombine;
   // AL-DSGD (DESIGN.md): coefficients of the adjacent leader N (c1, p1) and of the
   // max-degree neighbour tau (c2, p2); all zero with one graph copy = its base algorithm.
   AldsgdForm aldsgd_form = AldsgdForm::kCode;
@@ -62,7 +73,8 @@ struct AlgorithmOptions {
   // All workers start from rank 0's parameters (broadcast in Start()).
   bool sync_init = true;
   // Pipelined step: EndStep may leave a bucket's combine for OnBucketNeeded, so that the tail
-  // of the exchange overlaps the next forward (algorithms that cannot defer ignore it).
+  // of the exchange overlaps the next forward (algorithms that cannot defer ignore it); an
+  // adapt-with-combine exchange starts in BeginStep instead of with the first ready bucket.
   bool defer_combine = false;
   uint64_t seed = 0;
 };

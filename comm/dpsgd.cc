@@ -66,7 +66,12 @@ Dpsgd::Dpsgd(const AlgorithmContext& context, const char* name)
       topology_(context.topology),
       buffers_(context.buffers),
       options_(context.options),
-      models_(context.comm, ExchangeKind::kModel, context.buffers.params.size(),
+      models_(context.comm,
+              // AWC sends the pre-step model, which the backward needs bucket 0 first.
+              context.options.combine == CombineOrder::kAdaptWithCombine
+                  ? ExchangeKind::kPreStepModel
+                  : ExchangeKind::kModel,
+              context.buffers.params.size(),
               static_cast<int>(context.buffers.buckets.size()), &stats_),
       deferred_(context.buffers.buckets.size(), false) {}
 
@@ -87,6 +92,18 @@ absl::Status Dpsgd::BeginStep(int64_t step, const LocalStep& local) {
   // The previous step's combines may still be pending here (the forward finishes them), so
   // the new exchange begins only with the first bucket.
   exchange_begun_ = false;
+  // Adapt-with-combine: x_t is final now (EndStep never defers), so in a pipelined step its
+  // exchange starts here and runs under the whole forward and backward.
+  if (adapt_with_combine() && options_.defer_combine) return PostPreStepModels();
+  return absl::OkStatus();
+}
+
+absl::Status Dpsgd::PostPreStepModels() {
+  RETURN_IF_ERROR(BeginExchange());
+  if (neighborhood_.degree() == 0) return absl::OkStatus();
+  for (int bucket = 0; bucket < num_buckets(); ++bucket) {
+    models_.Post(bucket, buffers_.buckets[bucket], buffers_.params);
+  }
   return absl::OkStatus();
 }
 
@@ -111,12 +128,16 @@ absl::Status Dpsgd::OnBucketReady(int bucket) {
     return absl::FailedPreconditionError(
         absl::StrCat(name_, ": bucket ", bucket, " is ready twice in one step"));
   }
+  ready_[bucket] = true;
+  ++num_ready_;
+  if (adapt_with_combine() && neighborhood_.degree() > 0) {
+    // x_t is being sent (sequential: from now on), so the step waits for EndStep's combine.
+    return exchange_begun_ ? absl::OkStatus() : PostPreStepModels();
+  }
   RETURN_IF_ERROR(BeginExchange());
   ScopedTraceEvent update = TraceUpdate(bucket);
   RETURN_IF_ERROR(Adapt(bucket));
   update.End();
-  ready_[bucket] = true;
-  ++num_ready_;
   if (neighborhood_.degree() > 0) models_.Post(bucket, buffers_.buckets[bucket], buffers_.params);
   return absl::OkStatus();
 }
@@ -142,7 +163,8 @@ absl::Status Dpsgd::EndStep() {
   combine_weights_.assign(weights_.begin(), weights_.end());
   deferred_.assign(deferred_.size(), true);
   num_deferred_ = num_buckets();
-  return options_.defer_combine ? absl::OkStatus() : Flush();
+  // Adapt-with-combine never defers: the next BeginStep sends x_{t+1}, all of it.
+  return options_.defer_combine && !adapt_with_combine() ? absl::OkStatus() : Flush();
 }
 
 absl::Status Dpsgd::OnBucketNeeded(int bucket) {
@@ -169,12 +191,20 @@ absl::Status Dpsgd::CombineBucket(int bucket) {
   if (span.size == 0) return absl::OkStatus();
   const ScopedTraceEvent combine(trace_, trace_pid_, kComputeTid, "combine", "compute",
                                  {{"bucket", bucket}});
+  // Adapt-with-combine: the decay reads x_t, which the sum is about to replace.
+  if (adapt_with_combine()) {
+    RETURN_IF_ERROR(cpu::AddWeightDecay(local_.weight_decay, Bucket(buffers_.params, bucket),
+                                        Bucket(buffers_.grads, bucket)));
+  }
   inputs_.clear();
   inputs_.push_back(Bucket(buffers_.params, bucket));
   for (size_t k = 0; k + 1 < combine_weights_.size(); ++k) {
     inputs_.push_back(models_.received(static_cast<int>(k)).subspan(span.offset, span.size));
   }
-  return WeightedSum(combine_weights_, inputs_, Bucket(buffers_.params, bucket));
+  RETURN_IF_ERROR(WeightedSum(combine_weights_, inputs_, Bucket(buffers_.params, bucket)));
+  if (!adapt_with_combine()) return absl::OkStatus();
+  const ScopedTraceEvent update = TraceUpdate(bucket);
+  return SgdBucket(bucket, /*weight_decay=*/0.0f);
 }
 
 void Dpsgd::SetTrace(Trace* trace, int pid) {
@@ -182,8 +212,10 @@ void Dpsgd::SetTrace(Trace* trace, int pid) {
   models_.SetTrace(trace, pid);
 }
 
-absl::Status Dpsgd::Adapt(int bucket) {
-  const cpu::SgdConfig config{local_.lr, local_.momentum, local_.nesterov, local_.weight_decay};
+absl::Status Dpsgd::Adapt(int bucket) { return SgdBucket(bucket, local_.weight_decay); }
+
+absl::Status Dpsgd::SgdBucket(int bucket, float weight_decay) {
+  const cpu::SgdConfig config{local_.lr, local_.momentum, local_.nesterov, weight_decay};
   const std::span<float> momentum =
       buffers_.momentum.empty() ? std::span<float>() : Bucket(buffers_.momentum, bucket);
   return cpu::SgdStep(config, Bucket(buffers_.params, bucket), Bucket(buffers_.grads, bucket),

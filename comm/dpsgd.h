@@ -1,6 +1,7 @@
 // D-PSGD in adapt-then-combine form (local step per bucket, exchange, x_i = Σ_j W_ij·y_j at step
-// end, or per bucket just before the next forward reads it); over sampled matchings the same
-// class is MATCHA, and AL-DSGD derives from it.
+// end, or per bucket just before the next forward reads it) or adapt-with-combine form (x_t sent
+// as the step begins, x_i = Σ_j W_ij·x_j then the local step, at step end); over sampled
+// matchings the same class is MATCHA, and AL-DSGD derives from it.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,9 @@ class Dpsgd : public Algorithm {
   const AlgorithmOptions& options() const { return options_; }
   const Neighborhood& neighborhood() const { return neighborhood_; }
   const LocalStep& local_step() const { return local_; }
+  bool adapt_with_combine() const {
+    return options_.combine == CombineOrder::kAdaptWithCombine;
+  }
   bool in_step() const { return in_step_; }
   int num_buckets() const { return static_cast<int>(buffers_.buckets.size()); }
   std::span<float> Bucket(std::span<float> buffer, int bucket) const {
@@ -73,6 +77,10 @@ class Dpsgd : public Algorithm {
   // The exchange of this step's models; it begins with the step's first bucket, after the
   // previous step's deferred combines have read what it received.
   absl::Status BeginExchange();
+  // Adapt-with-combine: posts every bucket of x_t (the parameters, untouched until EndStep).
+  absl::Status PostPreStepModels();
+  // The local step with this weight decay (AWC folds the step's decay in before the combine).
+  absl::Status SgdBucket(int bucket, float weight_decay);
   // x_b = Σ_m w_m·y_m for one deferred bucket, once its exchange is complete.
   absl::Status CombineBucket(int bucket);
 

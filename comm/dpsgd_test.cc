@@ -86,6 +86,56 @@ TEST(DpsgdTest, StepIsLocalSgdThenMixing) {
   EXPECT_LT((Stack(run->final()) - expected).cwiseAbs().maxCoeff(), 1e-6);
 }
 
+// Adapt with combine (Lian et al.): x⁺ = W·x − γ·(g(x) + wd·x), two steps, momentum included
+// (the buffer is local, so it follows the own gradient exactly as in plain SGD).
+TEST(DpsgdTest, AdaptWithCombineMixesPreStepModelsThenSteps) {
+  const Topology topology = MakeStatic(*RingGraph(6));
+  GossipCase test_case = RandomCase(topology, 23);
+  test_case.options.combine = CombineOrder::kAdaptWithCombine;
+  test_case.local = {.lr = 0.3f, .momentum = 0.5f, .weight_decay = 0.01f};
+  test_case.gradient = testing::QuadraticGradient;
+  test_case.steps = 2;
+  absl::StatusOr<GossipRun> run = RunGossip(MakeDpsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  Eigen::MatrixXd x = Stack(test_case.initial), buffer = Eigen::MatrixXd::Zero(6, 8);
+  for (int step = 0; step < 2; ++step) {
+    Eigen::MatrixXd update(6, 8);
+    for (int rank = 0; rank < 6; ++rank) {
+      std::vector<float> at(8), grads(8);
+      for (int k = 0; k < 8; ++k) at[k] = static_cast<float>(x(rank, k));
+      testing::QuadraticGradient(rank, at, grads);
+      for (int k = 0; k < 8; ++k) {
+        buffer(rank, k) = 0.5 * buffer(rank, k) + grads[k] + 0.01 * x(rank, k);
+        update(rank, k) = 0.3 * buffer(rank, k);
+      }
+    }
+    x = topology.MixingMatrixAt(step) * x - update;
+    EXPECT_LT((Stack(run->history[step + 1]) - x).cwiseAbs().maxCoeff(), 1e-5)
+        << "step " << step;
+  }
+}
+
+// The defining property of the AWC form on a complete graph with equal weights: every worker
+// lands on the average of the pre-step models plus its own step.
+TEST(DpsgdTest, AdaptWithCombineOnACompleteGraphIsTheMeanPlusTheOwnStep) {
+  const Topology topology = MakeStatic(*CompleteGraph(5), WeightRule::kUniform);
+  GossipCase test_case = RandomCase(topology, 13);
+  test_case.options.combine = CombineOrder::kAdaptWithCombine;
+  test_case.local = {.lr = 0.2f};
+  test_case.gradient = testing::QuadraticGradient;
+  absl::StatusOr<GossipRun> run = RunGossip(MakeDpsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const Eigen::RowVectorXd mean = Stack(test_case.initial).colwise().mean();
+  for (int rank = 0; rank < 5; ++rank) {
+    std::vector<float> grads(8);
+    testing::QuadraticGradient(rank, test_case.initial[rank], grads);
+    for (int k = 0; k < 8; ++k) {
+      EXPECT_NEAR(run->final()[rank][k], mean(k) - 0.2 * grads[k], 1e-6)
+          << "rank " << rank << ", element " << k;
+    }
+  }
+}
+
 TEST(DpsgdTest, RingConsensusShrinksAtTheSpectralRate) {
   // With zero gradients x ← W·x; the part of x off the average shrinks per step by at most
   // |λ₂(W)| = 1 − spectral gap, and by that factor asymptotically (ring(8): both ends of W's

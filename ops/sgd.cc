@@ -106,4 +106,23 @@ absl::Status SgdStep(const SgdConfig& config, std::span<float> params,
   return absl::OkStatus();
 }
 
+absl::Status AddWeightDecay(float weight_decay, std::span<const float> params,
+                            std::span<float> grads) {
+  if (!(weight_decay >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sgd: weight_decay must be >= 0, got ", weight_decay));
+  }
+  if (grads.size() != params.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sgd: grads has ", grads.size(), " floats, params has ", params.size()));
+  }
+  if (Overlap(params, grads)) return absl::InvalidArgumentError("sgd: params and grads overlap");
+  if (weight_decay == 0) return absl::OkStatus();
+  const float* __restrict x = params.data();
+  float* __restrict g = grads.data();
+#pragma omp simd
+  for (size_t i = 0; i < params.size(); ++i) g[i] += weight_decay * x[i];
+  return absl::OkStatus();
+}
+
 }  // namespace ald::cpu

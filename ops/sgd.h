@@ -27,4 +27,11 @@ absl::Status ValidateSgdConfig(const SgdConfig& config);
 absl::Status SgdStep(const SgdConfig& config, std::span<float> params,
                      std::span<const float> grads, std::span<float> momentum);
 
+// g ← g + wd·x: the weight decay of a step whose base is not x (adapt-with-combine steps from
+// the neighbours' average, after that average has replaced x); then SgdStep with wd = 0 gives
+// exactly the bits of SgdStep with wd on the same x. The spans must have equal sizes and not
+// overlap.
+absl::Status AddWeightDecay(float weight_decay, std::span<const float> params,
+                            std::span<float> grads);
+
 }  // namespace ald::cpu

@@ -123,6 +123,33 @@ TEST(SgdTest, TrajectoryMatchesReference) {
   }
 }
 
+// Adapt-with-combine folds the weight decay into the gradient before x is replaced, then steps
+// without it: that must be SgdStep with the decay, bit for bit, for every momentum kind.
+TEST(SgdTest, FoldedWeightDecayEqualsTheFusedStepBitwise) {
+  for (const int64_t n : {1, 17, 100003}) {
+    for (const Case& test_case : kCases) {
+      SCOPED_TRACE(test_case.name + ", n = " + std::to_string(n));
+      SgdConfig with_decay = test_case.config;
+      with_decay.weight_decay = 0.05f;
+      SgdConfig without_decay = with_decay;
+      without_decay.weight_decay = 0;
+      const std::vector<float> x0 = Cast<float>(RandomValues(n, 5));
+      std::vector<float> fused = x0, folded = x0, fused_buf(n, 0.f), folded_buf(n, 0.f);
+      for (int step = 0; step < 3; ++step) {
+        const std::vector<float> g = Cast<float>(RandomValues(n, 20 + step));
+        std::vector<float> g_folded = g;
+        ASSERT_TRUE(SgdStep(with_decay, fused, g, fused_buf).ok());
+        ASSERT_TRUE(cpu::AddWeightDecay(with_decay.weight_decay, folded, g_folded).ok());
+        EXPECT_NE(g_folded, g);
+        ASSERT_TRUE(SgdStep(without_decay, folded, g_folded, folded_buf).ok());
+      }
+      EXPECT_EQ(fused, folded);
+      EXPECT_EQ(fused_buf, folded_buf);
+      EXPECT_NE(fused, x0);
+    }
+  }
+}
+
 void ExpectError(const absl::Status& status, const std::string& message) {
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find(message), std::string::npos) << status;
@@ -150,6 +177,12 @@ TEST(SgdTest, BadBuffersNameTheSizes) {
   std::vector<float> shared(6);
   ExpectError(SgdStep({}, std::span(shared).first(3), std::span(shared).subspan(2, 3), {}),
               "sgd: params, grads and momentum buffer overlap");
+  ExpectError(cpu::AddWeightDecay(0.1f, x, g), "sgd: grads has 4 floats, params has 3");
+  ExpectError(cpu::AddWeightDecay(-1.f, x, std::span(g).first(3)),
+              "sgd: weight_decay must be >= 0, got -1");
+  ExpectError(cpu::AddWeightDecay(0.1f, std::span(shared).first(3),
+                                  std::span(shared).subspan(2, 3)),
+              "sgd: params and grads overlap");
 }
 
 }  // namespace

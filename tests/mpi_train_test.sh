@@ -30,13 +30,17 @@ mpi() {
   mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp \
     -x OMP_NUM_THREADS -x GOMP_SPINCOUNT "$train" "${common[@]}" --comm=mpi "$@"
 }
-for algo in dpsgd matcha aldsgd allreduce easgd lsgd; do
-  "$train" "${common[@]}" --workers=4 --algo="$algo" --checkpoint_dir="$tmp/inproc_$algo"
+# ALGO or ALGO:COMBINE (adapt-with-combine posts the whole model as the step begins).
+for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc; do
+  algo="${run%%:*}" combine=atc
+  [[ $run == *:* ]] && combine="${run#*:}"
+  flags=(--algo="$algo" --combine="$combine")
+  "$train" "${common[@]}" --workers=4 "${flags[@]}" --checkpoint_dir="$tmp/inproc_$run"
   # Pipelined with 3 buckets of ~100 KB: above the MPI send-lane threshold (64 KiB), so the
   # priority queue and the deferred combine both run; sequential: everything after backward.
-  mpi --algo="$algo" --min_buckets=3 --checkpoint_dir="$tmp/mpi_$algo"
-  mpi --algo="$algo" --pipeline=false --checkpoint_dir="$tmp/mpiseq_$algo"
-  compare "$algo" inproc mpi "inproc and MPI (pipelined)"
-  compare "$algo" mpi mpiseq "MPI pipelined and MPI sequential"
+  mpi "${flags[@]}" --min_buckets=3 --checkpoint_dir="$tmp/mpi_$run"
+  mpi "${flags[@]}" --pipeline=false --checkpoint_dir="$tmp/mpiseq_$run"
+  compare "$run" inproc mpi "inproc and MPI (pipelined)"
+  compare "$run" mpi mpiseq "MPI pipelined and MPI sequential"
 done
 exit "$failed"

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "checkpoint/checkpoint.h"
 #include "gtest/gtest.h"
 #include "tools/trainer.h"
@@ -115,20 +116,33 @@ TEST(TrainTest, BadFlagsAndDataNameTheProblem) {
   result = Train(config);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("resnet21"), std::string::npos) << result.status();
+
+  config = Synthetic("bad");
+  config.algo = "easgd";
+  config.combine = "awc";
+  result = Train(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("--combine=awc: expected atc with --algo=easgd"),
+            std::string::npos)
+      << result.status();
 }
 
 // Several in-process workers with each decentralized algorithm learn the task together, and
 // their models agree closely at the end (consensus distance is small), for each algorithm the
 // training binary offers.
 TEST(TrainTest, InProcessWorkersLearnWithEachAlgorithm) {
-  for (const char* algo : {"aldsgd", "dpsgd", "matcha", "allreduce", "easgd", "lsgd", "adpsgd"}) {
-    SCOPED_TRACE(algo);
-    TrainConfig config = Synthetic(std::string("workers_") + algo);
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"aldsgd", "atc"},    {"dpsgd", "atc"}, {"matcha", "atc"}, {"allreduce", "atc"},
+      {"easgd", "atc"},     {"lsgd", "atc"},  {"adpsgd", "atc"}, {"aldsgd", "awc"}};
+  for (const auto& [algo, combine] : runs) {
+    SCOPED_TRACE(algo + " " + combine);
+    TrainConfig config = Synthetic(absl::StrCat("workers_", algo, "_", combine));
     config.workers = 4;
     config.algo = algo;
+    config.combine = combine;
     config.epochs = 1;
     config.checkpoint_dir.clear();
-    config.metrics = ::testing::TempDir() + "/metrics_" + algo + ".csv";
+    config.metrics = absl::StrCat(::testing::TempDir(), "/metrics_", algo, "_", combine, ".csv");
     absl::StatusOr<TrainResult> result = Train(config);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->steps, 1024 / 4 / 16);
@@ -187,13 +201,18 @@ TEST(TrainTest, ResumeRestoresTheAlgorithmsOwnState) {
 // parameters after several steps are bitwise identical, for every synchronous algorithm, with
 // small buckets so that there are many.
 TEST(TrainTest, PipelinedAndSequentialStepsAgreeBitwise) {
-  for (const char* algo : {"aldsgd", "dpsgd", "matcha", "allreduce", "easgd", "lsgd"}) {
-    SCOPED_TRACE(algo);
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"aldsgd", "atc"}, {"dpsgd", "atc"}, {"matcha", "atc"}, {"allreduce", "atc"},
+      {"easgd", "atc"},  {"lsgd", "atc"},  {"aldsgd", "awc"}, {"matcha", "awc"}};
+  for (const auto& [algo, combine] : runs) {
+    SCOPED_TRACE(algo + " " + combine);
     std::vector<TrainingState> states;
     for (bool pipeline : {true, false}) {
-      TrainConfig config = Synthetic(std::string("pipeline_") + algo + (pipeline ? "_on" : "_off"));
+      TrainConfig config = Synthetic(absl::StrCat("pipeline_", algo, "_", combine,
+                                                  pipeline ? "_on" : "_off"));
       config.workers = 4;
       config.algo = algo;
+      config.combine = combine;
       config.steps = 10;
       config.bucket_mb = 0.02;  // ~5k floats: resnet8's 78k parameters make ~16 buckets
       config.pipeline = pipeline;

@@ -52,6 +52,10 @@ ABSL_FLAG(double, budget, kDefaults.budget, "MATCHA communication budget c_b in 
 ABSL_FLAG(int, graphs, kDefaults.graphs, "AL-DSGD: K relabelled graph copies, step t uses t mod K");
 ABSL_FLAG(std::string, base, kDefaults.base, "AL-DSGD's base algorithm: dpsgd | matcha");
 ABSL_FLAG(std::string, aldsgd_form, kDefaults.aldsgd_form, "AL-DSGD: code (the authors' runs) | paper");
+ABSL_FLAG(std::string, combine, kDefaults.combine,
+          "D-PSGD / MATCHA / AL-DSGD (code form): atc = local step, then average the stepped "
+          "models (the authors' code) | awc = average the pre-step models plus the own step "
+          "(Lian et al.; its exchange overlaps the whole step)");
 ABSL_FLAG(double, c1, kDefaults.c1, "AL-DSGD: weight of the adjacent leader (lowest loss)");
 ABSL_FLAG(double, c2, kDefaults.c2, "AL-DSGD: weight of the max-degree neighbour");
 ABSL_FLAG(double, p1, kDefaults.p1, "AL-DSGD: pull toward the adjacent leader");
@@ -109,6 +113,7 @@ TrainConfig FromFlags() {
   c.graphs = absl::GetFlag(FLAGS_graphs);
   c.base = absl::GetFlag(FLAGS_base);
   c.aldsgd_form = absl::GetFlag(FLAGS_aldsgd_form);
+  c.combine = absl::GetFlag(FLAGS_combine);
   c.c1 = absl::GetFlag(FLAGS_c1);
   c.c2 = absl::GetFlag(FLAGS_c2);
   c.p1 = absl::GetFlag(FLAGS_p1);

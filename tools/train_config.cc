@@ -29,6 +29,7 @@ std::map<std::string, std::string> TrainConfig::AsFlags() const {
           {"seed", absl::StrCat(seed)},
           {"workers", absl::StrCat(workers)},
           {"algo", algo},
+          {"combine", combine},
           {"topology", topology}};
 }
 
@@ -70,6 +71,18 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "dpsgd or matcha"));
   status.Update(Expect(c.aldsgd_form == "code" || c.aldsgd_form == "paper", "aldsgd_form",
                        c.aldsgd_form, "code or paper"));
+  status.Update(Expect(c.combine == "atc" || c.combine == "awc", "combine", c.combine,
+                       "atc or awc"));
+  // AWC replaces the neighbour average of stepped models; the paper form's combine needs the
+  // neighbours' stepped models, and the other algorithms do not average neighbours.
+  status.Update(Expect(c.combine != "awc" || c.algo == "dpsgd" || c.algo == "matcha" ||
+                           (c.algo == "aldsgd" && c.aldsgd_form == "code"),
+                       "combine", c.combine,
+                       "atc with --algo=" + c.algo +
+                           (c.algo == "aldsgd" ? " --aldsgd_form=paper" : "") +
+                           " (awc applies to dpsgd, matcha and aldsgd's code form)"));
+  status.Update(Expect(c.combine != "awc" || c.comm != "nccl", "combine", c.combine,
+                       "atc with --comm=nccl (the GPU step combines after the local step)"));
   status.Update(Expect(c.tau >= 1, "tau", absl::StrCat(c.tau), "a period >= 1"));
   status.Update(Expect(c.algo == "allreduce" || c.algo == "dpsgd" || c.algo == "matcha" ||
                            c.algo == "aldsgd" || c.algo == "easgd" || c.algo == "lsgd" ||

@@ -43,6 +43,9 @@ struct TrainConfig {
   int graphs = 2;       // AL-DSGD's K graph copies
   std::string base = "matcha";  // AL-DSGD's base: dpsgd | matcha
   std::string aldsgd_form = "code";
+  // D-PSGD, MATCHA and AL-DSGD's code form: atc (adapt then combine, the authors' code) or awc
+  // (adapt with combine, Lian et al.'s D-PSGD: the exchange overlaps the whole step).
+  std::string combine = "atc";
   double c1 = 0.3, c2 = 0.1, p1 = 0.2, p2 = 0.2;
   bool sync_init = true;
   int tau = 1;

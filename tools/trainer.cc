@@ -268,6 +268,8 @@ absl::Status Worker::StartAlgorithm() {
   }
   context.options.aldsgd_form =
       config_.aldsgd_form == "paper" ? AldsgdForm::kPaper : AldsgdForm::kCode;
+  context.options.combine = config_.combine == "awc" ? CombineOrder::kAdaptWithCombine
+                                                    : CombineOrder::kAdaptThenCombine;
   context.options.c1 = config_.c1;
   context.options.c2 = config_.c2;
   context.options.p1 = config_.p1;

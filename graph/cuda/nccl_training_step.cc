@@ -60,6 +60,10 @@ absl::StatusOr<std::unique_ptr<NcclTrainingStep>> NcclTrainingStep::WithNeighbor
     Kind kind, CudaPlan& plan, Communicator& nccl, NeighborhoodSource neighbors, int max_degree,
     const AlgorithmOptions& options) {
   if (!neighbors) return absl::InvalidArgumentError("decentralized GPU step: no neighbourhoods");
+  if (options.combine != CombineOrder::kAdaptThenCombine) {
+    return absl::UnimplementedError(
+        "decentralized GPU step: only adapt-then-combine (--combine=atc) so far");
+  }
   // The combine's weighted sum takes the own model and at most this many neighbours' models.
   if (max_degree < 0 || max_degree + 1 > kernels::kMaxWeightedSumInputs) {
     return absl::InvalidArgumentError(
