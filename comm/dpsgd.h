@@ -88,6 +88,9 @@ class Dpsgd : public Algorithm {
   int num_ready_ = 0;
   bool in_step_ = false;
   bool exchange_begun_ = false;
+  // What each message of the model exchange carries: the buckets (adapt-then-combine), or the
+  // whole model in as few pieces as possible (adapt-with-combine).
+  std::vector<BucketSpan> exchange_spans_;
   NeighborExchange models_;
   // Combines still to do (per bucket), with the weights over [self, neighbours] they use.
   std::vector<bool> deferred_;

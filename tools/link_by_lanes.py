@@ -88,7 +88,8 @@ def main(argv):
     slots = int((end - begin) // SLOT_US)
     busy = [set() for _ in range(slots)]
     for e in events:
-        if e["name"] != "send" or e["args"].get("kind") != "model":
+        # Adapt-with-combine sends its models as "pre-step model".
+        if e["name"] != "send" or e["args"].get("kind") not in ("model", "pre-step model"):
             continue
         if e["args"]["bytes"] < MIN_LANE_BYTES:
             continue

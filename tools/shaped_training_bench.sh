@@ -3,8 +3,10 @@
 # default) on Fashion-MNIST with RANKS MPI processes on a ring, over TCP on the loopback of a
 # private network namespace shaped to RATE
 # (tools/netns_lib.sh), with D-PSGD and with AL-DSGD over D-PSGD (--base=dpsgd --graphs=1, the
-# other AL-DSGD settings at the trainer's defaults), each once sequential (--pipeline=false) and
-# once pipelined (--pipeline=true), and prints a Markdown table, a row per model and algorithm:
+# other AL-DSGD settings at the trainer's defaults), in each of COMBINES (--combine: atc, the
+# default, sends each bucket once its gradients are final; awc sends the pre-step model as the
+# step begins), each once sequential (--pipeline=false) and once pipelined (--pipeline=true), and
+# prints a Markdown table, a row per model, algorithm and combine order:
 #
 #   compute only   median over steps of (step time - exposed communication) in the SEQUENTIAL
 #                  run: what a step costs when its computation never waits for the network, with
@@ -46,7 +48,8 @@
 # a 2-core machine running 4 ranks has occasional long steps from scheduling.
 #
 #   tools/shaped_training_bench.sh [--rate=1gbit] [--ranks=4] [--steps=20] [--warmup=4]
-#       [--batch=32] [--models="resnet20 vgg11"] [--bucket_mb=MB] [--out=FILE] [--trace_dir=DIR]
+#       [--batch=32] [--models="resnet20 vgg11"] [--combines="atc awc"] [--bucket_mb=MB]
+#       [--out=FILE] [--trace_dir=DIR]
 #
 # --bucket_mb goes to the trainer when given (its default: 25 MiB, and at least 16 buckets). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
 # (default: a temporary folder, removed at the end). The overlap reports also go to stderr; the
@@ -58,9 +61,10 @@ start_dir="$PWD"  # --out and --trace_dir are meant from where the user typed th
 cd "$(dirname "$0")/.."
 source tools/netns_lib.sh
 
-rate=1gbit ranks=4 steps=20 warmup=4 batch=32 models="resnet20 vgg11" bucket_mb="" out=""
+rate=1gbit ranks=4 steps=20 warmup=4 batch=32 models="resnet20 vgg11" combines="atc awc"
+bucket_mb="" out=""
 trace_dir=""
-usage() { sed -n '/^#   tools\/shaped_training_bench.sh/,/^#       \[--batch/p' "$0" | sed 's/^# *//' >&2; }
+usage() { sed -n '/^#   tools\/shaped_training_bench.sh/,/^#       \[--out/p' "$0" | sed 's/^# *//' >&2; }
 for arg in "$@"; do
   case "$arg" in
     --rate=*) rate="${arg#*=}" ;;
@@ -70,6 +74,7 @@ for arg in "$@"; do
     --batch=*) batch="${arg#*=}" ;;
     --bucket_mb=*) bucket_mb="${arg#*=}" ;;
     --models=*) models="${arg#*=}" ;;
+    --combines=*) combines="${arg#*=}" ;;
     --out=*) out="${arg#*=}" ;;
     --trace_dir=*) trace_dir="${arg#*=}" ;;
     -h|--help) usage; exit 0 ;;
@@ -85,6 +90,10 @@ if ((warmup >= steps)); then
   exit 2
 fi
 ((ranks >= 3)) || { echo "--ranks must be at least 3 (a ring)" >&2; exit 2; }
+for combine in $combines; do
+  [[ $combine == atc || $combine == awc ]] ||
+    { echo "--combines: $combine is not one of atc awc" >&2; exit 2; }
+done
 if [[ -n $out && $out != /* ]]; then out="$start_dir/$out"; fi
 if [[ -n $trace_dir && $trace_dir != /* ]]; then trace_dir="$start_dir/$trace_dir"; fi
 
@@ -219,8 +228,9 @@ declare -A algo_flags=([dpsgd]="--algo=dpsgd" [aldsgd]="--algo=aldsgd --base=dps
 rows=() lane_rows=()
 for model in $models; do
 for algo in dpsgd aldsgd; do
-  read -r -a extra <<<"${algo_flags[$algo]}"
-  run="$model.$algo"
+for combine in $combines; do
+  read -r -a extra <<<"${algo_flags[$algo]} --combine=$combine"
+  run="$model.$algo.$combine"
   run_training "$model" "$run.sequential" false "${extra[@]}"
   run_training "$model" "$run.pipelined" true "${extra[@]}"
   # Assigned first so that a failure stops the script (a failing `read <<<"$(...)"` would not).
@@ -239,19 +249,20 @@ warmup, bytes_per_second = int(sys.argv[2]), float(sys.argv[3])
 steps = [e for e in events if e["cat"] == "step" and e["args"]["step"] >= warmup]
 begin, end = min(e["ts"] for e in steps), max(e["ts"] + e["dur"] for e in steps)
 sent = sum(e["args"]["bytes"] for e in events
-           if e["cat"] == "comm" and e["name"] == "send" and e["args"].get("kind") == "model"
+           if e["cat"] == "comm" and e["name"] == "send"
+           and e["args"].get("kind") in ("model", "pre-step model")
            and begin <= e["ts"] < end)
 print("%.0f%%" % (100 * sent / ((end - begin) / 1e6 * bytes_per_second)))
 PY
 )
   read -r most all_time all_use fewer_time fewer_use <"$trace_dir/$run.pipelined.lanes_summary"
-  lane_rows+=("| ${display[$model]} | ${label[$algo]} | $most | $all_time | $all_use | $fewer_time | $fewer_use |")
+  lane_rows+=("| ${display[$model]} | ${label[$algo]} | $combine | $most | $all_time | $all_use | $fewer_time | $fewer_use |")
   read -r seq_wall seq_busy seq_exposed _ _ _ _ n_seq <<<"$sequential"
   read -r pipe_wall _ pipe_exposed hidden pipe_compute pipe_comm overlap_ms n_pipe <<<"$pipelined"
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
-  buckets=$(grep -o '"bucket":[0-9]*,"peer":[0-9]*,"bytes":[0-9]*,"kind":"model"' \
+  buckets=$(grep -Eo '"bucket":[0-9]*,"peer":[0-9]*,"bytes":[0-9]*,"kind":"(pre-step )?model"' \
     "$trace_dir/$run.pipelined.json" | cut -d, -f1 | sort -u | wc -l)
-  rows+=("$(awk -v name="${display[$model]} | ${label[$algo]}" -v compute="$seq_busy" \
+  rows+=("$(awk -v name="${display[$model]} | ${label[$algo]} | $combine" -v compute="$seq_busy" \
       -v comm="${comm_only[$model]}" -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" \
       -v pipe_compute="$pipe_compute" -v pipe_comm="$pipe_comm" -v overlap="$overlap_ms" \
       -v seq_exposed="$seq_exposed" -v pipe_exposed="$pipe_exposed" -v buckets="$buckets" \
@@ -269,6 +280,7 @@ PY
   }')")
 done
 done
+done
 
 bucket_note="${bucket_mb:-25} MiB"
 if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's default)"; fi
@@ -277,16 +289,16 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's 
     "batch $batch per rank, steps $warmup..$((steps - 1)) of $steps (ms, medians over steps;" \
     "bucket cap $bucket_note; $(nproc) cores)."
   echo
-  echo "| model | algorithm | compute only | comm only | sequential | pipelined" \
+  echo "| model | algorithm | combine | compute only | comm only | sequential | pipelined" \
     "| pipelined <= 1.05 x max | hidden | exposed seq / pipe" \
     "| pipelined run: compute / comm / overlap | shorter hidden >= 90% | link use | buckets" \
     "| steps (seq/pipe) | progress thread |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Link use by busy send lanes, pipelined runs (a lane: one rank's sends to one peer)."
   echo
-  echo "| model | algorithm | lanes | all busy: time | link use | fewer busy: time | link use |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  echo "| model | algorithm | combine | lanes | all busy: time | link use | fewer busy: time | link use |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${lane_rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi
