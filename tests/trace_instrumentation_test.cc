@@ -73,7 +73,8 @@ constexpr int kWorkers = 4, kSteps = 3;
 const std::vector<size_t> kBuckets = {3000, 1000, 4000};
 
 // Runs `algorithm` on kWorkers in-process workers for kSteps, each step a "step" event.
-std::vector<TraceEvent> TraceAlgorithm(const std::string& algorithm) {
+std::vector<TraceEvent> TraceAlgorithm(const std::string& algorithm,
+                                       const AlgorithmOptions& options = {}) {
   absl::StatusOr<Graph> ring = RingGraph(kWorkers);
   EXPECT_TRUE(ring.ok()) << ring.status();
   absl::StatusOr<Topology> topology = Topology::Create(*ring, {});
@@ -81,7 +82,7 @@ std::vector<TraceEvent> TraceAlgorithm(const std::string& algorithm) {
   Trace trace;
   const absl::Status status = testing::RunWorkers(kWorkers, [&](int rank, Communicator& comm) {
     testing::TestWorker worker(std::vector<float>(8000, 1.0f + rank), kBuckets);
-    AlgorithmContext context{&comm, &*topology, worker.buffers(), {}};
+    AlgorithmContext context{&comm, &*topology, worker.buffers(), options};
     ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algo, CreateAlgorithm(algorithm, context));
     algo->SetTrace(&trace, rank);
     RETURN_IF_ERROR(algo->Start());
@@ -163,6 +164,49 @@ TEST(AlgorithmTraceTest, DpsgdRecordsUpdatesTransfersAndWaits) {
   EXPECT_EQ(report->step_source, "step events");
   EXPECT_EQ(report->total.samples, kWorkers * kSteps);
   EXPECT_GT(report->total.comm_us, 0);
+  ExpectStepTimesConsistent(*report);
+}
+
+// Adapt with combine, pipelined: each step sends the whole pre-step model, one message per
+// neighbour, as the step begins (before the step waits for anything), and takes the local step
+// of every bucket after the combine.
+TEST(AlgorithmTraceTest, AdaptWithCombineSendsTheWholeModelAsTheStepBegins) {
+  AlgorithmOptions options;
+  options.combine = CombineOrder::kAdaptWithCombine;
+  options.defer_combine = true;
+  const std::vector<TraceEvent> events = TraceAlgorithm("dpsgd", options);
+  const int buckets = static_cast<int>(kBuckets.size());
+  for (int pid = 0; pid < kWorkers; ++pid) {
+    std::map<std::string, int> counts = CountByName(events, pid);
+    EXPECT_EQ(counts["send"], kSteps * 2) << "worker " << pid;
+    EXPECT_EQ(counts["recv"], kSteps * 2) << "worker " << pid;
+    EXPECT_EQ(counts["combine"], kSteps * buckets) << "worker " << pid;
+    EXPECT_EQ(counts["update"], kSteps * buckets) << "worker " << pid;
+  }
+  for (const TraceEvent& step : events) {
+    if (step.name != "step") continue;
+    // Half-open: the next step may begin in the microsecond this one ends.
+    const int64_t begin = step.ts_us, end = step.ts_us + step.dur_us;
+    int64_t first_wait = end, sends = 0;
+    for (const TraceEvent& event : events) {
+      if (event.pid != step.pid || event.ts_us < begin || event.ts_us >= end) continue;
+      if (event.name == "wait") first_wait = std::min(first_wait, event.ts_us);
+    }
+    for (const TraceEvent& event : events) {
+      if (event.pid != step.pid || event.name != "send" || event.ts_us < begin ||
+          event.ts_us >= end) {
+        continue;
+      }
+      ++sends;
+      EXPECT_EQ(event.IntArg("bytes", -1), static_cast<int64_t>(8000 * sizeof(float)));
+      EXPECT_EQ(event.StringArg("kind"), "pre-step model");
+      EXPECT_LE(event.ts_us, first_wait) << "worker " << step.pid << " sent after waiting";
+    }
+    EXPECT_EQ(sends, 2) << "worker " << step.pid << ", step " << step.IntArg("step", -1);
+  }
+  ExpectLanesDisjoint(events);
+  absl::StatusOr<OverlapReport> report = ComputeOverlap(events);
+  ASSERT_TRUE(report.ok()) << report.status();
   ExpectStepTimesConsistent(*report);
 }
 
