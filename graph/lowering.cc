@@ -31,33 +31,13 @@ Tensor& Bound(Plan& plan, ValueId value) {
   return value == kNoValue ? none : plan.tensor(value);
 }
 
-std::vector<ValueId> Present(std::initializer_list<ValueId> values) {
-  std::vector<ValueId> present;
-  for (ValueId v : values) {
-    if (v != kNoValue) present.push_back(v);
-  }
-  return present;
-}
-
-// Parameters, their gradients and running statistics live in the ParameterStore; everything
-// else in the arena. By role, not by id: an evaluation plan adds values of its own whose ids
-// the training graph used for gradients.
-bool HeldByStore(const ValueInfo& value) {
-  return value.role == ValueRole::kParameter || value.role == ValueRole::kRunningStat ||
-         value.role == ValueRole::kParameterGradient;
-}
-
 }  // namespace
 
 PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
                          bool blocked_layouts)
-    : graph_(graph),
+    // Plan's constructor is private (only lowering makes plans), so no make_unique.
+    : LoweringBase(graph, std::unique_ptr<Plan>(new Plan())),
       store_(store),
-      plan_(new Plan()),
-      values_(graph.graph.values),
-      alias_of_(graph.alias_of),
-      node_kernel_(graph.graph.nodes.size(), nullptr),
-      node_saved_(graph.graph.nodes.size(), kNoValue),
       blocked_(blocked_layouts ? ChooseBlockedLayouts(graph)
                                : std::vector<bool>(graph.graph.values.size(), false)) {
   plan_->training_ = training;
@@ -66,22 +46,7 @@ PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool
 ValueId PlanBuilder::NewValue(const std::string& name, const Shape& shape, DType dtype,
                               ValueRole role, ValueId like) {
   blocked_.push_back(like != kNoValue && blocked_[like]);
-  values_.push_back({name, shape, dtype, role});
-  alias_of_.push_back(static_cast<ValueId>(values_.size() - 1));
-  return static_cast<ValueId>(values_.size() - 1);
-}
-
-void PlanBuilder::Add(std::string name, bool backward, std::vector<ValueId> reads,
-                      std::vector<ValueId> writes, std::function<absl::Status(Plan&)> run) {
-  plan_->launches_.push_back(
-      {std::move(name), backward, std::move(reads), std::move(writes), std::move(run), {}, {}});
-}
-
-absl::Status PlanBuilder::LowerAll() {
-  return ForEachScheduled(
-      graph_, [this](int node) { return LowerForward(node); },
-      [this](const BackwardStep& step) { return LowerBackward(step); },
-      [this](const GradientSum& sum) { return LowerSum(sum); });
+  return AppendValue(name, shape, dtype, role);
 }
 
 absl::Status PlanBuilder::LowerForward(int index) {

@@ -94,6 +94,8 @@ class Plan {
 
  private:
   friend class PlanBuilder;
+  template <typename Derived, typename PlanType>
+  friend class LoweringBase;  // fills launches_ and kernels_
   Plan() = default;
 
   bool training_ = false;

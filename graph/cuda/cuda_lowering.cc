@@ -27,55 +27,14 @@
 namespace ald::cuda {
 namespace {
 
-std::vector<ValueId> Present(std::initializer_list<ValueId> values) {
-  std::vector<ValueId> present;
-  for (ValueId v : values) {
-    if (v != kNoValue) present.push_back(v);
-  }
-  return present;
-}
-
-// As graph/lowering.cc: parameters, their gradients and running statistics live in the flat
-// parameter buffers, everything else in the arena. By role, not by id.
-bool HeldByStore(const ValueInfo& value) {
-  return value.role == ValueRole::kParameter || value.role == ValueRole::kRunningStat ||
-         value.role == ValueRole::kParameterGradient;
-}
-
 }  // namespace
 
 CudaPlanBuilder::CudaPlanBuilder(const TrainingGraph& graph, std::unique_ptr<CudaPlan> plan,
                                  bool training)
-    : graph_(graph),
-      plan_(std::move(plan)),
-      training_(training),
-      values_(graph.graph.values),
-      alias_of_(graph.alias_of),
-      node_kernel_(graph.graph.nodes.size(), nullptr),
-      node_saved_(graph.graph.nodes.size(), kNoValue) {
+    : LoweringBase(graph, std::move(plan)), training_(training) {
   // Sized once every convolution is known (Bind); one slot serves them all, since launches on
   // one stream never run concurrently.
   workspace_ = NewValue("cuda/conv_workspace", Shape{1}, DType::kF32, ValueRole::kSaved);
-}
-
-ValueId CudaPlanBuilder::NewValue(const std::string& name, const Shape& shape, DType dtype,
-                                  ValueRole role) {
-  values_.push_back({name, shape, dtype, role});
-  alias_of_.push_back(static_cast<ValueId>(values_.size() - 1));
-  return static_cast<ValueId>(values_.size() - 1);
-}
-
-void CudaPlanBuilder::Add(std::string name, bool backward, std::vector<ValueId> reads,
-                          std::vector<ValueId> writes, std::function<absl::Status(CudaPlan&)> run) {
-  plan_->launches_.push_back(
-      {std::move(name), backward, std::move(reads), std::move(writes), std::move(run), {}, {}});
-}
-
-absl::Status CudaPlanBuilder::LowerAll() {
-  return ForEachScheduled(
-      graph_, [this](int node) { return LowerForward(node); },
-      [this](const BackwardStep& step) { return LowerBackward(step); },
-      [this](const GradientSum& sum) { return LowerSum(sum); });
 }
 
 absl::Status CudaPlanBuilder::LowerForward(int index) {

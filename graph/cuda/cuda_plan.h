@@ -24,6 +24,11 @@
 #include "ops/dropout.h"
 #include "ops/sgd.h"
 
+namespace ald {
+template <typename Derived, typename PlanType>
+class LoweringBase;
+}  // namespace ald
+
 namespace ald::cuda {
 
 class CudaPlan;
@@ -143,6 +148,8 @@ class CudaPlan {
 
  private:
   friend class CudaPlanBuilder;
+  template <typename Derived, typename PlanType>
+  friend class ald::LoweringBase;  // fills launches_ and kernels_
   friend class CudaPlanFactory;
   CudaPlan() = default;
 
