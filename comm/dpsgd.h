@@ -74,10 +74,11 @@ class Dpsgd : public Algorithm {
 
   Neighborhood neighborhood_;
   LocalStep local_;
-  // The exchange of this step's models; it begins with the step's first bucket, after the
-  // previous step's deferred combines have read what it received.
+  // The exchange of this step's models; it begins with the step's first bucket (adapt with
+  // combine, pipelined: with the step), after the previous step's deferred combines have read
+  // what it received.
   absl::Status BeginExchange();
-  // Adapt-with-combine: posts every bucket of x_t (the parameters, untouched until EndStep).
+  // Adapt-with-combine: posts x_t, the whole model (the parameters, untouched until EndStep).
   absl::Status PostPreStepModels();
   // The local step with this weight decay (AWC folds the step's decay in before the combine).
   absl::Status SgdBucket(int bucket, float weight_decay);

@@ -108,15 +108,9 @@ absl::Status SgdStep(const SgdConfig& config, std::span<float> params,
 
 absl::Status AddWeightDecay(float weight_decay, std::span<const float> params,
                             std::span<float> grads) {
-  if (!(weight_decay >= 0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sgd: weight_decay must be >= 0, got ", weight_decay));
-  }
-  if (grads.size() != params.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sgd: grads has ", grads.size(), " floats, params has ", params.size()));
-  }
-  if (Overlap(params, grads)) return absl::InvalidArgumentError("sgd: params and grads overlap");
+  const SgdConfig decay_only{.weight_decay = weight_decay};
+  RETURN_IF_ERROR(ValidateSgdConfig(decay_only));
+  RETURN_IF_ERROR(CheckBuffers(decay_only, params, grads, {}));
   if (weight_decay == 0) return absl::OkStatus();
   const float* __restrict x = params.data();
   float* __restrict g = grads.data();

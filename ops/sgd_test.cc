@@ -182,7 +182,7 @@ TEST(SgdTest, BadBuffersNameTheSizes) {
               "sgd: weight_decay must be >= 0, got -1");
   ExpectError(cpu::AddWeightDecay(0.1f, std::span(shared).first(3),
                                   std::span(shared).subspan(2, 3)),
-              "sgd: params and grads overlap");
+              "sgd: params, grads and momentum buffer overlap");
 }
 
 }  // namespace
