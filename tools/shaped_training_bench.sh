@@ -37,8 +37,10 @@
 #                  kept the link.
 #   progress thread  CPU time of the MPI progress thread per second of the pipelined run (one
 #                  rank), the price of keeping communication moving on the computing cores.
-#   buckets        how many buckets the model exchange used (pipelining overlaps a bucket's
-#                  exchange with the backward pass of the buckets after it; one bucket: nothing).
+#   buckets        how many messages per neighbour the model exchange used: ATC's buckets
+#                  (pipelining overlaps a bucket's exchange with the backward pass of the buckets
+#                  after it; one bucket: nothing); AWC sends the whole model as one message, since
+#                  its exchange starts with the step.
 # A second table splits the pipelined run's time by how many send lanes (rank, peer) had a model
 # transfer in flight, with the link use in each part (//tools:link_sampler reads the shaped
 # device's counter every millisecond; tools/link_by_lanes.py): "all lanes" is the time with the
