@@ -240,6 +240,20 @@ TEST(TrainTest, DivergenceStopsWithAClearError) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("training diverged"), std::string::npos)
       << result.status();
+  EXPECT_EQ(result.status().message().find("adapt with combine"), std::string::npos);
+
+  // Adapt with combine says that it is the likely cause.
+  config = Synthetic("diverges_awc");
+  config.workers = 4;
+  config.algo = "dpsgd";
+  config.combine = "awc";
+  config.lr = 1e6;
+  config.momentum = 0;
+  result = Train(config);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("adapt with combine often needs a lower rate"),
+            std::string::npos)
+      << result.status();
 }
 
 TEST(TrainTest, AnUnknownAlgorithmOrTopologyIsNamed) {

@@ -146,7 +146,8 @@ int Main() {
                                                 : "1 worker, plain SGD")
             : absl::StrCat(config.workers, " in-process workers, ", config.algo,
                            config.algo == "aldsgd" ? absl::StrCat(" over ", config.base) : "",
-                           " on ", config.topology);
+                           config.combine == "awc" ? " (adapt with combine)" : "", " on ",
+                           config.topology);
     std::printf("training %s on %s: %s, batch %lld per worker, %lld epoch(s)\n",
                 config.model.c_str(), config.dataset.c_str(), how.c_str(),
                 static_cast<long long>(config.batch), static_cast<long long>(config.epochs));

@@ -373,9 +373,14 @@ absl::Status Worker::Run(TrainResult& result) {
     }
     if (!std::isfinite(loss)) {
       // Training on would only produce more NaNs and a meaningless 10% accuracy.
+      // AWC iterates W − γ·H near a minimum: with a W whose eigenvalues reach toward −1 (the
+      // best-constant weights) it diverges at rates adapt-then-combine trains with.
+      const char* awc_hint = config_.combine == "awc"
+                                 ? " (adapt with combine often needs a lower rate than atc)"
+                                 : "";
       return absl::FailedPreconditionError(absl::StrFormat(
-          "step %d: the loss is %f: training diverged (learning rate %g); try a lower --lr",
-          step_, loss, lr));
+          "step %d: the loss is %f: training diverged (learning rate %g); try a lower --lr%s",
+          step_, loss, lr, awc_hint));
     }
     ++step_;
     images += config_.batch;
