@@ -45,8 +45,9 @@ LaneTraceEvent NeighborExchange::TraceTransfer(const char* direction, int bucket
                          {"kind", KindName(kind_)}});
 }
 
-void NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> mine) {
-  if (span.size == 0) return;  // every worker has the same layout, so both sides skip it
+absl::Status NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> mine) {
+  // Every worker has the same layout, so both sides skip an empty span.
+  if (span.size == 0) return absl::OkStatus();
   if (trace_ != nullptr) ObserveCompletions();
   const int tag = ExchangeTag(kind_, bucket);
   const std::span<const float> slice = mine.subspan(span.offset, span.size);
@@ -67,6 +68,7 @@ void NeighborExchange::Post(int bucket, BucketSpan span, std::span<const float> 
     stats_->bytes_sent += static_cast<int64_t>(slice.size_bytes());
     stats_->messages_sent += 1;
   }
+  return absl::OkStatus();
 }
 
 void NeighborExchange::ObserveCompletions() {

@@ -9,9 +9,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "comm/algorithm.h"
 #include "comm/communicator.h"
-#include "comm/topology.h"
+#include "comm/model_exchange.h"
+#include "comm/topology/topology.h"
+#include "comm/transfer.h"
 #include "core/trace.h"
 
 namespace ald {
@@ -30,7 +31,7 @@ inline int SendPriority(ExchangeKind kind, int bucket) {
   return kind == ExchangeKind::kPreStepModel ? -bucket : bucket;
 }
 
-class NeighborExchange {
+class NeighborExchange final : public ModelExchange {
  public:
   // Buffers of `length` floats per neighbour, laid out like the sender's buffer, so a bucket's
   // slice of a neighbour's model lies at the bucket's own offset. `stats` (not owned) counts
@@ -40,24 +41,24 @@ class NeighborExchange {
 
   // A new step with these neighbours, in exchange order. Requests of an earlier step that are
   // still in flight (only after an error) are dropped, which cancels them.
-  void Begin(std::span<const ActiveNeighbor> neighbors);
+  void Begin(std::span<const ActiveNeighbor> neighbors) override;
   // Sends `mine`'s slice `span` to every neighbour and receives each neighbour's slice into its
   // buffer at the same offset. `mine` must stay unchanged until the bucket has been waited for.
-  void Post(int bucket, BucketSpan span, std::span<const float> mine);
+  absl::Status Post(int bucket, BucketSpan span, std::span<const float> mine) override;
   // Waits for the sends and receives of one bucket (or of all): the first failure names the
   // peer; a peer that never answers fails after the communicator's timeout.
-  absl::Status Wait(int bucket);
-  absl::Status WaitAll();
+  absl::Status Wait(int bucket) override;
+  absl::Status WaitAll() override;
 
-  int num_neighbors() const { return static_cast<int>(neighbors_.size()); }
+  int num_neighbors() const override { return static_cast<int>(neighbors_.size()); }
   // What neighbour `index` (in exchange order) sent, as a full-length buffer.
-  std::span<const float> received(int index) const { return received_[index]; }
+  std::span<const float> received(int index) const override { return received_[index]; }
 
   // Records each send and receive ("comm", args bucket, peer, bytes, kind) from its post to
   // its completion: where the backend timed it (MPI's progress thread), there; otherwise the
   // first Test or wait that finds it done (posts and waits test what is in flight, only while
   // tracing). Waits are "wait" events on the compute thread.
-  void SetTrace(Trace* trace, int pid) {
+  void SetTrace(Trace* trace, int pid) override {
     trace_ = trace;
     trace_pid_ = pid;
   }

@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "comm/algorithm.h"
-#include "comm/algorithm_testing.h"
-#include "comm/graph.h"
-#include "comm/topology.h"
+#include "comm/algorithms/algorithm.h"
+#include "comm/algorithms/algorithm_testing.h"
+#include "comm/topology/network_graph.h"
+#include "comm/topology/topology.h"
 #include "core/status.h"
 #include "core/trace.h"
+#include "comm/algorithms/registry.h"
 #include "graph/compiler.h"
+#include "graph/step_scheduler.h"
 #include "gtest/gtest.h"
 #include "models/registry.h"
 #include "tools/overlap_report.h"
@@ -75,7 +77,7 @@ const std::vector<size_t> kBuckets = {3000, 1000, 4000};
 // Runs `algorithm` on kWorkers in-process workers for kSteps, each step a "step" event.
 std::vector<TraceEvent> TraceAlgorithm(const std::string& algorithm,
                                        const AlgorithmOptions& options = {}) {
-  absl::StatusOr<Graph> ring = RingGraph(kWorkers);
+  absl::StatusOr<NetworkGraph> ring = RingGraph(kWorkers);
   EXPECT_TRUE(ring.ok()) << ring.status();
   absl::StatusOr<Topology> topology = Topology::Create(*ring, {});
   EXPECT_TRUE(topology.ok()) << topology.status();
@@ -167,13 +169,12 @@ TEST(AlgorithmTraceTest, DpsgdRecordsUpdatesTransfersAndWaits) {
   ExpectStepTimesConsistent(*report);
 }
 
-// Adapt with combine, pipelined: each step sends the whole pre-step model, one message per
+// Adapt with combine, sequential or pipelined alike: each step sends the whole pre-step model, one message per
 // neighbour, as the step begins (before the step waits for anything), and takes the local step
 // of every bucket after the combine.
 TEST(AlgorithmTraceTest, AdaptWithCombineSendsTheWholeModelAsTheStepBegins) {
   AlgorithmOptions options;
   options.combine = CombineOrder::kAdaptWithCombine;
-  options.defer_combine = true;
   const std::vector<TraceEvent> events = TraceAlgorithm("dpsgd", options);
   const int buckets = static_cast<int>(kBuckets.size());
   for (int pid = 0; pid < kWorkers; ++pid) {
@@ -274,7 +275,7 @@ TEST(AlgorithmTraceTest, AllReduceRecordsBlockingCollectivesAsWaits) {
 // during backward all land in one trace the overlap report reads. With TEST_UNDECLARED_OUTPUTS_DIR
 // set (bazel test does) the trace is kept there as pipelined_dpsgd_trace.json.
 TEST(PipelinedTraceTest, PlansAndExchangesShareOneTrace) {
-  absl::StatusOr<Graph> ring = RingGraph(kWorkers);
+  absl::StatusOr<NetworkGraph> ring = RingGraph(kWorkers);
   ASSERT_TRUE(ring.ok()) << ring.status();
   absl::StatusOr<Topology> topology = Topology::Create(*ring, {});
   ASSERT_TRUE(topology.ok()) << topology.status();
@@ -299,8 +300,8 @@ TEST(PipelinedTraceTest, PlansAndExchangesShareOneTrace) {
     if (rank == 0) num_buckets = static_cast<int>(store.buckets().size());
     ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algorithm, CreateAlgorithm("dpsgd", context));
     Plan& plan = *model.train;
-    plan.SetBucketReadyCallback([&](int bucket) { return algorithm->OnBucketReady(bucket); });
-    plan.SetLossReadyCallback([&](float loss) { return algorithm->OnLoss(loss); });
+    CpuStepPlan steps(plan);
+    StepScheduler scheduler(steps, *algorithm, /*pipelined=*/true);
     plan.SetTrace(&trace, rank, kComputeTid);
     algorithm->SetTrace(&trace, rank);
     RETURN_IF_ERROR(algorithm->Start());
@@ -309,12 +310,11 @@ TEST(PipelinedTraceTest, PlansAndExchangesShareOneTrace) {
               rank % 10);
     for (int step = 0; step < kSteps; ++step) {
       ScopedTraceEvent step_event(&trace, rank, kComputeTid, "step", "step", {{"step", step}});
-      RETURN_IF_ERROR(algorithm->BeginStep(step, LocalStep{}));
-      RETURN_IF_ERROR(plan.Run(DropoutKey{1, static_cast<uint32_t>(rank),
-                                          static_cast<uint32_t>(step)}));
-      RETURN_IF_ERROR(algorithm->EndStep());
+      RETURN_IF_ERROR(scheduler.Step(
+          step, LocalStep{},
+          DropoutKey{1, static_cast<uint32_t>(rank), static_cast<uint32_t>(step)}));
     }
-    return absl::OkStatus();
+    return scheduler.Flush();
   });
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_GT(num_buckets, 1);

@@ -30,7 +30,10 @@
 #include "comm/inproc_communicator.h"
 #include "comm/nccl_communicator.h"
 #include "graph/cuda/cuda_compiler.h"
-#include "graph/cuda/nccl_training_step.h"
+#include "comm/algorithms/cuda_bucket_device.h"
+#include "comm/algorithms/registry.h"
+#include "graph/cuda/cuda_step_plan.h"
+#include "graph/step_scheduler.h"
 #include "ops/cuda/cuda_status.h"
 #endif
 
@@ -145,7 +148,10 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
   // One rank's NCCL world, bootstrapped in process (several GPUs would take mpirun).
   std::shared_ptr<InprocWorld> world;
   std::unique_ptr<Communicator> bootstrap, nccl;
-  std::unique_ptr<cuda::NcclTrainingStep> pipelined;
+  std::unique_ptr<BucketDevice> bucket_device;
+  std::unique_ptr<Algorithm> allreduce;
+  std::unique_ptr<cuda::CudaStepPlan> step_plan;
+  std::unique_ptr<StepScheduler> pipelined;
   if (exchange == "allreduce") {
     absl::Status made = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(world, InprocWorld::Create(1));
@@ -153,12 +159,21 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
       NcclOptions nccl_options;
       nccl_options.device = device;
       ASSIGN_OR_RETURN(nccl, CreateNcclCommunicator(*bootstrap, nccl_options));
-      ASSIGN_OR_RETURN(pipelined,
-                       cuda::NcclTrainingStep::AllReduce(plan, *nccl, {.defer_combine = true}));
-      cuda::NcclTrainingStep* hooked = pipelined.get();
-      plan.SetBucketReadyCallback([hooked](int b) { return hooked->OnBucketReady(b); });
-      plan.SetBucketNeededCallback([hooked](int b) { return hooked->OnBucketNeeded(b); });
-      return absl::OkStatus();
+      bucket_device = CreateCudaBucketDevice(*nccl, plan.comm_stream());
+      AlgorithmContext context;
+      context.comm = bootstrap.get();
+      context.device = bucket_device.get();
+      const size_t n = plan.num_parameters();
+      context.buffers = {std::span<float>(plan.parameters(), n),
+                         std::span<float>(plan.gradients(), n),
+                         std::span<float>(plan.momentum(), n), {}};
+      for (const Bucket& bucket : plan.buckets()) {
+        context.buffers.buckets.push_back({bucket.offset, bucket.size});
+      }
+      ASSIGN_OR_RETURN(allreduce, CreateAlgorithm("allreduce", context));
+      ASSIGN_OR_RETURN(step_plan, cuda::CudaStepPlan::Create(plan));
+      pipelined = std::make_unique<StepScheduler>(*step_plan, *allreduce, /*pipelined=*/true);
+      return allreduce->Start();
     }();
     if (!made.ok()) return fail(made, 1);
   }
@@ -168,10 +183,8 @@ int MainCuda(const std::string& name, const ModelOptions& options, const ModelGr
       RETURN_IF_ERROR(plan.Run());
       return plan.SgdStep(sgd);
     }
-    RETURN_IF_ERROR(pipelined->BeginStep(
-        step_index++, LocalStep{sgd.lr, sgd.momentum, sgd.nesterov, sgd.weight_decay}));
-    RETURN_IF_ERROR(plan.Run());
-    return pipelined->EndStep();
+    return pipelined->Step(step_index++,
+                           LocalStep{sgd.lr, sgd.momentum, sgd.nesterov, sgd.weight_decay}, {});
   };
   const int warmup = absl::GetFlag(FLAGS_warmup), steps = absl::GetFlag(FLAGS_steps);
   for (int i = 0; i < warmup; ++i) {

@@ -1,4 +1,5 @@
 // The CPU WorkerModel: the oneDNN training plan and the evaluation plan over one store.
+#include "comm/algorithms/registry.h"
 #include "core/status.h"
 #include "tools/test_accuracy.h"
 #include "tools/worker_model.h"
@@ -8,24 +9,14 @@ namespace {
 
 class CpuWorkerModel final : public WorkerModel {
  public:
-  explicit CpuWorkerModel(CompiledModel model) : model_(std::move(model)) {}
+  explicit CpuWorkerModel(CompiledModel model)
+      : model_(std::move(model)), step_plan_(*model_.train) {}
 
   ParameterStore& store() override { return *model_.store; }
   Tensor& input() override { return model_.train->input(); }
   Tensor& labels() override { return model_.train->labels(); }
-  absl::Status Run(const DropoutKey& key) override { return model_.train->Run(key); }
-  float loss() const override { return model_.train->loss(); }
+  StepPlan& step_plan() override { return step_plan_; }
   int64_t correct() const override { return model_.train->correct(); }
-  int num_buckets() const override { return model_.train->num_buckets(); }
-  void SetLossReadyCallback(std::function<absl::Status(float)> callback) override {
-    model_.train->SetLossReadyCallback(std::move(callback));
-  }
-  void SetBucketReadyCallback(std::function<absl::Status(int)> callback) override {
-    model_.train->SetBucketReadyCallback(std::move(callback));
-  }
-  void SetBucketNeededCallback(std::function<absl::Status(int)> callback) override {
-    model_.train->SetBucketNeededCallback(std::move(callback));
-  }
   absl::Status LocalSgd(const cpu::SgdConfig& sgd) override {
     return cpu::SgdStep(sgd, model_.store->parameters(), model_.store->gradients(),
                         model_.store->momentum());
@@ -46,6 +37,7 @@ class CpuWorkerModel final : public WorkerModel {
 
  private:
   CompiledModel model_;
+  CpuStepPlan step_plan_;
 };
 
 }  // namespace

@@ -1,17 +1,19 @@
 // The GPU WorkerModel (--comm=nccl): the CUDA training plan, a CUDA evaluation plan over its
-// device state, and the NCCL training step as its algorithm. Built only under --config=cuda.
-#include <algorithm>
+// device state, and the registry's algorithms on the GPU's BucketDevice (NCCL on the plan's
+// communication stream). Built only under --config=cuda.
 #include <cstdlib>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "comm/dpsgd.h"
+#include "comm/algorithms/bucket_device.h"
+#include "comm/algorithms/cuda_bucket_device.h"
+#include "comm/algorithms/registry.h"
 #include "comm/nccl_communicator.h"
 #include "core/status.h"
 #include "cuda_runtime_api.h"
 #include "graph/cuda/cuda_compiler.h"
-#include "graph/cuda/nccl_training_step.h"
+#include "graph/cuda/cuda_step_plan.h"
 #include "ops/cuda/cuda_status.h"
 #include "tools/test_accuracy.h"
 #include "tools/worker_model.h"
@@ -33,29 +35,20 @@ class CudaWorkerModel final : public WorkerModel {
         classes_(classes),
         logits_(static_cast<size_t>(eval_input_.shape()[0] * classes)) {}
 
+  absl::Status Init() {
+    cuda::CudaPlan& plan = *gpu_.train;
+    ASSIGN_OR_RETURN(step_plan_, cuda::CudaStepPlan::Create(plan, [this, &plan] {
+                       return plan.SetBatch(std::as_const(input_).values<float>(),
+                                            std::as_const(labels_).values<int32_t>());
+                     }));
+    return absl::OkStatus();
+  }
+
   ParameterStore& store() override { return gpu_.train->host_store(); }
   Tensor& input() override { return input_; }
   Tensor& labels() override { return labels_; }
-  absl::Status Run(const DropoutKey& key) override {
-    cuda::CudaPlan& plan = *gpu_.train;
-    RETURN_IF_ERROR(plan.SetBatch(std::as_const(input_).values<float>(),
-                                  std::as_const(labels_).values<int32_t>()));
-    RETURN_IF_ERROR(plan.Run(key));
-    // The GPU plan has the loss only when the whole step is done.
-    return loss_ready_ ? loss_ready_(plan.loss()) : absl::OkStatus();
-  }
-  float loss() const override { return gpu_.train->loss(); }
+  StepPlan& step_plan() override { return *step_plan_; }
   int64_t correct() const override { return gpu_.train->correct(); }
-  int num_buckets() const override { return gpu_.train->num_buckets(); }
-  void SetLossReadyCallback(std::function<absl::Status(float)> callback) override {
-    loss_ready_ = std::move(callback);
-  }
-  void SetBucketReadyCallback(std::function<absl::Status(int)> callback) override {
-    gpu_.train->SetBucketReadyCallback(std::move(callback));
-  }
-  void SetBucketNeededCallback(std::function<absl::Status(int)> callback) override {
-    gpu_.train->SetBucketNeededCallback(std::move(callback));
-  }
   absl::Status LocalSgd(const cpu::SgdConfig& sgd) override { return gpu_.train->SgdStep(sgd); }
   absl::StatusOr<double> Evaluate(const Dataset& test) override {
     cuda::CudaPlan& plan = *eval_;
@@ -78,54 +71,26 @@ class CudaWorkerModel final : public WorkerModel {
       return absl::InvalidArgumentError(absl::StrCat(name, " on the GPU: no NCCL communicator"));
     }
     cuda::CudaPlan& plan = *gpu_.train;
-    if (name == "allreduce") {
-      ASSIGN_OR_RETURN(auto step,
-                       cuda::NcclTrainingStep::AllReduce(plan, *device_comm, host_context.options));
-      return std::unique_ptr<Algorithm>(std::move(step));
-    }
-    if (name != "dpsgd" && name != "matcha" && name != "aldsgd") {
-      return absl::UnimplementedError(
-          absl::StrCat("--algo=", name,
-                       " runs on the CPU only so far; on the GPU: allreduce, dpsgd, matcha, aldsgd"));
-    }
-    const Topology* topology = host_context.topology;
-    if (topology == nullptr || host_context.comm == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, " on the GPU: needs a topology and the host communicator"));
-    }
-    if (name != "aldsgd") {
-      RETURN_IF_ERROR(Dpsgd::RequireScheme(
-          host_context, name == "dpsgd" ? Scheme::kStatic : Scheme::kMatcha, name.c_str()));
-    }
-    int max_degree = 0;
-    for (int copy = 0; copy < topology->num_copies(); ++copy) {
-      max_degree = std::max(max_degree, topology->graph(copy).max_degree());
-    }
-    const int rank = device_comm->rank();
-    cuda::NeighborhoodSource neighbors = [topology, rank](int64_t step) {
-      return topology->NeighborhoodAt(step, rank);
-    };
-    std::unique_ptr<cuda::NcclTrainingStep> step;
-    if (name == "aldsgd") {
-      ASSIGN_OR_RETURN(step, cuda::NcclTrainingStep::Aldsgd(plan, *device_comm, *host_context.comm,
-                                                            std::move(neighbors), max_degree,
-                                                            host_context.options));
-    } else {
-      ASSIGN_OR_RETURN(step, cuda::NcclTrainingStep::Decentralized(
-                                 plan, *device_comm, std::move(neighbors), max_degree,
-                                 host_context.options));
-    }
-    return std::unique_ptr<Algorithm>(std::move(step));
+    device_ = CreateCudaBucketDevice(*device_comm, plan.comm_stream());
+    // The same rule as on the CPU, over the device's copies of the buffers.
+    AlgorithmContext context = host_context;
+    context.device = device_.get();
+    const size_t n = plan.num_parameters();
+    context.buffers = {std::span<float>(plan.parameters(), n),
+                       std::span<float>(plan.gradients(), n), std::span<float>(plan.momentum(), n),
+                       host_context.buffers.buckets};
+    return ald::CreateAlgorithm(name, context);
   }
 
- private:
+  private:
   cuda::CudaCompiledModel gpu_;
   std::unique_ptr<cuda::CudaPlan> eval_;  // reads gpu_.train's device state
   Tensor input_, labels_;                 // the training batch, on the host
   Tensor eval_input_, eval_labels_;       // the evaluation batch, on the host
   int64_t classes_;
   std::vector<float> logits_;             // the evaluation batch's logits, on the host
-  std::function<absl::Status(float)> loss_ready_;
+  std::unique_ptr<cuda::CudaStepPlan> step_plan_;  // uploads the batch, then runs gpu_.train
+  std::unique_ptr<BucketDevice> device_;            // the algorithm's, once it is created
 };
 
 }  // namespace
@@ -149,9 +114,12 @@ absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGr
   ASSIGN_OR_RETURN(Tensor eval_input, host_tensor(eval_graph, eval_graph.input));
   ASSIGN_OR_RETURN(Tensor eval_labels, host_tensor(eval_graph, eval_graph.labels));
   const int64_t classes = eval_graph.value(eval_graph.logits).shape[1];
-  return std::unique_ptr<WorkerModel>(new CudaWorkerModel(
-      std::move(gpu), std::move(eval_plan), std::move(input), std::move(labels),
-      std::move(eval_input), std::move(eval_labels), classes));
+  auto model = std::make_unique<CudaWorkerModel>(std::move(gpu), std::move(eval_plan),
+                                                 std::move(input), std::move(labels),
+                                                 std::move(eval_input), std::move(eval_labels),
+                                                 classes);
+  RETURN_IF_ERROR(model->Init());
+  return std::unique_ptr<WorkerModel>(std::move(model));
 }
 
 absl::StatusOr<std::unique_ptr<Communicator>> CreateDeviceCommunicator(Communicator& bootstrap,

@@ -19,7 +19,7 @@ if [[ $out != /* ]]; then out="$start_dir/$out"; fi
 [[ -x /usr/local/cuda/bin/nvcc ]] || { echo "gpu_bundle: no CUDA toolkit at /usr/local/cuda" >&2; exit 1; }
 
 tests=$(bazel query --noshow_progress \
-  'kind(cc_test, //ops/cuda/... + //graph/cuda/...) + //comm:nccl_communicator_test')
+  'kind(cc_test, //ops/cuda/... + //graph/cuda/...) + //comm:nccl_communicator_test + //comm/algorithms:gpu_rules_test')
 bazel build --config=cuda -c opt //tools:bench //tools:train $tests
 bin_dir="$(bazel info --config=cuda -c opt bazel-bin)"
 

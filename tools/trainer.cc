@@ -14,16 +14,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkpoint/checkpoint.h"
-#include "comm/algorithm.h"
+#include "comm/algorithms/algorithm.h"
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
-#include "comm/topology.h"
+#include "comm/topology/topology.h"
 #include "core/trace.h"
 #include "core/status.h"
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/pad.h"
 #include "graph/compiler.h"
+#include "graph/step_scheduler.h"
 #include "models/registry.h"
 #include "ops/sgd.h"
 #include "tools/lr_schedule.h"
@@ -132,6 +133,7 @@ class Worker {
   Communicator* device_comm_;
   std::unique_ptr<Algorithm> algorithm_;
   std::unique_ptr<WorkerModel> model_;
+  std::unique_ptr<StepScheduler> scheduler_;  // drives algorithm_ on model_'s plan
   std::unique_ptr<BatchLoader> loader_;
   LrSchedule schedule_;
   int64_t step_ = 0;  // optimizer steps completed
@@ -230,27 +232,20 @@ absl::Status Worker::Step(double lr, double& loss, int64_t& correct) {
   WorkerModel& model = *model_;
   RETURN_IF_ERROR(loader_->Next(model.input(), model.labels()));
   const DropoutKey key{config_.seed, static_cast<uint32_t>(rank_), static_cast<uint32_t>(step_)};
-  if (algorithm_ != nullptr) {
-    // The algorithm does the local update bucket by bucket (hooked on the plan's signals).
-    RETURN_IF_ERROR(algorithm_->BeginStep(
-        step_, LocalStep{static_cast<float>(lr), static_cast<float>(config_.momentum),
-                         config_.nesterov, static_cast<float>(config_.weight_decay)}));
-    RETURN_IF_ERROR(model.Run(key));
-    if (!config_.pipeline) {
-      // Sequential: the whole backward has run; only now the loss, then every bucket.
-      RETURN_IF_ERROR(algorithm_->OnLoss(model.loss()));
-      for (int bucket = 0; bucket < model.num_buckets(); ++bucket) {
-        RETURN_IF_ERROR(algorithm_->OnBucketReady(bucket));
-      }
-    }
-    RETURN_IF_ERROR(algorithm_->EndStep());
+  if (scheduler_ != nullptr) {
+    // The algorithm does the local update bucket by bucket (graph/step_scheduler.h).
+    RETURN_IF_ERROR(scheduler_->Step(
+        step_,
+        LocalStep{static_cast<float>(lr), static_cast<float>(config_.momentum), config_.nesterov,
+                  static_cast<float>(config_.weight_decay)},
+        key));
   } else {
-    RETURN_IF_ERROR(model.Run(key));
+    RETURN_IF_ERROR(model.step_plan().Run(key));
     const cpu::SgdConfig sgd{static_cast<float>(lr), static_cast<float>(config_.momentum),
                              config_.nesterov, static_cast<float>(config_.weight_decay)};
     RETURN_IF_ERROR(model.LocalSgd(sgd));
   }
-  loss = model.loss();
+  loss = model.step_plan().loss();
   correct = model.correct();
   return absl::OkStatus();
 }
@@ -278,22 +273,10 @@ absl::Status Worker::StartAlgorithm() {
   context.options.lsgd_lambda = config_.lambda;
   context.options.tau = config_.tau;
   context.options.sync_init = config_.sync_init;
-  context.options.defer_combine = config_.pipeline;
   context.options.seed = config_.seed;
   ASSIGN_OR_RETURN(algorithm_, model_->CreateAlgorithm(config_.algo, context, device_comm_));
   algorithm_->SetTrace(trace_, rank_);
-  Algorithm* algorithm = algorithm_.get();
-  if (config_.pipeline) {
-    // Pipelined: the loss goes out as soon as the forward has it, each bucket's update and
-    // exchange as soon as its gradients are final, while backward continues.
-    model_->SetLossReadyCallback([algorithm](float loss) { return algorithm->OnLoss(loss); });
-    model_->SetBucketReadyCallback(
-        [algorithm](int bucket) { return algorithm->OnBucketReady(bucket); });
-    // The next forward reads a bucket only once its combine is done, so the tail of the
-    // exchange overlaps the forward's first layers.
-    model_->SetBucketNeededCallback(
-        [algorithm](int bucket) { return algorithm->OnBucketNeeded(bucket); });
-  }
+  scheduler_ = std::make_unique<StepScheduler>(model_->step_plan(), *algorithm_, config_.pipeline);
   return algorithm_->Start();
 }
 
@@ -396,7 +379,7 @@ absl::Status Worker::Run(TrainResult& result) {
     if (evaluate || checkpoint || step_ == stop) {
       // Evaluation, checkpoints and the end read the parameters on the host: finish the
       // combines that a pipelined step leaves to the next forward, and fetch them from a GPU.
-      if (algorithm_ != nullptr) RETURN_IF_ERROR(algorithm_->Flush());
+      if (scheduler_ != nullptr) RETURN_IF_ERROR(scheduler_->Flush());
       if (algorithm_ != nullptr && step_ == stop) RETURN_IF_ERROR(algorithm_->Finish());
       RETURN_IF_ERROR(model_->SyncToHost());
     }
@@ -470,7 +453,7 @@ absl::Status Worker::Run(TrainResult& result) {
 }
 
 absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers) {
-  ASSIGN_OR_RETURN(ald::Graph graph, MakeTopology(config.topology, workers, config.seed));
+  ASSIGN_OR_RETURN(ald::NetworkGraph graph, MakeTopology(config.topology, workers, config.seed));
   TopologyOptions options;
   const bool matcha =
       config.algo == "matcha" || (config.algo == "aldsgd" && config.base == "matcha");

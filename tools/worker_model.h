@@ -5,17 +5,17 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "comm/algorithm.h"
+#include "comm/algorithms/algorithm.h"
 #include "comm/communicator.h"
-#include "comm/topology.h"
+#include "comm/topology/topology.h"
 #include "core/trace.h"
 #include "data/dataset.h"
 #include "graph/compiler.h"
 #include "graph/parameter_store.h"
+#include "graph/step_plan.h"
 #include "ops/dropout.h"
 #include "ops/sgd.h"
 
@@ -29,14 +29,10 @@ class WorkerModel {
   // The batch, on the host: the loader fills these before each Run.
   virtual Tensor& input() = 0;
   virtual Tensor& labels() = 0;
-  // Forward, loss and backward of the batch; the callbacks fire as on graph/plan.h's Plan.
-  virtual absl::Status Run(const DropoutKey& key) = 0;
-  virtual float loss() const = 0;
+  // The training plan (forward, loss and backward of the batch in input() and labels()) as the
+  // step scheduler runs it.
+  virtual StepPlan& step_plan() = 0;
   virtual int64_t correct() const = 0;
-  virtual int num_buckets() const = 0;
-  virtual void SetLossReadyCallback(std::function<absl::Status(float)> callback) = 0;
-  virtual void SetBucketReadyCallback(std::function<absl::Status(int)> callback) = 0;
-  virtual void SetBucketNeededCallback(std::function<absl::Status(int)> callback) = 0;
   // A single worker's optimizer step on all parameters (no algorithm).
   virtual absl::Status LocalSgd(const cpu::SgdConfig& sgd) = 0;
   // The accuracy of the current parameters on `test`, on the model's own device (a GPU model
@@ -64,7 +60,7 @@ absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCpuWorkerModel(const ModelGra
 // The GPU model (built only under --config=cuda; otherwise Unimplemented saying so): the CUDA
 // training and evaluation plans on the current device (the evaluation plan reads the training
 // plan's parameters). Its
-// algorithms: allreduce, dpsgd, matcha and aldsgd's code form (graph/cuda/nccl_training_step.h).
+// algorithms: those the registry marks as running on a GPU (comm/algorithms/registry.h).
 absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGraph& train_graph,
                                                                    const ModelGraph& eval_graph,
                                                                    const CompileOptions& options);

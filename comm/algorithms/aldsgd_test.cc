@@ -1,0 +1,342 @@
+#include "comm/algorithms/aldsgd.h"
+#include "comm/topology/topology_testing.h"
+
+#include <cstring>
+
+#include "Eigen/Dense"
+#include "comm/algorithms/registry.h"
+#include "comm/algorithms/algorithm_testing.h"
+#include "comm/algorithms/decentralized_testing.h"
+#include "comm/topology/network_graph.h"
+#include "gtest/gtest.h"
+
+namespace ald {
+namespace {
+
+using ::ald::testing::GossipCase;
+using ::ald::testing::GossipRun;
+using ::ald::testing::RunGossip;
+
+// DESIGN.md's reference case: matcha8, y = [0..7], these losses, c1 = 0.3, c2 = 0.1,
+// p1 = p2 = 0.2, code form.
+const std::vector<float> kLosses = {0.9f, 0.5f, 0.7f, 0.3f, 0.8f, 0.6f, 0.4f, 0.2f};
+const std::vector<double> kAllActive = {4.154286, 4.514286, 2.12,     4.411429,
+                                        2.548571, 4.031429, 6.331429, 3.588571};
+const std::vector<double> kOnlyM2 = {0, 3.897143, 2, 3.308571, 4, 5, 4.551429, 6.382857};
+const std::vector<double> kNoCoefficients = {3.428571, 4.428571, 2,        4.142857,
+                                             2.857143, 4.142857, 5.142857, 1.857143};
+
+Topology MakeTopology(const NetworkGraph& graph, Scheme scheme, double budget, int copies = 1) {
+  TopologyOptions options;
+  options.scheme = scheme;
+  options.budget = budget;
+  options.copies = copies;
+  options.seed = 3;
+  return testing::MustCreateTopology(graph, options);
+}
+
+AlgorithmOptions Coefficients(double c1, double c2, double p1, double p2,
+                              AldsgdForm form = AldsgdForm::kCode) {
+  AlgorithmOptions options;
+  options.aldsgd_form = form;
+  options.c1 = c1, options.c2 = c2, options.p1 = p1, options.p2 = p2;
+  options.sync_init = false;
+  return options;
+}
+
+// Worker i starts at x = i in all three elements (buckets of 2 and 1), with zero gradients,
+// so y = x; one step.
+GossipCase ReferenceCase(const Topology& topology, const AlgorithmOptions& options) {
+  GossipCase test_case;
+  test_case.topology = &topology;
+  test_case.options = options;
+  test_case.bucket_sizes = {2, 1};
+  test_case.losses = kLosses;
+  test_case.local.lr = 0.5f;
+  for (int rank = 0; rank < 8; ++rank) {
+    test_case.initial.push_back(std::vector<float>(3, static_cast<float>(rank)));
+  }
+  return test_case;
+}
+
+void ExpectEveryElementNear(const std::vector<std::vector<float>>& params,
+                            const std::vector<double>& expected) {
+  for (int rank = 0; rank < 8; ++rank) {
+    for (float value : params[rank]) EXPECT_NEAR(value, expected[rank], 1e-6) << "rank " << rank;
+  }
+}
+
+TEST(AldsgdTest, ReferenceCaseThroughTheAlgorithm) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  ASSERT_NEAR(topology.plan(0).alpha, 2.0 / 7.0, 1e-9);
+  absl::StatusOr<GossipRun> boosted =
+      RunGossip(MakeAldsgd, ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2)));
+  ASSERT_TRUE(boosted.ok()) << boosted.status();
+  ExpectEveryElementNear(boosted->final(), kAllActive);
+  absl::StatusOr<GossipRun> plain =
+      RunGossip(MakeAldsgd, ReferenceCase(topology, Coefficients(0, 0, 0, 0)));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ExpectEveryElementNear(plain->final(), kNoCoefficients);
+}
+
+// The code form's x_i for y = [0..7] with the matchings `active` of matcha8 at α = 2/7, built
+// from the same pieces the algorithm uses (the topology cannot force a chosen set active).
+std::vector<double> CombineByHand(const std::vector<int>& active, double c1, double c2, double p1,
+                                  double p2) {
+  const std::vector<Matching> matchings = Matcha8Graph().preset_matchings();
+  const double alpha = 2.0 / 7.0;
+  std::vector<double> result(8);
+  for (int i = 0; i < 8; ++i) {
+    std::vector<int> members = {i};
+    for (int j : active) {
+      for (const Edge& e : matchings[j]) {
+        if (e.u == i) members.push_back(e.v);
+        if (e.v == i) members.push_back(e.u);
+      }
+    }
+    const int degree = static_cast<int>(members.size()) - 1;
+    if (degree == 0) {
+      result[i] = i;
+      continue;
+    }
+    std::vector<float> losses;
+    std::vector<int> degrees;
+    for (int m : members) {
+      losses.push_back(kLosses[m]);
+      int active_degree = 0;
+      for (int j : active) {
+        for (const Edge& e : matchings[j]) active_degree += e.u == m || e.v == m;
+      }
+      degrees.push_back(active_degree);
+    }
+    std::vector<double> weights(members.size(), alpha);
+    weights[0] = 1.0 - degree * alpha;
+    FoldLeaderWeights(ChooseLeaders(losses, degrees), c1, c2, p1, p2, weights);
+    for (size_t m = 0; m < members.size(); ++m) result[i] += weights[m] * members[m];
+  }
+  return result;
+}
+
+TEST(AldsgdTest, ReferenceCaseByHand) {
+  const struct {
+    std::vector<int> active;
+    double coefficient_scale;
+    const std::vector<double>* expected;
+  } cases[] = {{{0, 1, 2, 3, 4}, 1, &kAllActive},
+               {{1}, 1, &kOnlyM2},
+               {{0, 1, 2, 3, 4}, 0, &kNoCoefficients}};
+  for (const auto& c : cases) {
+    const double s = c.coefficient_scale;
+    const std::vector<double> x = CombineByHand(c.active, 0.3 * s, 0.1 * s, 0.2 * s, 0.2 * s);
+    for (int i = 0; i < 8; ++i) EXPECT_NEAR(x[i], (*c.expected)[i], 1e-6) << "worker " << i;
+  }
+}
+
+TEST(AldsgdTest, LeaderTiesGoToSelfThenMatchingOrder) {
+  // Positions: self, then neighbours in ascending matching order.
+  AldsgdLeaders leaders =
+      ChooseLeaders(std::vector<float>{0.5f, 0.2f, 0.2f, 0.9f}, std::vector<int>{1, 3, 2, 3});
+  EXPECT_EQ(leaders.loss_leader, 1);
+  EXPECT_EQ(leaders.max_degree, 1);
+  leaders = ChooseLeaders(std::vector<float>{0.2f, 0.3f, 0.2f}, std::vector<int>{2, 2, 1});
+  EXPECT_EQ(leaders.loss_leader, 0);
+  EXPECT_EQ(leaders.max_degree, 0);
+  // In the reference case worker 6 meets 7 (M1), 3 (M2), 5 (M3); 7 and 3 both have degree 4,
+  // and 7 comes first in matching order although 3 is the lower rank: with tau = 3 worker 6
+  // would get 5.291429 instead of 6.331429 (checked through the algorithm above).
+  leaders = ChooseLeaders(std::vector<float>{0.4f, 0.2f, 0.3f, 0.6f}, std::vector<int>{3, 4, 4, 2});
+  EXPECT_EQ(leaders.loss_leader, 1);
+  EXPECT_EQ(leaders.max_degree, 1);
+}
+
+TEST(AldsgdTest, AllTiedFollowsItself) {
+  // ring(6): every loss equal, every degree 2, so N = tau = self for everyone:
+  // x_i = 0.36·z0_i + 0.64·y_i with z0 = W·y.
+  const Topology topology = MakeTopology(*RingGraph(6), Scheme::kStatic, 1.0);
+  GossipCase test_case;
+  test_case.topology = &topology;
+  test_case.options = Coefficients(0.3, 0.1, 0.2, 0.2);
+  test_case.bucket_sizes = {1, 3};
+  test_case.losses.assign(6, 0.5f);
+  Eigen::MatrixXd y(6, 4);
+  for (int rank = 0; rank < 6; ++rank) {
+    test_case.initial.push_back(testing::RandomVector(4, 7 + rank));
+    for (int k = 0; k < 4; ++k) y(rank, k) = test_case.initial[rank][k];
+  }
+  absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const Eigen::MatrixXd expected = 0.36 * topology.MixingMatrixAt(0) * y + 0.64 * y;
+  for (int rank = 0; rank < 6; ++rank) {
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(run->final()[rank][k], expected(rank, k), 1e-6);
+  }
+}
+
+// Six steps of a quadratic on matcha8, buckets of different sizes, momentum and weight decay:
+// the case the bitwise comparisons below run twice.
+GossipCase QuadraticCase(const Topology& topology, const AlgorithmOptions& options,
+                         uint64_t seed) {
+  GossipCase test_case;
+  test_case.topology = &topology;
+  test_case.options = options;
+  test_case.bucket_sizes = {3, 1, 2};
+  test_case.losses = kLosses;
+  test_case.local = {.lr = 0.2f, .momentum = 0.5f, .weight_decay = 1e-3f};
+  test_case.steps = 6;
+  test_case.gradient = testing::QuadraticGradient;
+  for (int rank = 0; rank < 8; ++rank) {
+    test_case.initial.push_back(testing::RandomVector(6, seed + rank));
+  }
+  return test_case;
+}
+
+void ExpectSameBits(const absl::StatusOr<GossipRun>& a, const absl::StatusOr<GossipRun>& b) {
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  for (int rank = 0; rank < 8; ++rank) {
+    EXPECT_EQ(0, std::memcmp(a->final()[rank].data(), b->final()[rank].data(), 6 * sizeof(float)))
+        << "rank " << rank;
+  }
+}
+
+// AL-DSGD with every coefficient 0 and one graph copy against its base, bit for bit.
+void ExpectEqualsBase(Scheme scheme, double budget, AldsgdForm form) {
+  const Topology topology = MakeTopology(Matcha8Graph(), scheme, budget);
+  const GossipCase test_case = QuadraticCase(topology, Coefficients(0, 0, 0, 0, form), 50);
+  ExpectSameBits(RunGossip(MakeAldsgd, test_case),
+                 RunGossip(scheme == Scheme::kStatic ? MakeDpsgd : MakeMatchaSgd, test_case));
+}
+
+TEST(AldsgdTest, NoCoefficientsEqualsDpsgdBitwise) {
+  ExpectEqualsBase(Scheme::kStatic, 1.0, AldsgdForm::kCode);
+  ExpectEqualsBase(Scheme::kStatic, 1.0, AldsgdForm::kPaper);
+}
+
+TEST(AldsgdTest, NoCoefficientsEqualsItsBaseBitwiseWhenAdaptingWithCombine) {
+  for (const Scheme scheme : {Scheme::kStatic, Scheme::kMatcha}) {
+    const Topology topology = MakeTopology(Matcha8Graph(), scheme, 0.5);
+    GossipCase test_case = QuadraticCase(topology, Coefficients(0, 0, 0, 0, AldsgdForm::kCode), 55);
+    test_case.options.combine = CombineOrder::kAdaptWithCombine;
+    ExpectSameBits(RunGossip(MakeAldsgd, test_case),
+                   RunGossip(scheme == Scheme::kStatic ? MakeDpsgd : MakeMatchaSgd, test_case));
+  }
+}
+
+// The code form's leader weights apply to the pre-step models alike: with zero gradients and no
+// step the two orders are the same rule, bit for bit.
+TEST(AldsgdTest, AdaptWithCombineWithoutAStepIsTheCodeFormsCombine) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  GossipCase test_case = QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2), 57);
+  test_case.gradient = nullptr;
+  test_case.local = {.lr = 0.0f};
+  GossipCase awc = test_case;
+  awc.options.combine = CombineOrder::kAdaptWithCombine;
+  ExpectSameBits(RunGossip(MakeAldsgd, test_case), RunGossip(MakeAldsgd, awc));
+}
+
+TEST(AldsgdTest, ThePaperFormCannotAdaptWithCombine) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  GossipCase test_case = QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, AldsgdForm::kPaper), 59);
+  test_case.options.combine = CombineOrder::kAdaptWithCombine;
+  const absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("paper form"), std::string::npos) << run.status();
+}
+
+TEST(AldsgdTest, NoCoefficientsEqualsMatchaBitwise) {
+  ExpectEqualsBase(Scheme::kMatcha, 0.5, AldsgdForm::kCode);
+  ExpectEqualsBase(Scheme::kMatcha, 0.5, AldsgdForm::kPaper);
+}
+
+// A pipelined step leaves each bucket's combine to the next forward (where the rule allows);
+// the parameters must come out bit for bit as when every combine follows EndStep at once.
+void ExpectDeferredCombineEqualsImmediate(
+    const testing::MakeAlgorithm& make, Scheme scheme, AldsgdForm form,
+    CombineOrder combine = CombineOrder::kAdaptThenCombine) {
+  const Topology topology = MakeTopology(Matcha8Graph(), scheme, 0.5);
+  GossipCase immediate = QuadraticCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, form), 70);
+  immediate.options.combine = combine;
+  GossipCase deferred = immediate;
+  deferred.pipelined = true;
+  deferred.flush_every_step = false;
+  const absl::StatusOr<GossipRun> a = RunGossip(make, immediate);
+  ExpectSameBits(a, RunGossip(make, deferred));
+  for (int rank = 0; rank < 8 && a.ok(); ++rank) {
+    EXPECT_NE(a->final()[rank], immediate.initial[rank]) << "rank " << rank << " never moved";
+  }
+}
+
+TEST(AldsgdTest, DeferredCombineEqualsImmediateBitwise) {
+  ExpectDeferredCombineEqualsImmediate(MakeAldsgd, Scheme::kMatcha, AldsgdForm::kCode);
+  ExpectDeferredCombineEqualsImmediate(MakeAldsgd, Scheme::kStatic, AldsgdForm::kPaper);
+  ExpectDeferredCombineEqualsImmediate(MakeDpsgd, Scheme::kStatic, AldsgdForm::kCode);
+  ExpectDeferredCombineEqualsImmediate(MakeMatchaSgd, Scheme::kMatcha, AldsgdForm::kCode);
+}
+
+// Adapt with combine, pipelined or sequential: the same sums either way.
+TEST(AldsgdTest, PipelinedAdaptWithCombineEqualsSequentialBitwise) {
+  for (const Scheme scheme : {Scheme::kStatic, Scheme::kMatcha}) {
+    ExpectDeferredCombineEqualsImmediate(MakeAldsgd, scheme, AldsgdForm::kCode,
+                                         CombineOrder::kAdaptWithCombine);
+  }
+  ExpectDeferredCombineEqualsImmediate(MakeDpsgd, Scheme::kStatic, AldsgdForm::kCode,
+                                       CombineOrder::kAdaptWithCombine);
+}
+
+TEST(AldsgdTest, PaperFormPullsInsideTheLocalStep) {
+  // Reference case, γ = 0.5, zero gradients. Paper form, worker 0: C_0 = {0, 4, 1, 7},
+  // N = 7 (loss 0.2), tau = 1 (degree 5): y_0 = 0 − 0.5·0.2·(0 − 7) − 0.5·0.2·(0 − 1) = 0.8;
+  // likewise y_4 = 3.6 (N = self, tau = 0), y_1 = 1.6 (N = 7, tau = self), y_7 = 6.4
+  // (N = self, tau = 1). Then x_0 = 0.6·((1/7)·0.8 + (2/7)·(3.6 + 1.6 + 6.4)) + 0.3·6.4
+  // + 0.1·1.6 = 0.6·24/7 + 2.08 = 4.137143. Worker 4: x_4 = 0.6·((5/7)·3.6 + (2/7)·0.8)
+  // + 0.3·3.6 + 0.1·0.8 = 2.84. The code form gives 4.154286 and 2.548571.
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  absl::StatusOr<GossipRun> paper = RunGossip(
+      MakeAldsgd, ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, AldsgdForm::kPaper)));
+  absl::StatusOr<GossipRun> code = RunGossip(
+      MakeAldsgd, ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2, AldsgdForm::kCode)));
+  ASSERT_TRUE(paper.ok()) << paper.status();
+  ASSERT_TRUE(code.ok()) << code.status();
+  for (float value : paper->final()[0]) EXPECT_NEAR(value, 4.137143, 1e-6);
+  for (float value : paper->final()[4]) EXPECT_NEAR(value, 2.84, 1e-6);
+  for (float value : code->final()[0]) EXPECT_NEAR(value, 4.154286, 1e-6);
+  for (float value : code->final()[4]) EXPECT_NEAR(value, 2.548571, 1e-6);
+  // The paper form sends the pre-step model too: two model messages per neighbour and bucket.
+  const int64_t degree0 = 3, buckets = 2;
+  EXPECT_EQ(paper->stats[0].messages_sent, degree0 * (2 * buckets + 1));
+  EXPECT_EQ(code->stats[0].messages_sent, degree0 * (buckets + 1));
+}
+
+TEST(AldsgdTest, DynamicGraphsCycleThroughTheCopies) {
+  // K = 2: step 1 mixes over matcha8's relabelled partner, not over matcha8 again.
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0, /*copies=*/2);
+  ASSERT_NE(topology.MixingMatrixAt(0), topology.MixingMatrixAt(1));
+  GossipCase test_case = ReferenceCase(topology, Coefficients(0, 0, 0, 0));
+  test_case.steps = 2;
+  absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  for (int step = 0; step < 2; ++step) {
+    Eigen::VectorXd x(8);
+    for (int rank = 0; rank < 8; ++rank) x(rank) = run->history[step][rank][0];
+    const Eigen::VectorXd expected = topology.MixingMatrixAt(step) * x;
+    for (int rank = 0; rank < 8; ++rank) {
+      EXPECT_NEAR(run->history[step + 1][rank][0], expected(rank), 1e-5) << "step " << step;
+    }
+  }
+}
+
+TEST(AldsgdTest, CodeFormNeedsTheLoss) {
+  const Topology topology = MakeTopology(*RingGraph(3), Scheme::kStatic, 1.0);
+  const absl::Status status = testing::RunWorkers(3, [&](int, Communicator& comm) -> absl::Status {
+    testing::TestWorker worker(std::vector<float>(2, 0.0f), {2});
+    absl::StatusOr<std::unique_ptr<Algorithm>> aldsgd =
+        MakeAldsgd({&comm, &topology, worker.buffers(), Coefficients(0.3, 0.1, 0.2, 0.2)});
+    if (!aldsgd.ok()) return aldsgd.status();
+    if (absl::Status s = (*aldsgd)->BeginStep(0, {}); !s.ok()) return s;
+    if (absl::Status s = (*aldsgd)->UpdateAndPost(0); !s.ok()) return s;
+    return (*aldsgd)->EndStep();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+}
+
+}  // namespace
+}  // namespace ald

@@ -1,0 +1,51 @@
+#include "comm/algorithms/counted_collectives.h"
+
+#include <functional>
+
+#include "absl/time/clock.h"
+#include "core/status.h"
+
+namespace ald {
+
+absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wait,
+                       Trace* trace, int trace_pid) {
+  ScopedTraceEvent event(trace, trace_pid, kComputeTid, "wait", "wait");
+  const absl::Time start = absl::Now();
+  absl::Status status = wait();
+  stats.wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+  return status;
+}
+
+namespace {
+
+absl::Status CountedCollective(const char* name, size_t bytes, CommStats& stats, Trace* trace,
+                               int trace_pid, const std::function<absl::Status()>& collective) {
+  stats.bytes_sent += static_cast<int64_t>(bytes);
+  stats.messages_sent += 1;
+  LaneTraceEvent event(trace, trace_pid, name, "comm", {{"bytes", bytes}});
+  absl::Status status = TimedWait(stats, collective, trace, trace_pid);
+  event.End();
+  return status;
+}
+
+}  // namespace
+
+absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
+                              CommStats& stats, Trace* trace, int trace_pid) {
+  return CountedCollective("all-reduce", data.size_bytes(), stats, trace, trace_pid,
+                           [&] { return comm.AllReduce(data, op); });
+}
+
+absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
+                              CommStats& stats, Trace* trace, int trace_pid) {
+  return CountedCollective("broadcast", data.size_bytes(), stats, trace, trace_pid,
+                           [&] { return comm.Broadcast(data, root); });
+}
+
+absl::Status StartFromRankZero(Communicator& comm, const WorkerBuffers& buffers,
+                               const AlgorithmOptions& options, CommStats& stats) {
+  if (!options.sync_init) return absl::OkStatus();
+  return CountedBroadcast(comm, buffers.params, /*root=*/0, stats);
+}
+
+}  // namespace ald

@@ -1,0 +1,57 @@
+#include "comm/algorithms/registry.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "comm/algorithms/bucket_device.h"
+
+namespace ald {
+
+std::span<const AlgorithmEntry> Algorithms() {
+  static constexpr std::array<AlgorithmEntry, 7> kAlgorithms = {{
+      {"allreduce", MakeAllReduceSgd, true},
+      {"dpsgd", MakeDpsgd, true},
+      {"matcha", MakeMatchaSgd, true},
+      {"aldsgd", MakeAldsgd, true},
+      {"easgd", MakeEasgd, false},
+      {"lsgd", MakeLsgd, false},
+      {"adpsgd", MakeAdpsgd, false},
+  }};
+  return kAlgorithms;
+}
+
+std::vector<std::string> AlgorithmNames() {
+  std::vector<std::string> names;
+  for (const AlgorithmEntry& entry : Algorithms()) names.push_back(entry.name);
+  return names;
+}
+
+std::string AlgorithmNameList(bool gpu_only) {
+  std::vector<std::string> names;
+  for (const AlgorithmEntry& entry : Algorithms()) {
+    if (!gpu_only || entry.runs_on_gpu) names.push_back(entry.name);
+  }
+  return absl::StrJoin(names, " | ");
+}
+
+absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
+                                                           const AlgorithmContext& context) {
+  for (const AlgorithmEntry& entry : Algorithms()) {
+    if (name != entry.name) continue;
+    if (context.comm == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": no communicator"));
+    }
+    if (context.device != nullptr && context.device->memory() != DeviceType::kCpu &&
+        !entry.runs_on_gpu) {
+      return absl::UnimplementedError(absl::StrCat("--algo=", name,
+                                                   " runs on the CPU only so far; on the GPU: ",
+                                                   AlgorithmNameList(/*gpu_only=*/true)));
+    }
+    return entry.make(context);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--algo=", name, ": expected one of ", absl::StrJoin(AlgorithmNames(), ", ")));
+}
+
+}  // namespace ald
