@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/json.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
 
 namespace ald {
 
