@@ -1,4 +1,4 @@
-#include "tools/metrics.h"
+#include "tools/trainer/metrics.h"
 
 #include <cmath>
 

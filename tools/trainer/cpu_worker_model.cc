@@ -1,7 +1,7 @@
 // The CPU WorkerModel: the oneDNN training plan and the evaluation plan over one store.
 #include "core/status.h"
-#include "tools/test_accuracy.h"
-#include "tools/worker_model.h"
+#include "tools/trainer/test_accuracy.h"
+#include "tools/trainer/worker_model.h"
 
 namespace ald {
 namespace {

@@ -1,7 +1,7 @@
-#include "tools/train_config.h"
+#include "tools/trainer/train_config.h"
 
 #include "absl/strings/str_cat.h"
-#include "tools/lr_schedule.h"
+#include "tools/trainer/lr_schedule.h"
 
 namespace ald {
 namespace {
