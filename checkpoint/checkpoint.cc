@@ -11,8 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/file_io.h"
+#include "core/atomic_file.h"
+#include "core/file_io.h"
 #include "core/status.h"
 
 namespace ald {

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "checkpoint/atomic_file.h"
+#include "core/atomic_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

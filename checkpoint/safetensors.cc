@@ -10,9 +10,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/file_io.h"
-#include "checkpoint/json.h"
+#include "core/atomic_file.h"
+#include "core/file_io.h"
+#include "core/json.h"
 #include "core/status.h"
 
 namespace ald {

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/json.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

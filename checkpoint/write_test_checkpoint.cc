@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "checkpoint/checkpoint.h"
-#include "checkpoint/json.h"
+#include "core/json.h"
 #include "core/tensor.h"
 
 namespace ald {

@@ -4,8 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/json.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
 
 namespace ald {
 namespace {

@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/json.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
 #include "gmock/gmock.h"
 #include "core/testing/temp_files.h"
 #include "gtest/gtest.h"

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "checkpoint/checkpoint.h"
 #include "gtest/gtest.h"
-#include "tools/trainer.h"
+#include "tools/trainer/trainer.h"
 
 namespace ald {
 namespace {

@@ -18,7 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "checkpoint/atomic_file.h"
+#include "core/atomic_file.h"
 
 ABSL_FLAG(std::string, device, "lo", "the network device whose sent bytes are sampled");
 ABSL_FLAG(int, interval_us, 1000, "time between samples");

@@ -12,8 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "checkpoint/file_io.h"
-#include "checkpoint/json.h"
+#include "core/file_io.h"
+#include "core/json.h"
 #include "core/status.h"
 
 namespace ald {

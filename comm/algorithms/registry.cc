@@ -21,6 +21,13 @@ std::span<const AlgorithmEntry> Algorithms() {
   return kAlgorithms;
 }
 
+const AlgorithmEntry* FindAlgorithm(std::string_view name) {
+  for (const AlgorithmEntry& entry : Algorithms()) {
+    if (name == entry.name) return &entry;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> AlgorithmNames() {
   std::vector<std::string> names;
   for (const AlgorithmEntry& entry : Algorithms()) names.push_back(entry.name);
@@ -37,8 +44,8 @@ std::string AlgorithmNameList(bool gpu_only) {
 
 absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
                                                            const AlgorithmContext& context) {
-  for (const AlgorithmEntry& entry : Algorithms()) {
-    if (name != entry.name) continue;
+  if (const AlgorithmEntry* found = FindAlgorithm(name); found != nullptr) {
+    const AlgorithmEntry& entry = *found;
     if (context.comm == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": no communicator"));
     }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,8 @@ struct AlgorithmEntry {
 
 // Every algorithm, in the order the help text lists them.
 std::span<const AlgorithmEntry> Algorithms();
+// The entry named `name`, or null.
+const AlgorithmEntry* FindAlgorithm(std::string_view name);
 std::vector<std::string> AlgorithmNames();
 // "allreduce | dpsgd | ..." (for flag help and error messages); `gpu_only`: those that run on a GPU.
 std::string AlgorithmNameList(bool gpu_only = false);

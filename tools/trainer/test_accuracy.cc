@@ -1,4 +1,4 @@
-#include "tools/test_accuracy.h"
+#include "tools/trainer/test_accuracy.h"
 
 #include "core/status.h"
 #include "data/eval_batches.h"

@@ -1,4 +1,4 @@
-#include "tools/openmp_env.h"
+#include "tools/trainer/openmp_env.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "checkpoint/json.h"
+#include "core/json.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"

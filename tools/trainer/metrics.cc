@@ -1,11 +1,11 @@
-#include "tools/metrics.h"
+#include "tools/trainer/metrics.h"
 
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "checkpoint/atomic_file.h"
-#include "checkpoint/json.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
 
 namespace ald {
 

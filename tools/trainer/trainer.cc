@@ -1,4 +1,4 @@
-#include "tools/trainer.h"
+#include "tools/trainer/trainer.h"
 
 
 #include <algorithm>
@@ -27,10 +27,10 @@
 #include "graph/step_scheduler.h"
 #include "models/registry.h"
 #include "ops/sgd.h"
-#include "tools/lr_schedule.h"
-#include "tools/metrics.h"
-#include "tools/progress.h"
-#include "tools/worker_model.h"
+#include "tools/trainer/lr_schedule.h"
+#include "tools/trainer/metrics.h"
+#include "tools/trainer/progress.h"
+#include "tools/trainer/worker_model.h"
 
 namespace ald {
 namespace {
@@ -103,10 +103,36 @@ class Worker {
         device_comm_(device_comm) {}
 
   absl::Status Setup();
+  // Trains from the current step to the stop (--steps or the last epoch), evaluating, recording
+  // and checkpointing where the flags say; fills `result` on every worker.
   absl::Status Run(TrainResult& result);
 
  private:
+  // The epoch's figures so far, as the progress line, the metrics and the result report them.
+  struct EpochTally {
+    double loss = 0, accuracy = 0;
+    int64_t steps = 0;
+    double mean_loss() const { return loss / steps; }
+    double mean_accuracy() const { return accuracy / steps; }
+  };
+  // What a run reports to as it goes.
+  struct RunLog {
+    Progress progress;
+    MetricsLog metrics;     // rank 0 writes the CSV for all workers
+    Clock::time_point start;
+    int64_t images = 0;     // this worker's, so far
+    bool reporter = false;  // prints progress (rank 0, unless --quiet)
+  };
+
+  // One optimizer step: the traced step, the divergence check, the tally and the position.
+  absl::Status TrainStep(double lr, EpochTally& tally);
   absl::Status Step(double lr, double& loss, int64_t& correct);
+  // Evaluation, checkpoints and the end read the parameters on the host.
+  absl::Status BringParametersToHost(bool last);
+  // Every worker's test accuracy, the average model and the consensus distance, as metrics
+  // rows, the result's figures and (rank 0) a progress line.
+  absl::Status EvaluateAndRecord(int64_t shown_epoch, double lr, const EpochTally& tally,
+                                 RunLog& log, TrainResult& result);
   absl::StatusOr<double> Evaluate();
   // Every worker's figures at an evaluation point, gathered on every worker (collectives).
   struct Snapshot {
@@ -117,7 +143,7 @@ class Worker {
   absl::StatusOr<double> EvaluateAverageModel(std::span<const float> average);
   absl::Status StartAlgorithm();
   TrainingState StateView();
-  absl::Status Save();
+  absl::Status Save();  // the checkpoint (no-op without --checkpoint_dir)
   absl::Status Resume();
   std::string CheckpointDir() const {
     return config_.workers == 1 ? config_.checkpoint_dir
@@ -334,121 +360,126 @@ absl::StatusOr<Worker::Snapshot> Worker::Gather(double train_loss, double train_
   return snapshot;
 }
 
+absl::Status Worker::TrainStep(double lr, EpochTally& tally) {
+  double loss = 0;
+  int64_t correct = 0;
+  {
+    ScopedTraceEvent traced_step(trace_, rank_, kComputeTid, "step", "step", {{"step", step_}});
+    RETURN_IF_ERROR(Step(lr, loss, correct));
+  }
+  if (!std::isfinite(loss)) {
+    // Training on would only produce more NaNs and a meaningless 10% accuracy.
+    // AWC iterates W − γ·H near a minimum: with a W whose eigenvalues reach toward −1 (the
+    // best-constant weights) it diverges at rates adapt-then-combine trains with.
+    const char* awc_hint = config_.combine == "awc"
+                               ? " (adapt with combine often needs a lower rate than atc)"
+                               : "";
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "step %d: the loss is %f: training diverged (learning rate %g); try a lower --lr%s",
+        step_, loss, lr, awc_hint));
+  }
+  ++step_;
+  tally.loss += loss;
+  tally.accuracy += static_cast<double>(correct) / config_.batch;
+  ++tally.steps;
+  position_ = loader_->position();
+  return absl::OkStatus();
+}
+
+absl::Status Worker::BringParametersToHost(bool last) {
+  // Finish the combines that a pipelined step leaves to the next forward, and fetch the
+  // parameters from a GPU.
+  if (scheduler_ != nullptr) RETURN_IF_ERROR(scheduler_->Flush());
+  if (algorithm_ != nullptr && last) RETURN_IF_ERROR(algorithm_->Finish());
+  return model_->SyncToHost();
+}
+
+absl::Status Worker::EvaluateAndRecord(int64_t shown_epoch, double lr, const EpochTally& tally,
+                                       RunLog& log, TrainResult& result) {
+  ASSIGN_OR_RETURN(const double test_accuracy, Evaluate());
+  ASSIGN_OR_RETURN(Snapshot snapshot,
+                   Gather(tally.mean_loss(), tally.mean_accuracy(), test_accuracy));
+  const double seconds = std::chrono::duration<double>(Clock::now() - log.start).count();
+  for (int w = 0; w < config_.workers; ++w) {
+    MetricsRow row{.epoch = shown_epoch + 1,
+                   .step = step_,
+                   .worker = w,
+                   .lr = lr,
+                   .train_loss = snapshot.train_loss[w],
+                   .train_accuracy = snapshot.train_accuracy[w],
+                   .test_accuracy = snapshot.test_accuracy[w],
+                   .average_model_accuracy = snapshot.average_model_accuracy,
+                   .consensus_distance = snapshot.consensus_distance,
+                   .images_per_second = log.images * config_.workers / seconds,
+                   .wall_seconds = seconds,
+                   .bytes_sent = static_cast<int64_t>(snapshot.bytes_sent[w])};
+    RETURN_IF_ERROR(log.metrics.Append(row));
+  }
+  const auto [low, high] = std::minmax_element(snapshot.test_accuracy.begin(),
+                                               snapshot.test_accuracy.end());
+  double mean = 0;
+  for (double a : snapshot.test_accuracy) mean += a / config_.workers;
+  result.test_accuracy = mean;
+  result.min_test_accuracy = *low;
+  result.max_test_accuracy = *high;
+  result.average_model_accuracy = snapshot.average_model_accuracy;
+  result.consensus_distance = snapshot.consensus_distance;
+  double bytes = 0;
+  for (double b : snapshot.bytes_sent) bytes += b / config_.workers;
+  result.bytes_sent_per_worker = static_cast<int64_t>(bytes);
+  if (log.reporter) {
+    log.progress.Message(
+        config_.workers == 1
+            ? absl::StrFormat("step %d: test accuracy %.2f%%", step_, 100 * test_accuracy)
+            : absl::StrFormat("step %d: test accuracy %.2f%% (workers %.2f..%.2f%%), "
+                              "average model %.2f%%, consensus distance %.3g",
+                              step_, 100 * mean, 100 * *low, 100 * *high,
+                              100 * snapshot.average_model_accuracy,
+                              snapshot.consensus_distance));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Worker::Run(TrainResult& result) {
   const int64_t per_epoch = data_.steps_per_epoch;
   const int64_t total = config_.epochs * per_epoch;
   const int64_t stop = config_.steps > 0 ? std::min(total, config_.steps) : total;
-  const bool reporter = rank_ == 0 && !config_.quiet;
-  Progress progress(config_.epochs, per_epoch, config_.batch * config_.workers);
-  MetricsLog metrics(rank_ == 0 ? config_.metrics : "");
-  const Clock::time_point start = Clock::now();
-  int64_t images = 0;
-  double epoch_loss = 0, epoch_correct = 0;
-  int64_t epoch_steps = 0;
+  RunLog log{.progress = Progress(config_.epochs, per_epoch, config_.batch * config_.workers),
+             .metrics = MetricsLog(rank_ == 0 ? config_.metrics : ""),
+             .start = Clock::now(),
+             .images = 0,
+             .reporter = rank_ == 0 && !config_.quiet};
+  EpochTally tally;
   result.test_accuracy = -1;
   while (step_ < stop) {
     const double lr = schedule_.At(step_);
-    double loss = 0;
-    int64_t correct = 0;
-    {
-      ScopedTraceEvent traced_step(trace_, rank_, kComputeTid, "step", "step", {{"step", step_}});
-      RETURN_IF_ERROR(Step(lr, loss, correct));
-    }
-    if (!std::isfinite(loss)) {
-      // Training on would only produce more NaNs and a meaningless 10% accuracy.
-      // AWC iterates W − γ·H near a minimum: with a W whose eigenvalues reach toward −1 (the
-      // best-constant weights) it diverges at rates adapt-then-combine trains with.
-      const char* awc_hint = config_.combine == "awc"
-                                 ? " (adapt with combine often needs a lower rate than atc)"
-                                 : "";
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "step %d: the loss is %f: training diverged (learning rate %g); try a lower --lr%s",
-          step_, loss, lr, awc_hint));
-    }
-    ++step_;
-    images += config_.batch;
-    epoch_loss += loss;
-    epoch_correct += static_cast<double>(correct) / config_.batch;
-    ++epoch_steps;
-    position_ = loader_->position();
-    const bool epoch_end = position_.step_in_epoch == 0 || step_ == stop;
+    RETURN_IF_ERROR(TrainStep(lr, tally));
+    log.images += config_.batch;
+    const bool last = step_ == stop;
+    const bool epoch_end = position_.step_in_epoch == 0 || last;
     const bool evaluate =
-        config_.eval_every > 0 ? step_ % config_.eval_every == 0 || step_ == stop : epoch_end;
+        config_.eval_every > 0 ? step_ % config_.eval_every == 0 || last : epoch_end;
     const bool checkpoint =
-        config_.checkpoint_every > 0 ? step_ % config_.checkpoint_every == 0 : epoch_end;
-    if (evaluate || checkpoint || step_ == stop) {
-      // Evaluation, checkpoints and the end read the parameters on the host: finish the
-      // combines that a pipelined step leaves to the next forward, and fetch them from a GPU.
-      if (scheduler_ != nullptr) RETURN_IF_ERROR(scheduler_->Flush());
-      if (algorithm_ != nullptr && step_ == stop) RETURN_IF_ERROR(algorithm_->Finish());
-      RETURN_IF_ERROR(model_->SyncToHost());
-    }
+        (config_.checkpoint_every > 0 ? step_ % config_.checkpoint_every == 0 : epoch_end) || last;
+    if (evaluate || checkpoint) RETURN_IF_ERROR(BringParametersToHost(last));
     const int64_t shown_epoch = position_.step_in_epoch == 0 ? position_.epoch - 1 : position_.epoch;
     const int64_t shown_step = position_.step_in_epoch == 0 ? per_epoch : position_.step_in_epoch;
-    if (reporter) {
-      progress.Step(shown_epoch, shown_step, epoch_loss / epoch_steps,
-                    epoch_correct / epoch_steps, lr);
+    if (log.reporter) {
+      log.progress.Step(shown_epoch, shown_step, tally.mean_loss(), tally.mean_accuracy(), lr);
     }
-    if (evaluate) {
-      ASSIGN_OR_RETURN(const double test_accuracy, Evaluate());
-      ASSIGN_OR_RETURN(Snapshot snapshot, Gather(epoch_loss / epoch_steps,
-                                                 epoch_correct / epoch_steps, test_accuracy));
-      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-      for (int w = 0; w < config_.workers; ++w) {
-        MetricsRow row{.epoch = shown_epoch + 1,
-                       .step = step_,
-                       .worker = w,
-                       .lr = lr,
-                       .train_loss = snapshot.train_loss[w],
-                       .train_accuracy = snapshot.train_accuracy[w],
-                       .test_accuracy = snapshot.test_accuracy[w],
-                       .average_model_accuracy = snapshot.average_model_accuracy,
-                       .consensus_distance = snapshot.consensus_distance,
-                       .images_per_second = images * config_.workers / seconds,
-                       .wall_seconds = seconds,
-                       .bytes_sent = static_cast<int64_t>(snapshot.bytes_sent[w])};
-        RETURN_IF_ERROR(metrics.Append(row));
-      }
-      const auto [low, high] = std::minmax_element(snapshot.test_accuracy.begin(),
-                                                   snapshot.test_accuracy.end());
-      double mean = 0;
-      for (double a : snapshot.test_accuracy) mean += a / config_.workers;
-      result.test_accuracy = mean;
-      result.min_test_accuracy = *low;
-      result.max_test_accuracy = *high;
-      result.average_model_accuracy = snapshot.average_model_accuracy;
-      result.consensus_distance = snapshot.consensus_distance;
-      double bytes = 0;
-      for (double b : snapshot.bytes_sent) bytes += b / config_.workers;
-      result.bytes_sent_per_worker = static_cast<int64_t>(bytes);
-      if (reporter) {
-        progress.Message(
-            config_.workers == 1
-                ? absl::StrFormat("step %d: test accuracy %.2f%%", step_, 100 * test_accuracy)
-                : absl::StrFormat("step %d: test accuracy %.2f%% (workers %.2f..%.2f%%), "
-                                  "average model %.2f%%, consensus distance %.3g",
-                                  step_, 100 * mean, 100 * *low, 100 * *high,
-                                  100 * snapshot.average_model_accuracy,
-                                  snapshot.consensus_distance));
-      }
-    }
-    if (checkpoint || step_ == stop) RETURN_IF_ERROR(Save());
+    if (evaluate) RETURN_IF_ERROR(EvaluateAndRecord(shown_epoch, lr, tally, log, result));
+    if (checkpoint) RETURN_IF_ERROR(Save());
     if (epoch_end) {
-      if (reporter) {
-        progress.EndEpoch(shown_epoch, epoch_loss / epoch_steps, epoch_correct / epoch_steps);
-      }
-      result.final_train_loss = epoch_loss / epoch_steps;
-      if (step_ < stop) {
-        epoch_loss = epoch_correct = 0;
-        epoch_steps = 0;
-      }
+      if (log.reporter) log.progress.EndEpoch(shown_epoch, tally.mean_loss(), tally.mean_accuracy());
+      result.final_train_loss = tally.mean_loss();
+      if (!last) tally = EpochTally();
     }
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - log.start).count();
   result.steps = step_;
   result.epochs = position_.epoch + (position_.step_in_epoch > 0 ? 1 : 0);
   result.wall_seconds = seconds;
-  result.images_per_second = seconds > 0 ? images * config_.workers / seconds : 0;
+  result.images_per_second = seconds > 0 ? log.images * config_.workers / seconds : 0;
   return absl::OkStatus();
 }
 

@@ -15,8 +15,8 @@
 #include "graph/cuda/cuda_compiler.h"
 #include "graph/cuda/cuda_step_plan.h"
 #include "ops/cuda/cuda_status.h"
-#include "tools/test_accuracy.h"
-#include "tools/worker_model.h"
+#include "tools/trainer/test_accuracy.h"
+#include "tools/trainer/worker_model.h"
 
 namespace ald {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
-#include "checkpoint/file_io.h"
+#include "core/file_io.h"
 
 namespace ald {
 

@@ -1,5 +1,5 @@
 // POSIX file descriptors with absl::Status errors that name the file and the system's reason;
-// the checkpoint code needs fsync and positioned reads, which std streams do not offer.
+// checkpoints and traces need fsync and positioned reads, which std streams do not offer.
 #pragma once
 
 #include <cstddef>

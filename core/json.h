@@ -1,7 +1,8 @@
 // The JSON of a safetensors header: a strict parser and a compact writer for the subset the
-// format uses (objects, strings, integers, arrays). Hand-written rather than a library because
-// the subset is tiny and fixed, no JSON library is in the build, and strictness is the point: a
-// checkpoint header that is not exactly well-formed is refused with the byte where it goes wrong.
+// format uses (objects, strings, integers, arrays), and the string quoting traces use.
+// Hand-written rather than a library because the subset is tiny and fixed, no JSON library is in
+// the build, and strictness is the point: a checkpoint header that is not exactly well-formed is
+// refused with the byte where it goes wrong.
 #pragma once
 
 #include <cstddef>

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "tools/train_config.h"
+#include "tools/trainer/train_config.h"
 
 namespace ald {
 

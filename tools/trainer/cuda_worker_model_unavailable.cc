@@ -1,5 +1,5 @@
 // Without --config=cuda there is no GPU model: --comm=nccl says how to get one.
-#include "tools/worker_model.h"
+#include "tools/trainer/worker_model.h"
 
 namespace ald {
 namespace {

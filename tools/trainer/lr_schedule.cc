@@ -1,4 +1,4 @@
-#include "tools/lr_schedule.h"
+#include "tools/trainer/lr_schedule.h"
 
 #include <cmath>
 #include <numbers>

@@ -1,4 +1,4 @@
-#include "checkpoint/json.h"
+#include "core/json.h"
 
 #include <string>
 

@@ -1,8 +1,8 @@
 // The CPU WorkerModel: the oneDNN training plan and the evaluation plan over one store.
 #include "comm/algorithms/registry.h"
 #include "core/status.h"
-#include "tools/test_accuracy.h"
-#include "tools/worker_model.h"
+#include "tools/trainer/test_accuracy.h"
+#include "tools/trainer/worker_model.h"
 
 namespace ald {
 namespace {

@@ -1,0 +1,86 @@
+#include "tools/trainer/train_config.h"
+
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "comm/algorithms/registry.h"
+#include "tools/trainer/lr_schedule.h"
+
+namespace ald {
+namespace {
+
+absl::Status Expect(bool ok, const std::string& flag, const std::string& value,
+                    const std::string& expected) {
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, "=", value, ": expected ", expected));
+}
+
+// A flag's value as the command line spells it (and checkpoints store it).
+template <typename T>
+std::string FlagText(const T& value) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return value ? "true" : "false";
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    return absl::StrCat(value);
+  } else {
+    return value;
+  }
+}
+
+// Each flag's check of its own value (train_flags.inc).
+absl::Status ValidateEachFlag(const TrainConfig& c) {
+  absl::Status status;
+#define TRAIN_FLAG(type, flag, field, default_value, checkpointed, help, valid, expected) \
+  {                                                                                        \
+    [[maybe_unused]] const type& v = c.field;                                             \
+    status.Update(Expect(valid, #flag, FlagText(v), expected));                           \
+  }
+#include "tools/trainer/train_flags.inc"
+  return status;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> TrainConfig::AsFlags() const {
+  std::map<std::string, std::string> flags;
+#define TRAIN_FLAG(type, flag, field, default_value, checkpointed, ...) \
+  if (checkpointed) flags[#flag] = FlagText(field);
+#include "tools/trainer/train_flags.inc"
+  return flags;
+}
+
+absl::Status ValidateConfig(const TrainConfig& c) {
+  // The first error wins: each flag's own check, then those that involve several flags.
+  absl::Status status = ValidateEachFlag(c);
+  status.Update(Expect(!c.nesterov || c.momentum > 0, "nesterov", "true",
+                       "--momentum > 0 (Nesterov needs momentum)"));
+  status.Update(ParseLrSchedule(c.lr_schedule).status());
+  status.Update(Expect(!c.resume || !c.checkpoint_dir.empty(), "resume", "true",
+                       "a --checkpoint_dir to resume from"));
+  // AWC replaces the neighbour average of stepped models; the paper form's combine needs the
+  // neighbours' stepped models, and the other algorithms do not average neighbours.
+  status.Update(Expect(c.combine != "awc" || c.algo == "dpsgd" || c.algo == "matcha" ||
+                           (c.algo == "aldsgd" && c.aldsgd_form == "code"),
+                       "combine", c.combine,
+                       "atc with --algo=" + c.algo +
+                           (c.algo == "aldsgd" ? " --aldsgd_form=paper" : "") +
+                           " (awc applies to dpsgd, matcha and aldsgd's code form)"));
+  status.Update(Expect(c.combine != "awc" || c.comm != "nccl", "combine", c.combine,
+                       "atc with --comm=nccl (the GPU step combines after the local step)"));
+  // The GPU runs the algorithms the registry marks so, AL-DSGD in its code form only; its
+  // kernels are not traced yet.
+  const AlgorithmEntry* algorithm = FindAlgorithm(c.algo);
+  status.Update(Expect(c.comm != "nccl" || c.workers == 1 ||
+                           (algorithm != nullptr && algorithm->runs_on_gpu &&
+                            (c.algo != "aldsgd" || c.aldsgd_form == "code")),
+                       "algo", c.algo,
+                       AlgorithmNameList(/*gpu_only=*/true) +
+                           " (aldsgd in its code form) with --comm=nccl (the GPU)"));
+  status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
+                       "no trace with --comm=nccl (the GPU step is not traced yet)"));
+  return status;
+}
+
+}  // namespace ald
