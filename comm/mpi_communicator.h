@@ -19,16 +19,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "comm/communicator.h"
+#include "comm/mpi_options.h"
 
 namespace ald {
 
-struct MpiOptions {
-  CommOptions comm;
-  absl::Duration poll_interval = absl::Microseconds(200);
-  absl::Duration spin_window = absl::Microseconds(200);
-  // The progress thread's nice value (lower runs first; needs root or CAP_SYS_NICE below 0).
-  int progress_nice = -10;
-};
 
 // A communicator over all ranks of the job (a duplicate of MPI_COMM_WORLD with
 // MPI_ERRORS_RETURN). The first call initializes MPI; destroying the last communicator

@@ -1,0 +1,367 @@
+#include "comm/mpi_runtime.h"
+
+#include <mpi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "core/status.h"
+
+
+namespace ald::mpi_internal {
+
+absl::Mutex runtime_mu(absl::kConstInit);
+MpiRuntime* runtime = nullptr;  // guarded by runtime_mu
+int runtime_users = 0;          // guarded by runtime_mu
+bool runtime_finalized = false;  // guarded by runtime_mu
+
+absl::StatusOr<MpiRuntime*> MpiRuntime::Acquire(const MpiOptions& options) {
+  absl::MutexLock lock(&runtime_mu);
+  if (runtime_finalized) {
+    return absl::FailedPreconditionError("MPI was already finalized in this process");
+  }
+  if (runtime == nullptr) {
+    auto* created = new MpiRuntime(options);
+    created->thread_ = std::thread([created] { created->Loop(); });
+    created->mu_.LockWhen(absl::Condition(
+        +[](std::optional<absl::Status>* status) { return status->has_value(); },
+        &created->init_status_));
+    absl::Status init = *created->init_status_;
+    created->mu_.Unlock();
+    if (!init.ok()) {
+      created->thread_.join();  // it returned right after reporting the failure
+      runtime_finalized = true;
+      return init;
+    }
+    runtime = created;
+  }
+  ++runtime_users;
+  return runtime;
+}
+
+void MpiRuntime::Release() {
+  MpiRuntime* finished = nullptr;
+  {
+    absl::MutexLock lock(&runtime_mu);
+    if (--runtime_users > 0) return;
+    finished = runtime;
+    runtime = nullptr;
+    runtime_finalized = true;
+  }
+  {
+    absl::MutexLock lock(&finished->mu_);
+    finished->stopping_ = true;
+  }
+  finished->thread_.join();
+  // The runtime stays allocated: operations abandoned after an error may still point into it.
+}
+
+absl::Duration MpiRuntime::ThreadCpuTime() {
+  absl::MutexLock lock(&runtime_mu);
+  if (runtime == nullptr) return absl::ZeroDuration();
+  clockid_t clock;
+  timespec used{};
+  if (pthread_getcpuclockid(runtime->thread_.native_handle(), &clock) != 0 ||
+      clock_gettime(clock, &used) != 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::DurationFromTimespec(used);
+}
+
+absl::Status MpiRuntime::Initialize() {
+  int provided = 0;
+  int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+  if (code != MPI_SUCCESS) {
+    return absl::UnavailableError(absl::StrCat("MPI_Init_thread failed: ", MpiErrorText(code)));
+  }
+  if (provided < MPI_THREAD_SERIALIZED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "this MPI provides thread level ", provided, ", the progress thread needs SERIALIZED"));
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size_);
+  gethostname(me_.host, sizeof(me_.host) - 1);
+  me_.pid = static_cast<int>(getpid());
+  return absl::OkStatus();
+}
+
+void MpiRuntime::Loop() {
+  // TCP moves data only inside MPI calls, so while the workers' compute threads fill both cores
+  // a progress thread that waits a scheduler slice to run leaves the link idle. A higher
+  // priority lets it run as soon as it wakes; it sleeps between polls, so it takes little.
+  // Without the privilege (not root) it keeps the default priority.
+  if (options_.progress_nice != 0) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.progress_nice);
+  }
+  absl::Status init = Initialize();
+  {
+    absl::MutexLock lock(&mu_);
+    init_status_ = init;
+  }
+  if (!init.ok()) return;
+  absl::Time last_activity = absl::Now();
+  bool spinning = false;
+  while (true) {
+    std::vector<std::function<void()>> commands;
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this] { return !commands_.empty() || stopping_; };
+      if (active_.empty()) {
+        mu_.Await(absl::Condition(&has_work));
+      } else if (!spinning) {
+        mu_.AwaitWithTimeout(absl::Condition(&has_work), options_.poll_interval);
+      }
+      commands.swap(commands_);
+      if (stopping_ && commands.empty()) break;
+    }
+    for (auto& command : commands) command();
+    const bool progressed = Progress();
+    const absl::Time now = absl::Now();
+    if (progressed || !commands.empty()) last_activity = now;
+    spinning = now - last_activity < options_.spin_window;
+    if (spinning) std::this_thread::yield();
+  }
+  // Cancelled receives complete at the next test; give them a moment to leave.
+  const absl::Time drain_deadline = absl::Now() + absl::Seconds(1);
+  while (!active_.empty() && absl::Now() < drain_deadline) {
+    if (!Progress()) absl::SleepFor(options_.poll_interval);
+  }
+  absl::MutexLock lock(&mu_);
+  // MPI_Finalize waits for every rank and for what is in flight: after a failure it would hang.
+  if (!broken_ && active_.empty()) {
+    mu_.Unlock();
+    MPI_Finalize();
+    mu_.Lock();
+  }
+}
+
+bool MpiRuntime::Progress() {
+  if (active_requests_.empty()) return false;
+  const int count = static_cast<int>(active_requests_.size());
+  std::vector<int> indices(count);
+  std::vector<MPI_Status> statuses(count);
+  int completed = 0;
+  const int code =
+      MPI_Testsome(count, active_requests_.data(), &completed, indices.data(), statuses.data());
+  if (completed == MPI_UNDEFINED || completed == 0) {
+    if (code == MPI_SUCCESS) return false;
+    // An error outside any status: fail everything in flight rather than spin on it.
+    for (auto& op : active_) Complete(*op, absl::InternalError(absl::StrCat(op->description, ": ", MpiErrorText(code))));
+    for (auto& [peer, lane] : lanes_) {
+      for (QueuedSend& send : lane.queued) {
+        Complete(*send.op, absl::InternalError(absl::StrCat(send.op->description, ": not started: ",
+                                                            MpiErrorText(code))));
+      }
+      lane = SendLane();
+    }
+    active_.clear();
+    active_requests_.clear();
+    return true;
+  }
+  for (int k = 0; k < completed; ++k) {
+    MpiOperation& op = *active_[indices[k]];
+    const MPI_Status& status = statuses[k];
+    const int error = code == MPI_ERR_IN_STATUS ? status.MPI_ERROR : MPI_SUCCESS;
+    if (error == MPI_ERR_TRUNCATE) {
+      Complete(op, absl::InvalidArgumentError(absl::StrCat(
+                       op.description, ": the sender sent more bytes than the receive expects")));
+    } else if (error != MPI_SUCCESS && error != MPI_ERR_PENDING) {
+      Complete(op, absl::UnavailableError(absl::StrCat(op.description, ": ", MpiErrorText(error))));
+    } else if (op.is_receive) {
+      int cancelled = 0;
+      MPI_Test_cancelled(&status, &cancelled);
+      int received = 0;
+      MPI_Get_count(&status, MPI_BYTE, &received);
+      if (cancelled) {
+        Complete(op, absl::CancelledError(absl::StrCat(op.description, " was cancelled")));
+      } else if (static_cast<size_t>(received) != op.expected_bytes) {
+        Complete(op, SizeMismatch(op.description, received, op.expected_bytes));
+      } else {
+        Complete(op, absl::OkStatus());
+      }
+    } else {
+      Complete(op, absl::OkStatus());
+    }
+  }
+  // Completed requests are now MPI_REQUEST_NULL; drop them, keeping the rest in order, and
+  // free the lanes they held.
+  std::vector<int> freed_lanes;
+  size_t kept = 0;
+  for (size_t i = 0; i < active_.size(); ++i) {
+    if (active_requests_[i] == MPI_REQUEST_NULL) {
+      if (active_[i]->lane >= 0) freed_lanes.push_back(active_[i]->lane);
+      continue;
+    }
+    active_[kept] = std::move(active_[i]);
+    active_requests_[kept] = active_requests_[i];
+    ++kept;
+  }
+  active_.resize(kept);
+  active_requests_.resize(kept);
+  for (int peer : freed_lanes) {
+    lanes_[peer].busy = false;
+    PumpLane(peer);
+  }
+  return true;
+}
+
+void MpiRuntime::Complete(MpiOperation& op, absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  if (absl::IsUnavailable(status)) broken_ = true;
+  if (op.done) return;  // the waiter already gave up on it (a dead peer)
+  op.status = std::move(status);
+  op.done = true;
+  op.completed_at = absl::Now();
+}
+
+void MpiRuntime::Post(std::function<void()> command) {
+  absl::MutexLock lock(&mu_);
+  commands_.push_back(std::move(command));
+}
+
+bool MpiRuntime::Launch(const std::shared_ptr<MpiOperation>& op,
+                        const std::function<int(MPI_Request*)>& start) {
+  const int code = start(&op->request);
+  if (code != MPI_SUCCESS) {
+    Complete(*op, absl::InternalError(absl::StrCat(op->description, ": ", MpiErrorText(code))));
+    return false;
+  }
+  active_.push_back(op);
+  active_requests_.push_back(op->request);
+  return true;
+}
+
+void MpiRuntime::Start(std::shared_ptr<MpiOperation> op,
+                       std::function<int(MPI_Request*)> start) {
+  Post([this, op = std::move(op), start = std::move(start)] { Launch(op, start); });
+}
+
+void MpiRuntime::StartSend(std::shared_ptr<MpiOperation> op,
+                           std::function<int(MPI_Request*)> start, int peer, size_t bytes,
+                           int priority) {
+  if (bytes < kLaneMinBytes) {
+    Start(std::move(op), std::move(start));
+    return;
+  }
+  // Two large sends to one peer share its link and both finish late; one at a time, best
+  // first, lets the bucket the next forward needs first arrive first (ByteScheduler's idea).
+  Post([this, op = std::move(op), start = std::move(start), peer, priority] {
+    lanes_[peer].queued.push_back({op, start, priority, next_sequence_++});
+    PumpLane(peer);
+  });
+}
+
+void MpiRuntime::PumpLane(int peer) {
+  SendLane& lane = lanes_[peer];
+  while (!lane.busy && !lane.queued.empty()) {
+    auto best = lane.queued.begin();
+    for (auto it = lane.queued.begin(); it != lane.queued.end(); ++it) {
+      if (it->priority > best->priority ||
+          (it->priority == best->priority && it->sequence < best->sequence)) {
+        best = it;
+      }
+    }
+    QueuedSend send = std::move(*best);
+    lane.queued.erase(best);
+    send.op->lane = peer;
+    lane.busy = Launch(send.op, send.start);
+  }
+}
+
+void MpiRuntime::Abandon(std::shared_ptr<MpiOperation> op) {
+  Post([this, op = std::move(op)] {
+    if (!op->is_receive) {
+      // A send that never started is simply dropped; a started one cannot be cancelled.
+      for (auto& [peer, lane] : lanes_) {
+        std::erase_if(lane.queued, [&](const QueuedSend& send) { return send.op == op; });
+      }
+      return;
+    }
+    for (MPI_Request& request : active_requests_) {
+      if (request != MPI_REQUEST_NULL && request == op->request) MPI_Cancel(&request);
+    }
+  });
+}
+
+absl::Status MpiRuntime::Call(std::function<absl::Status()> call) {
+  std::optional<absl::Status> result;
+  Post([&] {
+    absl::Status status = call();
+    absl::MutexLock lock(&mu_);
+    result = std::move(status);
+  });
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](std::optional<absl::Status>* r) { return r->has_value(); }, &result));
+  return *result;
+}
+
+absl::Status MpiRuntime::CheckAlive(const std::vector<int>& ranks,
+                                    const std::string& operation) const {
+  for (int rank : ranks) {
+    if (rank >= static_cast<int>(processes_.size())) continue;
+    const PeerProcess& peer = processes_[rank];
+    if (std::strcmp(peer.host, me_.host) != 0 || peer.pid <= 0) continue;  // another machine
+    if (kill(peer.pid, 0) != 0 && errno == ESRCH) {
+      return absl::UnavailableError(absl::StrFormat(
+          "%s: rank %d is unavailable (its process %d on %s is gone)", operation, rank, peer.pid,
+          peer.host));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<int> AllRanksBut(int rank, int size) {
+  std::vector<int> others;
+  for (int other = 0; other < size; ++other) {
+    if (other != rank) others.push_back(other);
+  }
+  return others;
+}
+
+// Starts a collective over `comm` and waits for it with a deadline.
+absl::Status RunCollective(MpiRuntime* runtime, std::string description, int rank, int size,
+                           absl::Duration timeout, std::function<int(MPI_Request*)> start) {
+  auto op = std::make_shared<MpiOperation>();
+  op->description = std::move(description);
+  op->peers = AllRanksBut(rank, size);
+  runtime->Start(op, std::move(start));
+  Request request(std::make_unique<MpiRequestState>(runtime, std::move(op)), timeout);
+  return request.Wait();
+}
+
+absl::Status MpiRuntime::ExchangeProcessIds(absl::Duration timeout) {
+  if (!processes_.empty()) return absl::OkStatus();
+  std::vector<PeerProcess> processes(world_size_);
+  RETURN_IF_ERROR(RunCollective(
+      this, "exchange of process ids", world_rank_, world_size_, timeout, [&](MPI_Request* r) {
+        return MPI_Iallgather(&me_, sizeof(PeerProcess), MPI_BYTE, processes.data(),
+                              sizeof(PeerProcess), MPI_BYTE, MPI_COMM_WORLD, r);
+      }));
+  processes_ = std::move(processes);
+  return absl::OkStatus();
+}
+
+absl::Status CheckCount(size_t bytes, const std::string& operation) {
+  if (bytes <= static_cast<size_t>(INT_MAX)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      operation, ": messages over ", INT_MAX, " bytes are not supported by this backend"));
+}
+
+}  // namespace ald::mpi_internal
