@@ -1,0 +1,37 @@
+// The CUDA backend's table of op lowerings: one row per op kind. Each op's lowering is defined in
+// its own file beside this one; adding an op adds that file, its declaration and its row here.
+#include "graph/cuda/cuda_lowering.h"
+
+namespace ald::cuda {
+
+OpLowering<CudaPlanBuilder> AccuracyCudaLowering();
+OpLowering<CudaPlanBuilder> AddCudaLowering();
+OpLowering<CudaPlanBuilder> BatchNorm2dCudaLowering();
+OpLowering<CudaPlanBuilder> Conv2dCudaLowering();
+OpLowering<CudaPlanBuilder> DropoutCudaLowering();
+OpLowering<CudaPlanBuilder> LinearCudaLowering();
+OpLowering<CudaPlanBuilder> PoolingCudaLowering();
+OpLowering<CudaPlanBuilder> ReluCudaLowering();
+OpLowering<CudaPlanBuilder> ShortcutPadCudaLowering();
+OpLowering<CudaPlanBuilder> SoftmaxCrossEntropyCudaLowering();
+
+const LoweringTable<CudaPlanBuilder>& CudaPlanBuilder::Table() {
+  static const LoweringTable<CudaPlanBuilder>* const table = new LoweringTable<CudaPlanBuilder>{
+      {OpType::kAccuracy, AccuracyCudaLowering()},
+      {OpType::kAdd, AddCudaLowering()},
+      {OpType::kAvgPool2d, PoolingCudaLowering()},
+      {OpType::kBatchNorm2d, BatchNorm2dCudaLowering()},
+      {OpType::kConv2d, Conv2dCudaLowering()},
+      {OpType::kDropout, DropoutCudaLowering()},
+      {OpType::kFlatten, ViewLowering<CudaPlanBuilder>()},
+      {OpType::kGlobalAvgPool, PoolingCudaLowering()},
+      {OpType::kLinear, LinearCudaLowering()},
+      {OpType::kMaxPool2d, PoolingCudaLowering()},
+      {OpType::kRelu, ReluCudaLowering()},
+      {OpType::kShortcutPad, ShortcutPadCudaLowering()},
+      {OpType::kSoftmaxCrossEntropy, SoftmaxCrossEntropyCudaLowering()},
+  };
+  return *table;
+}
+
+}  // namespace ald::cuda
