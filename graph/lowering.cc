@@ -60,61 +60,29 @@ absl::Status PlanBuilder::Bind() {
   plan.logits_ = graph.logits;
   plan.loss_grad_ = plan.training_ ? graph_.loss_grad : kNoValue;
 
-  auto storage = [&](ValueId v) {
-    while (alias_of_[v] != v) v = alias_of_[v];
-    return v;
-  };
-  const int end = static_cast<int>(plan.launches_.size());
-  std::vector<int> first(values_.size(), -1), last(values_.size(), -1);
-  auto touch = [&](ValueId v, int step) {
-    const ValueId root = storage(v);
-    if (first[root] < 0) first[root] = step;
-    first[root] = std::min(first[root], step);
-    last[root] = std::max(last[root], step);
-  };
-  for (int i = 0; i < end; ++i) {
-    for (ValueId v : plan.launches_[i].reads) touch(v, i);
-    for (ValueId v : plan.launches_[i].writes) touch(v, i);
-  }
   // The batch is written before the first launch and kept intact for the whole step (so a
   // batch can be run again, as evaluation and gradient checks do); results are read after it.
-  for (ValueId v : {plan.input_, plan.labels_}) {
-    touch(v, 0);
-    touch(v, end);
-  }
-  for (ValueId v : {plan.loss_, plan.correct_, plan.logits_}) touch(v, end);
-  if (plan.loss_grad_ != kNoValue) {
-    touch(plan.loss_grad_, 0);
-    touch(plan.loss_grad_, end);
-  }
-
-  std::vector<ValueId> arena_values;
-  std::vector<BufferLifetime> lifetimes;
-  for (size_t v = 0; v < values_.size(); ++v) {
-    const ValueId id = static_cast<ValueId>(v);
-    if (storage(id) != id || first[v] < 0 || HeldByStore(values_[v])) continue;
-    arena_values.push_back(id);
-    lifetimes.push_back({values_[v].name,
-                         static_cast<size_t>(values_[v].shape.num_elements()) *
-                             DTypeSize(values_[v].dtype),
-                         first[v], last[v]});
-  }
-  ASSIGN_OR_RETURN(MemoryPlan memory, PlanMemory(lifetimes));
-  RETURN_IF_ERROR(VerifyMemoryPlan(lifetimes, memory));
+  LivenessInput liveness = ArenaLiveness();
+  liveness.whole_step = {plan.input_, plan.labels_, plan.loss_grad_};
+  liveness.read_after = {plan.loss_, plan.correct_, plan.logits_};
+  liveness.in_arena = [&](ValueId v) { return !HeldByStore(values_[v]); };
+  ASSIGN_OR_RETURN(ArenaPlan arena, PlanArena(liveness));
+  const MemoryPlan& memory = arena.memory;
   plan.arena_bytes_ = memory.arena_bytes;
   plan.peak_live_bytes_ = memory.peak_live_bytes;
   ASSIGN_OR_RETURN(plan.arena_, Tensor::Create(Shape{static_cast<int64_t>(
                                                    (memory.arena_bytes + 3) / 4)}));
 
-  for (size_t i = 0; i < arena_values.size(); ++i) {
-    plan.arena_buffers_.push_back({lifetimes[i].name, memory.offsets[i], lifetimes[i].bytes,
-                                   lifetimes[i].first_step, lifetimes[i].last_step});
+  for (size_t i = 0; i < arena.values.size(); ++i) {
+    const BufferLifetime& buffer = arena.buffers[i];
+    plan.arena_buffers_.push_back(
+        {buffer.name, memory.offsets[i], buffer.bytes, buffer.first_step, buffer.last_step});
   }
   plan.tensors_.resize(values_.size());
   char* base = static_cast<char*>(plan.arena_.raw_data());
   std::vector<char*> address(values_.size(), nullptr);
-  for (size_t i = 0; i < arena_values.size(); ++i) {
-    address[arena_values[i]] = base + memory.offsets[i];
+  for (size_t i = 0; i < arena.values.size(); ++i) {
+    address[arena.values[i]] = base + memory.offsets[i];
   }
   for (size_t v = 0; v < values_.size(); ++v) {
     const ValueId id = static_cast<ValueId>(v);
@@ -123,12 +91,10 @@ absl::Status PlanBuilder::Bind() {
       plan.tensors_[v] = store_.View(id);
       continue;
     }
-    const ValueId root = storage(id);
+    const ValueId root = StorageOf(alias_of_, id);
     if (address[root] == nullptr) continue;  // never touched by this plan
-    const size_t bytes =
-        static_cast<size_t>(values_[v].shape.num_elements()) * DTypeSize(values_[v].dtype);
-    ASSIGN_OR_RETURN(plan.tensors_[v],
-                     Tensor::Wrap(address[root], bytes, values_[v].shape, values_[v].dtype));
+    ASSIGN_OR_RETURN(plan.tensors_[v], Tensor::Wrap(address[root], ValueBytes(id),
+                                                    values_[v].shape, values_[v].dtype));
   }
   plan.elapsed_us_.assign(plan.launches_.size(), 0.0);
   for (size_t i = 0; i < plan.launches_.size(); ++i) {

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
 #include "graph/autodiff.h"
+#include "graph/memory_plan.h"
 #include "graph/schedule_walk.h"
 
 namespace ald {
@@ -130,6 +131,24 @@ class LoweringBase {
     values_.push_back({name, shape, dtype, role});
     alias_of_.push_back(static_cast<ValueId>(values_.size() - 1));
     return static_cast<ValueId>(values_.size() - 1);
+  }
+
+  size_t ValueBytes(ValueId value) const {
+    return static_cast<size_t>(values_[value].shape.num_elements()) *
+           DTypeSize(values_[value].dtype);
+  }
+  // What the arena planner needs of the launches built so far; the backend adds the values that
+  // outlive them and says which values the arena holds.
+  LivenessInput ArenaLiveness() const {
+    LivenessInput input;
+    input.alias_of = alias_of_;
+    for (const auto& launch : plan_->launches_) {
+      input.launches.push_back({&launch.reads, &launch.writes});
+    }
+    input.describe = [this](ValueId value) {
+      return std::make_pair(values_[value].name, ValueBytes(value));
+    };
+    return input;
   }
 
   const TrainingGraph& graph_;

@@ -65,44 +65,14 @@ absl::Status CudaPlanBuilder::Bind() {
   plan.workspace_bytes_ = workspace_bytes_;
   values_[workspace_].shape = Shape{static_cast<int64_t>(workspace_bytes_ / 4 + 1)};
 
-  auto storage = [&](ValueId v) {
-    while (alias_of_[v] != v) v = alias_of_[v];
-    return v;
-  };
-  const int end = static_cast<int>(plan.launches_.size());
-  std::vector<int> first(values_.size(), -1), last(values_.size(), -1);
-  auto touch = [&](ValueId v, int step) {
-    if (v == kNoValue) return;
-    const ValueId root = storage(v);
-    if (first[root] < 0) first[root] = step;
-    first[root] = std::min(first[root], step);
-    last[root] = std::max(last[root], step);
-  };
-  for (int i = 0; i < end; ++i) {
-    for (ValueId v : plan.launches_[i].reads) touch(v, i);
-    for (ValueId v : plan.launches_[i].writes) touch(v, i);
-  }
   // As on the CPU: the batch stays intact for the whole step, the logits are read after it.
-  for (ValueId v : {graph.input, graph.labels}) {
-    touch(v, 0);
-    touch(v, end);
-  }
-  touch(graph.logits, end);
-
-  std::vector<ValueId> arena_values;
-  std::vector<BufferLifetime> lifetimes;
-  for (size_t v = 0; v < values_.size(); ++v) {
-    const ValueId id = static_cast<ValueId>(v);
-    if (storage(id) != id || first[v] < 0 || HeldByStore(values_[v]) || in_results(id)) continue;
-    arena_values.push_back(id);
-    lifetimes.push_back({values_[v].name,
-                         static_cast<size_t>(values_[v].shape.num_elements()) *
-                             DTypeSize(values_[v].dtype),
-                         first[v], last[v]});
-  }
+  LivenessInput liveness = ArenaLiveness();
+  liveness.whole_step = {graph.input, graph.labels};
+  liveness.read_after = {graph.logits};
+  liveness.in_arena = [&](ValueId v) { return !HeldByStore(values_[v]) && !in_results(v); };
   // 256-byte alignment: what cudaMalloc guarantees, and what cuDNN's vectorised kernels like.
-  ASSIGN_OR_RETURN(MemoryPlan memory, PlanMemory(lifetimes, 256));
-  RETURN_IF_ERROR(VerifyMemoryPlan(lifetimes, memory));
+  ASSIGN_OR_RETURN(ArenaPlan arena, PlanArena(liveness, 256));
+  const MemoryPlan& memory = arena.memory;
   plan.arena_bytes_ = memory.arena_bytes;
   plan.peak_live_bytes_ = memory.peak_live_bytes;
   ASSIGN_OR_RETURN(plan.arena_,
@@ -111,8 +81,8 @@ absl::Status CudaPlanBuilder::Bind() {
 
   plan.addresses_.assign(values_.size(), nullptr);
   char* base = plan.arena_.data();
-  for (size_t i = 0; i < arena_values.size(); ++i) {
-    plan.addresses_[arena_values[i]] = base + memory.offsets[i];
+  for (size_t i = 0; i < arena.values.size(); ++i) {
+    plan.addresses_[arena.values[i]] = base + memory.offsets[i];
   }
   // Parameters and gradients at their ParameterStore offsets, running statistics likewise: the
   // plan's own, or for an evaluation plan its training plan's (which has the same values).
@@ -135,7 +105,7 @@ absl::Status CudaPlanBuilder::Bind() {
   if (graph.correct != kNoValue) plan.addresses_[graph.correct] = &plan.device_results_->correct;
   // Views (flatten) share their storage's address.
   for (size_t v = 0; v < values_.size(); ++v) {
-    const ValueId root = storage(static_cast<ValueId>(v));
+    const ValueId root = StorageOf(alias_of_, static_cast<ValueId>(v));
     if (plan.addresses_[v] == nullptr) plan.addresses_[v] = plan.addresses_[root];
   }
   plan.workspace_ = workspace_;
