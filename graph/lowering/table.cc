@@ -1,8 +1,14 @@
-// The oneDNN backend's table of op lowerings: one row per op kind. Each op's lowering is defined
-// in its own file beside this one; adding an op adds that file, its declaration and its row here.
+// The oneDNN backend's table of op lowerings: one row per op kind. An element-wise op is just its
+// row (ElementwiseLowering); any other op's lowering is defined in its own file beside this one,
+// declared here.
 #include "graph/lowering.h"
+#include "graph/lowering/shared.h"
+#include "ops/cpu/relu.h"
 
 namespace ald {
+
+using cpu_lowering::BackwardReads;
+using cpu_lowering::ElementwiseLowering;
 
 OpLowering<PlanBuilder> AccuracyCpuLowering();
 OpLowering<PlanBuilder> AddCpuLowering();
@@ -13,7 +19,6 @@ OpLowering<PlanBuilder> DropoutCpuLowering();
 OpLowering<PlanBuilder> GlobalAvgPoolCpuLowering();
 OpLowering<PlanBuilder> LinearCpuLowering();
 OpLowering<PlanBuilder> MaxPool2dCpuLowering();
-OpLowering<PlanBuilder> ReluCpuLowering();
 OpLowering<PlanBuilder> ShortcutPadCpuLowering();
 OpLowering<PlanBuilder> SoftmaxCrossEntropyCpuLowering();
 
@@ -29,7 +34,7 @@ const LoweringTable<PlanBuilder>& PlanBuilder::Table() {
       {OpType::kGlobalAvgPool, GlobalAvgPoolCpuLowering()},
       {OpType::kLinear, LinearCpuLowering()},
       {OpType::kMaxPool2d, MaxPool2dCpuLowering()},
-      {OpType::kRelu, ReluCpuLowering()},
+      {OpType::kRelu, ElementwiseLowering<cpu::ReluCpu, BackwardReads::kOutput>()},
       {OpType::kShortcutPad, ShortcutPadCpuLowering()},
       {OpType::kSoftmaxCrossEntropy, SoftmaxCrossEntropyCpuLowering()},
   };

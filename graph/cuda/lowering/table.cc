@@ -1,8 +1,14 @@
-// The CUDA backend's table of op lowerings: one row per op kind. Each op's lowering is defined in
-// its own file beside this one; adding an op adds that file, its declaration and its row here.
+// The CUDA backend's table of op lowerings: one row per op kind. An element-wise op is just its
+// row (ElementwiseLowering); any other op's lowering is defined in its own file beside this one,
+// declared here.
 #include "graph/cuda/cuda_lowering.h"
+#include "graph/cuda/lowering/shared.h"
+#include "ops/cuda/relu.h"
 
 namespace ald::cuda {
+
+using lowering::BackwardReads;
+using lowering::ElementwiseLowering;
 
 OpLowering<CudaPlanBuilder> AccuracyCudaLowering();
 OpLowering<CudaPlanBuilder> AddCudaLowering();
@@ -11,7 +17,6 @@ OpLowering<CudaPlanBuilder> Conv2dCudaLowering();
 OpLowering<CudaPlanBuilder> DropoutCudaLowering();
 OpLowering<CudaPlanBuilder> LinearCudaLowering();
 OpLowering<CudaPlanBuilder> PoolingCudaLowering();
-OpLowering<CudaPlanBuilder> ReluCudaLowering();
 OpLowering<CudaPlanBuilder> ShortcutPadCudaLowering();
 OpLowering<CudaPlanBuilder> SoftmaxCrossEntropyCudaLowering();
 
@@ -27,7 +32,7 @@ const LoweringTable<CudaPlanBuilder>& CudaPlanBuilder::Table() {
       {OpType::kGlobalAvgPool, PoolingCudaLowering()},
       {OpType::kLinear, LinearCudaLowering()},
       {OpType::kMaxPool2d, PoolingCudaLowering()},
-      {OpType::kRelu, ReluCudaLowering()},
+      {OpType::kRelu, ElementwiseLowering<ReluCuda, BackwardReads::kOutput>()},
       {OpType::kShortcutPad, ShortcutPadCudaLowering()},
       {OpType::kSoftmaxCrossEntropy, SoftmaxCrossEntropyCudaLowering()},
   };
