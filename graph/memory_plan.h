@@ -1,8 +1,9 @@
 // Memory planning: every intermediate buffer of a compiled graph becomes an offset in one arena.
 // Buffers live from the step that writes them first to the step that reads them last (the
 // execution order of forward + backward is fixed; PlanArena computes that liveness once for
-// every backend), and buffers whose lifetimes do not overlap share memory. Greedy by size (largest first, lowest fitting offset), as TFLite's arena planner
-// and ggml-alloc do: simple, and within a few percent of the live-bytes lower bound on CNNs.
+// every backend), and buffers whose lifetimes do not overlap share memory. Greedy by size
+// (largest first, lowest fitting offset), as TFLite's arena planner and ggml-alloc do: simple,
+// and within a few percent of the live-bytes lower bound on CNNs.
 #pragma once
 
 #include <cstddef>

@@ -9,8 +9,9 @@ absl::Status Forward(PlanBuilder& b, int index) {
   const Node& node = b.node(index);
   const ValueId x = node.inputs[0];
   ASSIGN_OR_RETURN(cpu::AvgPool2dCpu * pool,
-                   b.Own(index, cpu::AvgPool2dCpu::Create(
-                                    b.shape(x), std::get<AvgPool2dAttrs>(node.attrs), b.Layout(x))));
+                   b.Own(index, cpu::AvgPool2dCpu::Create(b.shape(x),
+                                                          std::get<AvgPool2dAttrs>(node.attrs),
+                                                          b.Layout(x))));
   return cpu_lowering::UnaryForward(b, index, pool);
 }
 

@@ -17,8 +17,9 @@ namespace {
 
 // Rows, grouped by op; the shapes and attributes are those of the ops' former per-op tests:
 // batch 1, odd and non-square sizes, strides with padding, the ResNet shapes that matter.
-// Tolerances: float kernels (and the float 1x1 convolution and linear around the op) against
-// double loops; the gradients sum over the batch and the spatial positions, so they get more.
+// Every row holds to the default tolerances (1e-5 absolute, 1e-4 relative: float kernels, and
+// the float convolution and linear around the op, against double loops); a row that needed
+// more would say so in its tolerance fields.
 std::vector<OpCase> MakeCases() {
   using Op = std::function<ValueId(ModelBuilder&, ValueId)>;
   auto conv = [](int64_t out, int64_t kernel, int64_t stride, int64_t padding, bool bias) -> Op {
@@ -99,8 +100,9 @@ std::vector<OpCase> MakeCases() {
   // Pooling: the windows of ops/pool_testing.h, and for averages padding counted or not.
   for (const PoolCase& c : PoolCases()) {
     const std::string window = absl::StrCat(c.input.ToString(), " ", DescribeWindow(c.window));
+    const Pool2dWindow max_window = c.window;
     cases.push_back({"maxpool2d/" + window, c.input,
-                     [window = c.window](ModelBuilder& m, ValueId x) { return m.MaxPool(x, window); }});
+                     [=](ModelBuilder& m, ValueId x) { return m.MaxPool(x, max_window); }});
     for (bool count_include_pad : {true, false}) {
       const AvgPool2dAttrs attrs{.window = c.window, .count_include_pad = count_include_pad};
       cases.push_back({absl::StrCat("avgpool2d/", window, count_include_pad ? "" : " excluding"),
@@ -147,7 +149,9 @@ CaseBatch MakeBatch(const ModelGraph& graph, int64_t classes) {
   batch.input.resize(graph.value(graph.input).shape.num_elements());
   for (float& v : batch.input) v = rng.Normal();
   batch.labels.resize(graph.value(graph.labels).shape.num_elements());
-  for (int32_t& label : batch.labels) label = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(classes)));
+  for (int32_t& label : batch.labels) {
+    label = static_cast<int32_t>(rng.Below(static_cast<uint32_t>(classes)));
+  }
   return batch;
 }
 
