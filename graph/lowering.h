@@ -1,6 +1,7 @@
 // Lowering: turns each entry of a prepared graph's schedule into kernel launches on oneDNN
-// (through the ops/cpu kernels, created here once), then plans the arena over the launches'
-// reads and writes and binds every value to its buffer. Used by Compile().
+// (through the ops/cpu kernels, created here once, by each op's entry in the table of
+// graph/lowering/table.cc), then plans the arena over the launches' reads and writes and binds
+// every value to its buffer. Used by Compile().
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/tensor.h"
 #include "graph/autodiff.h"
 #include "graph/lowering_base.h"
 #include "graph/parameter_store.h"
@@ -18,20 +20,17 @@ namespace ald {
 
 class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
  public:
+  static constexpr const char* kBackend = "CPU";
+  // Op kind to its oneDNN lowering (graph/lowering/table.cc).
+  static const LoweringTable<PlanBuilder>& Table();
+
   PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
               bool blocked_layouts);
 
   absl::StatusOr<std::unique_ptr<Plan>> Finish();
 
- private:
-  friend class LoweringBase<PlanBuilder, Plan>;
-
-  absl::Status LowerForward(int node_index);
-  absl::Status LowerBackward(const BackwardStep& step);
-  absl::Status LowerSum(const GradientSum& sum);
-  absl::Status Bind();
-  void MarkBucketsReady();
-
+  // For the ops' lowerings.
+  bool training() const { return plan_->training_; }
   // `like` (if given) is a value whose layout the new one shares (a gradient's primal).
   ValueId NewValue(const std::string& name, const Shape& shape, DType dtype, ValueRole role,
                    ValueId like = kNoValue);
@@ -39,8 +38,21 @@ class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
     return blocked_[value] ? cpu::ActivationLayout::kBlocked16 : cpu::ActivationLayout::kPlain;
   }
 
+ private:
+  friend class LoweringBase<PlanBuilder, Plan>;
+
+  absl::Status LowerSum(const GradientSum& sum);
+  absl::Status Bind();
+  void MarkBucketsReady();
+
   ParameterStore& store_;
   std::vector<bool> blocked_;  // per value: nChw16c (see layout_pass.h)
 };
+
+// The tensor of `value`, or an undefined one for kNoValue (an absent bias or gradient).
+inline Tensor& Bound(Plan& plan, ValueId value) {
+  static Tensor none;
+  return value == kNoValue ? none : plan.tensor(value);
+}
 
 }  // namespace ald

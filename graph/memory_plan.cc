@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "core/status.h"
 
 namespace ald {
 namespace {
@@ -99,6 +100,45 @@ absl::Status VerifyMemoryPlan(const std::vector<BufferLifetime>& buffers, const 
     }
   }
   return absl::OkStatus();
+}
+
+int32_t StorageOf(const std::vector<int32_t>& alias_of, int32_t value) {
+  while (alias_of[value] != value) value = alias_of[value];
+  return value;
+}
+
+absl::StatusOr<ArenaPlan> PlanArena(const LivenessInput& input, size_t alignment) {
+  const size_t num_values = input.alias_of.size();
+  const int end = static_cast<int>(input.launches.size());
+  std::vector<int> first(num_values, -1), last(num_values, -1);
+  auto touch = [&](int32_t value, int step) {
+    if (value < 0) return;
+    const int32_t root = StorageOf(input.alias_of, value);
+    if (first[root] < 0) first[root] = step;
+    first[root] = std::min(first[root], step);
+    last[root] = std::max(last[root], step);
+  };
+  for (int i = 0; i < end; ++i) {
+    for (int32_t v : *input.launches[i].reads) touch(v, i);
+    for (int32_t v : *input.launches[i].writes) touch(v, i);
+  }
+  for (int32_t v : input.whole_step) {
+    touch(v, 0);
+    touch(v, end);
+  }
+  for (int32_t v : input.read_after) touch(v, end);
+
+  ArenaPlan arena;
+  for (size_t v = 0; v < num_values; ++v) {
+    const int32_t id = static_cast<int32_t>(v);
+    if (input.alias_of[v] != id || first[v] < 0 || !input.in_arena(id)) continue;
+    auto [name, bytes] = input.describe(id);
+    arena.values.push_back(id);
+    arena.buffers.push_back({std::move(name), bytes, first[v], last[v]});
+  }
+  ASSIGN_OR_RETURN(arena.memory, PlanMemory(arena.buffers, alignment));
+  RETURN_IF_ERROR(VerifyMemoryPlan(arena.buffers, arena.memory));
+  return arena;
 }
 
 }  // namespace ald

@@ -65,5 +65,35 @@ TEST(MemoryPlanTest, RejectsMalformedLifetimes) {
   EXPECT_NE(plan.status().message().find("conv1/out"), std::string::npos);
 }
 
+// The liveness both backends use: values 0..5 over three launches. 0 is the batch (live the
+// whole step), 1 a view of 2 (so 2's lifetime covers 1's use), 3 a parameter (not the arena's),
+// 4 a result read after the last launch, 5 never touched; kNoValue (-1) entries are ignored.
+TEST(MemoryPlanTest, PlanArenaComputesLifetimesOverLaunches) {
+  const std::vector<int32_t> r0 = {0, 3, -1}, w0 = {2}, r1 = {1}, w1 = {4}, r2 = {4}, w2 = {};
+  LivenessInput input;
+  input.alias_of = {0, 2, 2, 3, 4, 5};
+  input.launches = {{&r0, &w0}, {&r1, &w1}, {&r2, &w2}};
+  input.whole_step = {0, -1};
+  input.read_after = {4};
+  input.in_arena = [](int32_t v) { return v != 3; };
+  input.describe = [](int32_t v) {
+    return std::make_pair("v" + std::to_string(v), size_t{100} * (v + 1));
+  };
+  absl::StatusOr<ArenaPlan> arena = PlanArena(input);
+  ASSERT_TRUE(arena.ok()) << arena.status();
+  EXPECT_EQ(arena->values, (std::vector<int32_t>{0, 2, 4}));
+  ASSERT_EQ(arena->buffers.size(), 3u);
+  EXPECT_EQ(arena->buffers[0].name, "v0");
+  EXPECT_EQ(arena->buffers[0].bytes, 100u);
+  EXPECT_EQ(arena->buffers[0].first_step, 0);
+  EXPECT_EQ(arena->buffers[0].last_step, 3);  // past the last launch: the batch stays intact
+  EXPECT_EQ(arena->buffers[1].first_step, 0);  // written by launch 0 ...
+  EXPECT_EQ(arena->buffers[1].last_step, 1);   // ... read through its view by launch 1
+  EXPECT_EQ(arena->buffers[2].first_step, 1);
+  EXPECT_EQ(arena->buffers[2].last_step, 3);   // a result: read after the step
+  EXPECT_TRUE(VerifyMemoryPlan(arena->buffers, arena->memory).ok());
+  ASSERT_EQ(arena->memory.offsets.size(), 3u);
+}
+
 }  // namespace
 }  // namespace ald

@@ -137,9 +137,12 @@ ValueId ModelBuilder::Relu(ValueId x, const std::string& name) {
 
 ValueId ModelBuilder::MaxPool(ValueId x, int64_t kernel, int64_t stride, int64_t padding,
                               const std::string& name) {
+  return MaxPool(x, Pool2dWindow{{kernel, kernel}, {stride, stride}, {padding, padding}}, name);
+}
+
+ValueId ModelBuilder::MaxPool(ValueId x, const Pool2dWindow& window, const std::string& name) {
   if (!Usable({x})) return kNoValue;
   const std::string layer = LayerPath(name);
-  const Pool2dWindow window{{kernel, kernel}, {stride, stride}, {padding, padding}};
   absl::StatusOr<Shape> out = MaxPool2dShape(shape(x), window);
   if (!out.ok()) return Fail(layer, out.status());
   return AddSimpleNode(OpType::kMaxPool2d, layer, window, {x}, *out);
@@ -147,10 +150,14 @@ ValueId ModelBuilder::MaxPool(ValueId x, int64_t kernel, int64_t stride, int64_t
 
 ValueId ModelBuilder::AvgPool(ValueId x, int64_t kernel, int64_t stride, int64_t padding,
                               const std::string& name) {
-  if (!Usable({x})) return kNoValue;
-  const std::string layer = LayerPath(name);
   AvgPool2dAttrs attrs;
   attrs.window = {{kernel, kernel}, {stride, stride}, {padding, padding}};
+  return AvgPool(x, attrs, name);
+}
+
+ValueId ModelBuilder::AvgPool(ValueId x, const AvgPool2dAttrs& attrs, const std::string& name) {
+  if (!Usable({x})) return kNoValue;
+  const std::string layer = LayerPath(name);
   absl::StatusOr<Shape> out = AvgPool2dShape(shape(x), attrs);
   if (!out.ok()) return Fail(layer, out.status());
   return AddSimpleNode(OpType::kAvgPool2d, layer, attrs, {x}, *out);

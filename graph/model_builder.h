@@ -59,6 +59,9 @@ class ModelBuilder {
                   const std::string& name = "maxpool");
   ValueId AvgPool(ValueId x, int64_t kernel, int64_t stride, int64_t padding = 0,
                   const std::string& name = "avgpool");
+  // Any window (non-square kernels, strides, padding) and, for averages, padding counted or not.
+  ValueId MaxPool(ValueId x, const Pool2dWindow& window, const std::string& name = "maxpool");
+  ValueId AvgPool(ValueId x, const AvgPool2dAttrs& attrs, const std::string& name = "avgpool");
   ValueId GlobalAvgPool(ValueId x, const std::string& name = "gap");
   ValueId Flatten(ValueId x, const std::string& name = "flatten");
   ValueId Linear(ValueId x, int64_t out_features, bool bias = true,

@@ -1,5 +1,6 @@
-// add: the oneDNN kernel (plain and with fused ReLU) against the reference, the reference's
-// backward against finite differences in double precision, and bad calls.
+// add's special cases: blocked layouts, in place, bad calls. Forward (plain and fused ReLU)
+// against the reference and backward against finite differences: the op-case table
+// (ops/testing/op_cases.h).
 #include "ops/ref/add.h"
 
 #include "ops/cpu/add.h"
@@ -15,37 +16,6 @@ using testing::F32Tensor;
 using testing::FailsWith;
 using testing::RandomValues;
 using testing::ToDoubles;
-
-const std::vector<Shape> kShapes = {Shape{1}, Shape{7}, Shape{1, 3, 5, 5}, Shape{4, 16, 9, 7},
-                                    Shape{3, 10}};
-
-// The float sum of two floats is the correctly rounded double sum: within half an ulp (6e-8
-// relative); ReLU and its mask are exact.
-TEST(AddTest, KernelMatchesReference) {
-  uint64_t seed = 1;
-  for (const Shape& shape : kShapes) {
-    for (bool fuse_relu : {false, true}) {
-      SCOPED_TRACE(shape.ToString() + (fuse_relu ? " fused relu" : ""));
-      const int64_t n = shape.num_elements();
-      Tensor a = F32Tensor(shape, RandomValues(n, seed++));
-      Tensor b = F32Tensor(shape, RandomValues(n, seed++));
-      Tensor dy = F32Tensor(shape, RandomValues(n, seed++));
-      Tensor y = testing::ZerosF32(shape), dx = testing::ZerosF32(shape);
-      absl::StatusOr<std::unique_ptr<cpu::AddCpu>> kernel =
-          cpu::AddCpu::Create(shape, {.fuse_relu = fuse_relu});
-      ASSERT_TRUE(kernel.ok()) << kernel.status();
-      ASSERT_TRUE((*kernel)->Forward(a, b, y).ok());
-
-      std::vector<double> y_ref(n), dx_ref(n);
-      ref::AddForward<double>(ToDoubles(a), ToDoubles(b), fuse_relu, y_ref);
-      EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 0, 1e-7));
-      if (!fuse_relu) continue;
-      ASSERT_TRUE((*kernel)->Backward(y, dy, dx).ok());
-      ref::AddBackward<double>(ToDoubles(y), ToDoubles(dy), fuse_relu, dx_ref);
-      EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 0, 0));
-    }
-  }
-}
 
 // a, b, y, dy and dx all in nChw16c: elementwise, so exactly the plain kernel's values.
 TEST(AddTest, BlockedLayoutGivesThePlainResults) {
@@ -92,28 +62,6 @@ TEST(AddTest, ForwardRunsInPlace) {
   ASSERT_TRUE(kernel.ok());
   ASSERT_TRUE((*kernel)->Forward(a, b, a).ok());
   EXPECT_TRUE(AllClose(ToDoubles(a), expected, 0, 1e-7));
-}
-
-// Sums are kept away from ReLU's kink at 0; elsewhere the function is piecewise linear, so
-// central differences are exact up to rounding. Both inputs are checked.
-TEST(AddTest, ReferenceBackwardMatchesFiniteDifferences) {
-  const int64_t n = 40;
-  for (bool fuse_relu : {false, true}) {
-    SCOPED_TRACE(fuse_relu ? "fused relu" : "plain");
-    const std::vector<double> a = RandomValues(n, 43);
-    std::vector<double> b = RandomValues(n, 44);
-    for (int64_t i = 0; i < n; ++i) b[i] += a[i] + b[i] > 0 ? 0.01 : -0.01;
-    const std::vector<double> upstream = RandomValues(n, 45);
-    std::vector<double> y(n), dx(n);
-    ref::AddForward<double>(a, b, fuse_relu, y);
-    ref::AddBackward<double>(y, upstream, fuse_relu, dx);
-    auto f = [&](const std::vector<std::vector<double>>& in) {
-      std::vector<double> out(n);
-      ref::AddForward<double>(in[0], in[1], fuse_relu, out);
-      return out;
-    };
-    EXPECT_TRUE(testing::CheckGradients(f, {a, b}, upstream, {dx, dx}, {0, 1}, 1e-6, 1e-8, 1e-7));
-  }
 }
 
 TEST(AddTest, BadCallsNameTheOpAndShapes) {

@@ -1,5 +1,6 @@
-// avgpool2d: the oneDNN kernel against the reference with and without counting the padding,
-// the reference's backward against finite differences in double precision, and bad calls.
+// avgpool2d's special cases: blocked layouts, a hand-computed padded window, bad calls. Forward
+// against the reference (padding counted or not) and backward against finite differences: the
+// op-case table (ops/testing/op_cases.h).
 #include "ops/ref/avgpool2d.h"
 
 #include "ops/cpu/avgpool2d.h"
@@ -16,34 +17,6 @@ using testing::F32Tensor;
 using testing::FailsWith;
 using testing::RandomValues;
 using testing::ToDoubles;
-
-TEST(AvgPool2dTest, KernelMatchesReference) {
-  uint64_t seed = 1;
-  for (const testing::PoolCase& c : testing::PoolCases()) {
-    for (bool count_include_pad : {true, false}) {
-      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window) +
-                   (count_include_pad ? " including padding" : " excluding padding"));
-      const AvgPool2dAttrs attrs{.window = c.window, .count_include_pad = count_include_pad};
-      absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> kernel =
-          cpu::AvgPool2dCpu::Create(c.input, attrs);
-      ASSERT_TRUE(kernel.ok()) << kernel.status();
-      const Shape output = (*kernel)->output_shape();
-      Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
-      Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
-      Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
-      ASSERT_TRUE((*kernel)->Forward(x, y).ok());
-      ASSERT_TRUE((*kernel)->Backward(dy, dx).ok());
-
-      const ref::PoolGeometry geometry = testing::GeometryOf(c.input, c.window);
-      std::vector<double> y_ref(output.num_elements()), dx_ref(c.input.num_elements());
-      ref::AvgPool2dForward<double>(geometry, count_include_pad, ToDoubles(x), y_ref);
-      ref::AvgPool2dBackward<double>(geometry, count_include_pad, ToDoubles(dy), dx_ref);
-      // Float sums of at most 20 values of magnitude <= 1, against double: a few ulps.
-      EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 1e-6, 1e-5));
-      EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 1e-6, 1e-5));
-    }
-  }
-}
 
 // The kernel on nChw16c tensors against the plain kernel: the same window sums, perhaps added
 // in another order, so equal to float rounding (a few ulps of values <= 1).
@@ -95,27 +68,6 @@ TEST(AvgPool2dTest, PaddingCountsOnlyWhenAsked) {
     // Corner: 4 / 4 with padding counted, 4 / 1 without; centre: (4 + 8 + 12 + 16) / 4 = 10.
     EXPECT_EQ(y.at<float>({0, 0, 0, 0}), count_include_pad ? 1.0f : 4.0f);
     EXPECT_EQ(y.at<float>({0, 0, 1, 1}), 10.0f);
-  }
-}
-
-// Average pooling is linear: central differences are exact up to rounding.
-TEST(AvgPool2dTest, ReferenceBackwardMatchesFiniteDifferences) {
-  for (const testing::PoolCase& c : testing::PoolCases()) {
-    for (bool count_include_pad : {true, false}) {
-      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window));
-      const ref::PoolGeometry geometry = testing::GeometryOf(c.input, c.window);
-      const int64_t out_count = geometry.planes() * geometry.out_height() * geometry.out_width();
-      const std::vector<double> x = RandomValues(c.input.num_elements(), 21);
-      const std::vector<double> upstream = RandomValues(out_count, 22);
-      std::vector<double> dx(x.size());
-      ref::AvgPool2dBackward<double>(geometry, count_include_pad, upstream, dx);
-      auto f = [&](const std::vector<std::vector<double>>& in) {
-        std::vector<double> out(out_count);
-        ref::AvgPool2dForward<double>(geometry, count_include_pad, in[0], out);
-        return out;
-      };
-      EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
-    }
   }
 }
 

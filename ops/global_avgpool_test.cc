@@ -1,5 +1,5 @@
-// global_avgpool: the oneDNN kernel against the reference, the reference's backward against
-// finite differences in double precision, and bad calls.
+// global_avgpool's special cases: a blocked input, bad calls. Forward against the reference and
+// backward against finite differences: the op-case table (ops/testing/op_cases.h).
 #include "ops/ref/global_avgpool.h"
 
 #include "ops/cpu/global_avgpool.h"
@@ -16,34 +16,6 @@ using testing::F32Tensor;
 using testing::FailsWith;
 using testing::RandomValues;
 using testing::ToDoubles;
-
-const std::vector<Shape> kShapes = {Shape{1, 1, 1, 1}, Shape{1, 3, 4, 4}, Shape{2, 3, 7, 5},
-                                    Shape{4, 16, 8, 8}, Shape{3, 5, 1, 9}};
-
-TEST(GlobalAvgPoolTest, KernelMatchesReference) {
-  uint64_t seed = 1;
-  for (const Shape& input : kShapes) {
-    SCOPED_TRACE(input.ToString());
-    absl::StatusOr<std::unique_ptr<cpu::GlobalAvgPoolCpu>> kernel =
-        cpu::GlobalAvgPoolCpu::Create(input);
-    ASSERT_TRUE(kernel.ok()) << kernel.status();
-    const Shape output{input[0], input[1]};
-    ASSERT_EQ((*kernel)->output_shape(), output);
-    Tensor x = F32Tensor(input, RandomValues(input.num_elements(), seed++));
-    Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
-    Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(input);
-    ASSERT_TRUE((*kernel)->Forward(x, y).ok());
-    ASSERT_TRUE((*kernel)->Backward(dy, dx).ok());
-
-    const int64_t plane = input[2] * input[3];
-    std::vector<double> y_ref(output.num_elements()), dx_ref(input.num_elements());
-    ref::GlobalAvgPoolForward<double>(plane, ToDoubles(x), y_ref);
-    ref::GlobalAvgPoolBackward<double>(plane, ToDoubles(dy), dx_ref);
-    // Float means of at most 64 values of magnitude <= 1, against double.
-    EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 1e-6, 1e-5));
-    EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 1e-7, 1e-6));
-  }
-}
 
 // An nChw16c input (and dx) with the output read as plain [N, C] directly, no reorder: an
 // nChw16c [N, C, 1, 1] is stored in [N, C] order. Means may be summed in another order than the
@@ -75,22 +47,6 @@ TEST(GlobalAvgPoolTest, BlockedInputGivesThePlainResults) {
   EXPECT_TRUE(FailsWith(cpu::GlobalAvgPoolCpu::Create(Shape{2, 10, 4, 4}, kBlocked).status(),
                         "global_avgpool: layout nChw16c needs channels a multiple of 16, got "
                         "[2, 10, 4, 4]"));
-}
-
-// A mean is linear: central differences are exact up to rounding.
-TEST(GlobalAvgPoolTest, ReferenceBackwardMatchesFiniteDifferences) {
-  const Shape input{2, 3, 5, 4};
-  const int64_t plane = 20, planes = 6;
-  const std::vector<double> x = RandomValues(input.num_elements(), 31);
-  const std::vector<double> upstream = RandomValues(planes, 32);
-  std::vector<double> dx(x.size());
-  ref::GlobalAvgPoolBackward<double>(plane, upstream, dx);
-  auto f = [&](const std::vector<std::vector<double>>& in) {
-    std::vector<double> out(planes);
-    ref::GlobalAvgPoolForward<double>(plane, in[0], out);
-    return out;
-  };
-  EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
 }
 
 TEST(GlobalAvgPoolTest, BadCallsNameTheOpAndShapes) {

@@ -1,5 +1,5 @@
-// ReLU: the oneDNN kernel against the reference, the reference's backward against finite
-// differences in double precision, and bad calls.
+// ReLU's special cases: in place, blocked layouts, bad calls. Forward against the reference and
+// backward against finite differences: the op-case table (ops/testing/op_cases.h).
 #include "ops/ref/relu.h"
 
 #include "ops/cpu/relu.h"
@@ -14,32 +14,6 @@ using testing::AllClose;
 using testing::F32Tensor;
 using testing::RandomValues;
 using testing::ToDoubles;
-
-const std::vector<Shape> kShapes = {Shape{1}, Shape{7}, Shape{1, 3, 5, 5}, Shape{4, 16, 9, 7},
-                                    Shape{3, 10}};
-
-// Float kernels against the double reference run on the same (float-rounded) inputs:
-// ReLU is exact, so the tolerance is zero.
-TEST(ReluTest, ForwardAndBackwardMatchReference) {
-  for (const Shape& shape : kShapes) {
-    SCOPED_TRACE(shape.ToString());
-    const int64_t n = shape.num_elements();
-    Tensor x = F32Tensor(shape, RandomValues(n, 1));
-    Tensor dy = F32Tensor(shape, RandomValues(n, 2));
-    Tensor y = testing::ZerosF32(shape), dx = testing::ZerosF32(shape);
-    absl::StatusOr<std::unique_ptr<cpu::ReluCpu>> kernel = cpu::ReluCpu::Create(shape);
-    ASSERT_TRUE(kernel.ok()) << kernel.status();
-    ASSERT_TRUE((*kernel)->Forward(x, y).ok());
-    ASSERT_TRUE((*kernel)->Backward(y, dy, dx).ok());
-
-    const std::vector<double> xs = ToDoubles(x), dys = ToDoubles(dy);
-    std::vector<double> y_ref(n), dx_ref(n);
-    ref::ReluForward<double>(xs, y_ref);
-    ref::ReluBackward<double>(y_ref, dys, dx_ref);
-    EXPECT_TRUE(AllClose(ToDoubles(y), y_ref, 0, 0));
-    EXPECT_TRUE(AllClose(ToDoubles(dx), dx_ref, 0, 0));
-  }
-}
 
 TEST(ReluTest, ForwardRunsInPlace) {
   const Shape shape{2, 3, 4, 4};
@@ -82,24 +56,6 @@ TEST(ReluTest, BlockedLayoutGivesThePlainResults) {
       "relu: layout nChw16c needs channels a multiple of 16, got [2, 24, 3, 3]"));
   EXPECT_TRUE(testing::FailsWith(cpu::ReluCpu::Create(Shape{2, 32}, kBlocked).status(),
                                  "relu: layout nChw16c needs rank 4, got [2, 32]"));
-}
-
-// Inputs are kept away from the kink at 0, where the derivative is undefined.
-TEST(ReluTest, ReferenceBackwardMatchesFiniteDifferences) {
-  const int64_t n = 50;
-  std::vector<double> x = RandomValues(n, 4);
-  for (double& v : x) v += v > 0 ? 0.01 : -0.01;
-  const std::vector<double> upstream = RandomValues(n, 5);
-  std::vector<double> y(n), dx(n);
-  ref::ReluForward<double>(x, y);
-  ref::ReluBackward<double>(y, upstream, dx);
-  auto f = [n](const std::vector<std::vector<double>>& in) {
-    std::vector<double> out(n);
-    ref::ReluForward<double>(in[0], out);
-    return out;
-  };
-  // Tolerance: central differences of a piecewise-linear function are exact up to rounding.
-  EXPECT_TRUE(testing::CheckGradients(f, {x}, upstream, {dx}, {0}, 1e-6, 1e-8, 1e-7));
 }
 
 TEST(ReluTest, BadCallsNameTheOpAndShapes) {

@@ -1,0 +1,63 @@
+// The table of op cases (ops/testing/op_cases.h) on oneDNN, in plain and blocked layouts,
+// against the double reference, and the reference's gradients against finite differences.
+#include "ops/testing/op_cases.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "graph/compiler.h"
+#include "ops/testing/op_testing.h"
+
+namespace ald::testing {
+namespace {
+
+class OpCasesTest : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(OpCasesTest, CpuMatchesReference) {
+  const OpCase& op_case = GetParam();
+  absl::StatusOr<ModelGraph> graph = BuildCaseGraph(op_case);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const CaseBatch batch = MakeBatch(*graph, op_case.classes);
+  for (bool blocked : {false, true}) {
+    SCOPED_TRACE(blocked ? "blocked layouts" : "plain layouts");
+    CompileOptions options;
+    options.fuse = op_case.fuse;
+    options.blocked_layouts = blocked;
+    absl::StatusOr<CompiledModel> model = CompileModel(*graph, nullptr, options);
+    ASSERT_TRUE(model.ok()) << model.status();
+    model->store->Initialize(3);
+    Plan& plan = *model->train;
+    std::ranges::copy(batch.input, plan.input().values<float>().begin());
+    std::ranges::copy(batch.labels, plan.labels().values<int32_t>().begin());
+    absl::Status status = plan.Run();
+    ASSERT_TRUE(status.ok()) << status;
+
+    const TrainingGraph& prepared = model->training_graph;
+    Outcome outcome;
+    outcome.loss = plan.loss();
+    for (ValueId p : model->store->layout()) {
+      outcome.gradients.push_back(ToDoubles(model->store->View(prepared.grad[p])));
+    }
+    absl::StatusOr<Outcome> reference = RunReference(prepared, *model->store, batch);
+    ASSERT_TRUE(reference.ok()) << reference.status();
+    EXPECT_TRUE(OutcomesClose(outcome, *reference, op_case));
+  }
+}
+
+TEST_P(OpCasesTest, ReferenceBackwardMatchesFiniteDifferences) {
+  const OpCase& op_case = GetParam();
+  absl::StatusOr<ModelGraph> graph = BuildCaseGraph(op_case);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  CompileOptions options;
+  options.fuse = op_case.fuse;
+  absl::StatusOr<CompiledModel> model = CompileModel(*graph, nullptr, options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  model->store->Initialize(3);
+  EXPECT_TRUE(ReferenceMatchesFiniteDifferences(model->training_graph, *model->store,
+                                                MakeBatch(*graph, op_case.classes), op_case));
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpCasesTest, ::testing::ValuesIn(OpCases()), CaseName);
+
+}  // namespace
+}  // namespace ald::testing
