@@ -51,6 +51,11 @@ std::map<std::string, std::string> TrainConfig::AsFlags() const {
   return flags;
 }
 
+int GraphCopies(const TrainConfig& config) {
+  if (config.graphs > 0) return config.graphs;
+  return config.algo == "aldsgd" ? 2 : 1;
+}
+
 absl::Status ValidateConfig(const TrainConfig& c) {
   // The first error wins: each flag's own check, then those that involve several flags.
   absl::Status status = ValidateEachFlag(c);
@@ -78,6 +83,11 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "algo", c.algo,
                        AlgorithmNameList(/*gpu_only=*/true) +
                            " (aldsgd in its code form) with --comm=nccl (the GPU)"));
+  // Graph copies only mean something to the algorithms that walk the topology step by step.
+  status.Update(Expect(GraphCopies(c) == 1 || c.algo == "dpsgd" || c.algo == "matcha" ||
+                           c.algo == "aldsgd",
+                       "graphs", std::to_string(c.graphs),
+                       "1 with --algo=" + c.algo + " (graph copies apply to dpsgd, matcha, aldsgd)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
   return status;

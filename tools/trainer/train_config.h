@@ -22,6 +22,11 @@ struct TrainConfig {
   std::map<std::string, std::string> AsFlags() const;
 };
 
+// How many relabelled graph copies the topology cycles through (--graphs; 0 picks the
+// algorithm's default: AL-DSGD's authors use 2, the baselines 1, so that a symmetric comparison
+// sets it explicitly for all).
+int GraphCopies(const TrainConfig& config);
+
 absl::Status ValidateConfig(const TrainConfig& config);
 
 }  // namespace ald

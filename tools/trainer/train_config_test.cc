@@ -63,5 +63,29 @@ TEST(TrainConfigTest, ErrorsNameTheFlagTheValueAndWhatWasExpected) {
   EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--lr_schedule: 'linear'"));
 }
 
+// --graphs: the same relabelled copies for every algorithm that walks the topology, with
+// AL-DSGD's authors' K = 2 and the baselines' K = 1 as the defaults.
+TEST(TrainConfigTest, GraphCopiesApplyToEveryGossipAlgorithm) {
+  TrainConfig config;
+  config.algo = "aldsgd";
+  EXPECT_EQ(GraphCopies(config), 2);
+  for (const char* baseline : {"dpsgd", "matcha"}) {
+    config.algo = baseline;
+    config.graphs = 0;
+    EXPECT_EQ(GraphCopies(config), 1) << baseline;
+    config.graphs = 2;
+    EXPECT_EQ(GraphCopies(config), 2) << baseline;
+    EXPECT_TRUE(ValidateConfig(config).ok()) << baseline;
+  }
+  config.algo = "aldsgd";
+  config.graphs = 1;
+  EXPECT_EQ(GraphCopies(config), 1);
+  config.algo = "allreduce";
+  config.graphs = 2;
+  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--graphs=2: expected 1 with --algo=allreduce"));
+  config.graphs = -1;
+  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--graphs=-1"));
+}
+
 }  // namespace
 }  // namespace ald

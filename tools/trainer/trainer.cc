@@ -490,7 +490,7 @@ absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers)
       config.algo == "matcha" || (config.algo == "aldsgd" && config.base == "matcha");
   options.scheme = matcha ? Scheme::kMatcha : Scheme::kStatic;
   options.budget = config.budget;
-  options.copies = config.algo == "aldsgd" ? config.graphs : 1;
+  options.copies = GraphCopies(config);
   options.seed = config.seed;
   absl::StatusOr<Topology> topology = Topology::Create(graph, options);
   if (!topology.ok()) {
