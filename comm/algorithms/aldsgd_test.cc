@@ -1,7 +1,11 @@
 #include "comm/algorithms/aldsgd.h"
 #include "comm/topology/topology_testing.h"
 
+#include <cmath>
 #include <cstring>
+#include <functional>
+#include <span>
+#include <utility>
 
 #include "Eigen/Dense"
 #include "comm/algorithms/registry.h"
@@ -328,6 +332,123 @@ TEST(AldsgdTest, DynamicGraphsCycleThroughTheCopies) {
       }
     }
   }
+}
+
+// The code form's x_i after one step with zero gradients, from this step's neighbourhoods
+// alone: N = argmin loss and tau = argmax degree over C_i (ties: self, then exchange order),
+// where a member's degree is `degree_of(member)`; then x = (1 − p1 − p2)·z + p1·y_N + p2·y_tau
+// with z = (1 − c1 − c2)·z0 + c1·y_N + c2·y_tau and z0 = W's row applied to y.
+double CodeFormByHand(const Neighborhood& mine, int self, const std::vector<float>& y,
+                      const std::function<int(int rank)>& degree_of) {
+  const double c1 = 0.3, c2 = 0.1, p1 = 0.2, p2 = 0.2;
+  std::vector<int> members = {self};
+  for (const ActiveNeighbor& neighbor : mine.neighbors) members.push_back(neighbor.rank);
+  int leader = self, max_degree = self;
+  for (int member : members) {
+    if (kLosses[member] < kLosses[leader]) leader = member;
+    if (degree_of(member) > degree_of(max_degree)) max_degree = member;
+  }
+  double z0 = mine.self_weight * y[self];
+  for (const ActiveNeighbor& neighbor : mine.neighbors) z0 += neighbor.weight * y[neighbor.rank];
+  const double z = (1 - c1 - c2) * z0 + c1 * y[leader] + c2 * y[max_degree];
+  return (1 - p1 - p2) * z + p1 * y[leader] + p2 * y[max_degree];
+}
+
+// Over MATCHA only some matchings are active in a step, so a worker's active degree d_i(k)
+// differs from its degree in the base graph; the max-degree neighbour follows the active
+// degree. Runs the real algorithm for several sampled steps and checks every transition, and
+// that the base-graph degree would have given a different answer somewhere (else this test
+// could not tell the two apart).
+TEST(AldsgdTest, MaxDegreeNeighbourFollowsTheActiveDegree) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kMatcha, 0.5);
+  GossipCase test_case = ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2));
+  test_case.steps = 12;
+  const absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  int told_apart = 0;
+  for (int step = 0; step < test_case.steps; ++step) {
+    std::vector<float> y(8);
+    for (int rank = 0; rank < 8; ++rank) y[rank] = run->history[step][rank][0];
+    std::vector<Neighborhood> neighborhoods;
+    for (int rank = 0; rank < 8; ++rank) {
+      absl::StatusOr<Neighborhood> neighborhood = topology.NeighborhoodAt(step, rank);
+      ASSERT_TRUE(neighborhood.ok()) << neighborhood.status();
+      neighborhoods.push_back(*neighborhood);
+    }
+    for (int rank = 0; rank < 8; ++rank) {
+      const Neighborhood& mine = neighborhoods[rank];
+      if (mine.degree() == 0) {
+        EXPECT_EQ(run->history[step + 1][rank][0], y[rank]) << "step " << step;
+        continue;
+      }
+      const double active = CodeFormByHand(
+          mine, rank, y, [&](int member) { return neighborhoods[member].degree(); });
+      const double base = CodeFormByHand(
+          mine, rank, y, [&](int member) { return topology.graph(0).degree(member); });
+      EXPECT_NEAR(run->history[step + 1][rank][0], active, 1e-5)
+          << "step " << step << ", rank " << rank;
+      told_apart += std::abs(active - base) > 1e-3;
+    }
+  }
+  EXPECT_GT(told_apart, 0) << "no step where active and base-graph degrees pick differently";
+}
+
+// The paper form pulls toward the neighbours' PRE-step models x_N, x_tau inside the local step:
+// y_i = x_i − γ·g_i − γ·p1·(x_i − x_N) − γ·p2·(x_i − x_tau). With non-zero gradients the
+// neighbours' post-step models differ from their pre-step ones, so pulling toward those fails.
+TEST(AldsgdTest, PaperFormPullsTowardPreStepModels) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  const double c1 = 0.3, c2 = 0.1, p1 = 0.2, p2 = 0.2, lr = 0.5;
+  GossipCase test_case =
+      ReferenceCase(topology, Coefficients(c1, c2, p1, p2, AldsgdForm::kPaper));
+  // g_i = x_i − (10 − i): a different pull on every worker, so x and y differ.
+  test_case.gradient = [](int rank, std::span<const float> x, std::span<float> grads) {
+    for (size_t k = 0; k < x.size(); ++k) grads[k] = x[k] - (10.0f - static_cast<float>(rank));
+  };
+  const absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  std::vector<double> x(8), sgd(8);
+  for (int rank = 0; rank < 8; ++rank) {
+    x[rank] = rank;
+    sgd[rank] = x[rank] - lr * (x[rank] - (10.0 - rank));
+  }
+  std::vector<Neighborhood> neighborhoods;
+  for (int rank = 0; rank < 8; ++rank) neighborhoods.push_back(*topology.NeighborhoodAt(0, rank));
+  // Leaders as in CodeFormByHand (all matchings active: the degrees are the graph's).
+  auto leaders = [&](int self) {
+    int leader = self, max_degree = self;
+    for (const ActiveNeighbor& neighbor : neighborhoods[self].neighbors) {
+      if (kLosses[neighbor.rank] < kLosses[leader]) leader = neighbor.rank;
+      if (neighborhoods[neighbor.rank].degree() > neighborhoods[max_degree].degree()) {
+        max_degree = neighbor.rank;
+      }
+    }
+    return std::make_pair(leader, max_degree);
+  };
+  std::vector<double> y(8), y_wrong(8);
+  for (int i = 0; i < 8; ++i) {
+    const auto [leader, max_degree] = leaders(i);
+    const double to_leader = leader != i ? lr * p1 : 0.0;
+    const double to_max_degree = max_degree != i ? lr * p2 : 0.0;
+    y[i] = sgd[i] - to_leader * (x[i] - x[leader]) - to_max_degree * (x[i] - x[max_degree]);
+    y_wrong[i] =
+        sgd[i] - to_leader * (x[i] - sgd[leader]) - to_max_degree * (x[i] - sgd[max_degree]);
+  }
+  int told_apart = 0;
+  for (int i = 0; i < 8; ++i) {
+    const auto [leader, max_degree] = leaders(i);
+    // The combine: W's row, boosted toward N and tau (no pull: it happened in the step).
+    auto combine = [&](const std::vector<double>& v) {
+      double z0 = neighborhoods[i].self_weight * v[i];
+      for (const ActiveNeighbor& neighbor : neighborhoods[i].neighbors) {
+        z0 += neighbor.weight * v[neighbor.rank];
+      }
+      return (1 - c1 - c2) * z0 + c1 * v[leader] + c2 * v[max_degree];
+    };
+    for (float value : run->final()[i]) EXPECT_NEAR(value, combine(y), 1e-5) << "rank " << i;
+    told_apart += std::abs(combine(y) - combine(y_wrong)) > 1e-3;
+  }
+  EXPECT_GT(told_apart, 0);
 }
 
 TEST(AldsgdTest, CodeFormNeedsTheLoss) {
