@@ -168,16 +168,29 @@ up() {
   trap 'if (($? != 0)); then echo "cluster.sh: up failed; removing the partial cluster" >&2; down; fi' EXIT
   mkdir -p "$state"
 
-  ip netns add "$switch"
+  # What this machine cannot do (a container without CAP_SYS_ADMIN, a kernel without bridges)
+  # is a missing capability, exit 2, not a failure of the cluster.
+  if ! ip netns add "$switch"; then
+    echo "cluster.sh: cannot create a network namespace (needs CAP_SYS_ADMIN and CAP_NET_ADMIN)" >&2
+    exit 2
+  fi
   ip -n "$switch" link set lo up
   require_netem_if_used "${h_delay[@]}" "${h_jitter[@]}" "${h_loss[@]}"
-  ip -n "$switch" link add br0 type bridge
+  if ! ip -n "$switch" link add br0 type bridge; then
+    echo "cluster.sh: this kernel cannot make a bridge (CONFIG_BRIDGE)" >&2
+    down
+    exit 2
+  fi
   ip -n "$switch" link set br0 up
 
   # The head: an unshaped port, so control traffic (mpirun's daemons, I/O) costs the hosts nothing.
   ip netns add "$head"
   ip -n "$head" link set lo up
-  ip link add eth0 netns "$head" type veth peer name head netns "$switch"
+  if ! ip link add eth0 netns "$head" type veth peer name head netns "$switch"; then
+    echo "cluster.sh: this kernel cannot make a veth pair (CONFIG_VETH)" >&2
+    down
+    exit 2
+  fi
   ip -n "$switch" link set head master br0 up
   ip -n "$head" addr add "$subnet.254/24" dev eth0
   ip -n "$head" link set eth0 up
