@@ -25,6 +25,11 @@ ABSL_FLAG(int64_t, min_bytes, 1 << 10, "smallest ping-pong message");
 ABSL_FLAG(int64_t, max_bytes, 64 << 20, "largest ping-pong message");
 ABSL_FLAG(double, timeout, 60.0, "communicator timeout in seconds");
 ABSL_FLAG(int, poll_interval_us, 200, "mpi: how often the progress thread polls while waiting");
+ABSL_FLAG(int, repeats, 0,
+          "ping-pong round trips per size; 0: 256 MiB worth, between 5 and 200 (a slow link "
+          "wants fewer)");
+ABSL_FLAG(bool, exchange, true, "mpi: run the ring neighbour exchanges after the ping-pong");
+ABSL_FLAG(bool, progress, true, "mpi: measure the progress thread's CPU use (takes 2 s)");
 ABSL_FLAG(int, messages, 1,
           "neighbour exchange: split each neighbour's buffer into this many messages posted at "
           "once (the trainer sends one per bucket)");
@@ -49,6 +54,7 @@ double Median(std::vector<double> values) {
 
 std::string HumanBytes(int64_t bytes) {
   if (bytes >= (1 << 20)) return absl::StrFormat("%d MiB", bytes >> 20);
+  if (bytes < (1 << 10)) return absl::StrFormat("%d B", bytes);
   return absl::StrFormat("%d KiB", bytes >> 10);
 }
 
@@ -61,7 +67,10 @@ void PingPong(Communicator& comm) {
   }
   for (int64_t bytes = absl::GetFlag(FLAGS_min_bytes); bytes <= absl::GetFlag(FLAGS_max_bytes);
        bytes *= 4) {
-    const int repeats = static_cast<int>(std::clamp<int64_t>((256 << 20) / bytes, 5, 200));
+    const int repeats =
+        absl::GetFlag(FLAGS_repeats) > 0
+            ? absl::GetFlag(FLAGS_repeats)
+            : static_cast<int>(std::clamp<int64_t>((256 << 20) / bytes, 5, 200));
     std::vector<std::byte> buffer(bytes);
     std::vector<double> one_way_seconds;
     Check(comm.Barrier());
@@ -122,6 +131,7 @@ void NeighborExchange(Communicator& comm, const char* model, size_t floats) {
 
 void RunAll(Communicator& comm, bool ping_pong) {
   if (ping_pong && comm.size() >= 2) PingPong(comm);
+  if (!absl::GetFlag(FLAGS_exchange)) return;
   NeighborExchange(comm, "ResNet-20", kResNet20Floats);
   NeighborExchange(comm, "VGG-11", kVgg11Floats);
 }
@@ -169,7 +179,7 @@ int main(int argc, char** argv) {
          .poll_interval = absl::Microseconds(absl::GetFlag(FLAGS_poll_interval_us))});
     ald::Check(comm.status());
     ald::RunAll(**comm, /*ping_pong=*/true);
-    ald::MeasureProgressThread(**comm);
+    if (absl::GetFlag(FLAGS_progress)) ald::MeasureProgressThread(**comm);
     return 0;
   }
   if (absl::GetFlag(FLAGS_comm) != "inproc") {

@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "checkpoint/checkpoint.h"
 #include "gtest/gtest.h"
 #include "tools/trainer/trainer.h"
@@ -150,9 +152,15 @@ TEST(TrainTest, InProcessWorkersLearnWithEachAlgorithm) {
     EXPECT_GT(result->average_model_accuracy, 0.5);
     EXPECT_LT(result->consensus_distance, 0.1);
     std::ifstream metrics(config.metrics);
-    int lines = 0;
-    for (std::string line; std::getline(metrics, line);) ++lines;
-    EXPECT_EQ(lines, 1 + 4) << "a header and one row per worker";
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(metrics, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 1 + 4) << "a header and one row per worker";
+    EXPECT_TRUE(lines[0].ends_with(",wall_seconds,bytes_sent,train_seconds")) << lines[0];
+    // The training clock leaves out evaluation, so it is positive and behind the wall clock.
+    const std::vector<std::string> row = absl::StrSplit(lines[1], ',');
+    const double wall = std::stod(row[10]), train = std::stod(row[12]);
+    EXPECT_GT(train, 0);
+    EXPECT_LE(train, wall);
   }
 }
 

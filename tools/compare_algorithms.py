@@ -29,7 +29,9 @@ def load_run(out, name):
         accs = [float(r["test_accuracy"]) for r in rows]
         evals.append({
             "epoch": step / steps_per_epoch,
-            "wall": float(rows[0]["wall_seconds"]),
+            # Training time only (evaluations and checkpoints excluded); CSVs written before the
+            # train_seconds column have the wall clock alone.
+            "wall": float(rows[0].get("train_seconds") or rows[0]["wall_seconds"]),
             "mean_acc": sum(accs) / len(accs),
             "worker_acc": {int(r["worker"]): float(r["test_accuracy"]) for r in rows},
             "loss": sum(float(r["train_loss"]) for r in rows) / len(rows),
@@ -107,7 +109,7 @@ def main(out, lr):
         series = [n for n in names if n.startswith(topology + "_")]
         for column, label, suffix in ((3, "test accuracy (mean of workers)", "accuracy"),
                                       (4, "training loss (mean of workers)", "loss")):
-            for x, xlabel, xname in ((1, "epoch", "epochs"), (2, "wall seconds", "wall")):
+            for x, xlabel, xname in ((1, "epoch", "epochs"), (2, "training seconds (evaluation excluded)", "wall")):
                 png = os.path.join(out, "%s_%s_vs_%s.png" % (topology, suffix, xname))
                 plots = ", ".join("'%s' using %d:%d with linespoints title '%s'" % (
                     os.path.join(out, "runs", n + ".dat"), x, column, n.split("_", 1)[1])

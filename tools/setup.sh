@@ -16,7 +16,8 @@ packages=(
   zlib1g-dev                               # gzip'd IDX files
   dataset-fashion-mnist                    # the default real data set
   gnuplot-nox                              # plots of the algorithm comparison and timelines
-  iproute2                                 # ip / tc for the shaped-network benchmark
+  iproute2                                 # ip / tc: shaped-network benchmark, tools/cluster.sh
+  util-linux                               # unshare: a hostname per emulated host (cluster.sh)
 )
 if [[ "${1:-}" == "--peer" ]]; then
   packages+=(python3-torch libopenblas0-openmp)

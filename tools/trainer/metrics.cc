@@ -14,15 +14,16 @@ absl::Status MetricsLog::Append(const MetricsRow& row) {
   if (path_.empty()) return absl::OkStatus();
   std::string csv =
       "epoch,step,worker,lr,train_loss,train_accuracy,test_accuracy,average_model_accuracy,"
-      "consensus_distance,images_per_second,wall_seconds,bytes_sent\n";
+      "consensus_distance,images_per_second,wall_seconds,bytes_sent,"
+      "train_seconds\n";
   auto optional = [](double v) { return v < 0 ? std::string() : absl::StrFormat("%.4f", v); };
   for (const MetricsRow& r : rows_) {
-    absl::StrAppend(&csv, absl::StrFormat("%d,%d,%d,%.6g,%.6f,%.4f,%s,%s,%.6g,%.1f,%.2f,%d\n",
+    absl::StrAppend(&csv, absl::StrFormat("%d,%d,%d,%.6g,%.6f,%.4f,%s,%s,%.6g,%.1f,%.2f,%d,%.3f\n",
                                           r.epoch, r.step, r.worker, r.lr, r.train_loss,
                                           r.train_accuracy, optional(r.test_accuracy),
                                           optional(r.average_model_accuracy),
                                           r.consensus_distance, r.images_per_second,
-                                          r.wall_seconds, r.bytes_sent));
+                                          r.wall_seconds, r.bytes_sent, r.train_seconds));
   }
   absl::Status written = WriteStringAtomically(path_, csv);
   if (!written.ok()) {

@@ -20,6 +20,10 @@ struct MetricsRow {
   double average_model_accuracy = -1;   // the average of all workers' models
   double consensus_distance = 0;        // mean_i |x_i - x_bar| / |x_bar|
   double images_per_second = 0, wall_seconds = 0;
+  // Wall-clock seconds spent training up to this evaluation: wall_seconds less the time taken by
+  // earlier evaluations and checkpoints (rank 0's clock), so accuracy can be plotted against the
+  // time training cost. Both clocks start when this process starts training (again on --resume).
+  double train_seconds = 0;
   int64_t bytes_sent = 0;
 };
 

@@ -120,6 +120,7 @@ class Worker {
     Progress progress;
     MetricsLog metrics;     // rank 0 writes the CSV for all workers
     Clock::time_point start;
+    Clock::duration not_training{};  // evaluations and checkpoints so far: off the training clock
     int64_t images = 0;     // this worker's, so far
     bool reporter = false;  // prints progress (rank 0, unless --quiet)
   };
@@ -396,6 +397,9 @@ absl::Status Worker::BringParametersToHost(bool last) {
 
 absl::Status Worker::EvaluateAndRecord(int64_t shown_epoch, double lr, const EpochTally& tally,
                                        RunLog& log, TrainResult& result) {
+  const Clock::time_point begin = Clock::now();
+  const double train_seconds =
+      std::chrono::duration<double>(begin - log.start - log.not_training).count();
   ASSIGN_OR_RETURN(const double test_accuracy, Evaluate());
   ASSIGN_OR_RETURN(Snapshot snapshot,
                    Gather(tally.mean_loss(), tally.mean_accuracy(), test_accuracy));
@@ -412,6 +416,7 @@ absl::Status Worker::EvaluateAndRecord(int64_t shown_epoch, double lr, const Epo
                    .consensus_distance = snapshot.consensus_distance,
                    .images_per_second = log.images * config_.workers / seconds,
                    .wall_seconds = seconds,
+                   .train_seconds = train_seconds,
                    .bytes_sent = static_cast<int64_t>(snapshot.bytes_sent[w])};
     RETURN_IF_ERROR(log.metrics.Append(row));
   }
@@ -467,8 +472,10 @@ absl::Status Worker::Run(TrainResult& result) {
     if (log.reporter) {
       log.progress.Step(shown_epoch, shown_step, tally.mean_loss(), tally.mean_accuracy(), lr);
     }
+    const Clock::time_point off_clock = Clock::now();
     if (evaluate) RETURN_IF_ERROR(EvaluateAndRecord(shown_epoch, lr, tally, log, result));
     if (checkpoint) RETURN_IF_ERROR(Save());
+    log.not_training += Clock::now() - off_clock;
     if (epoch_end) {
       if (log.reporter) log.progress.EndEpoch(shown_epoch, tally.mean_loss(), tally.mean_accuracy());
       result.final_train_loss = tally.mean_loss();
