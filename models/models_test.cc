@@ -94,9 +94,10 @@ TEST(ModelsTest, ElementwiseFunctionsAreNodesOfOneKind) {
 
 TEST(ModelsTest, AnUnknownElementwiseFunctionListsTheKnownOnes) {
   ModelBuilder m("tiny", Shape{2, 3, 4, 4});
-  absl::StatusOr<ModelGraph> graph = m.Finish(m.Elementwise("gelu", m.input()));
+  absl::StatusOr<ModelGraph> graph = m.Finish(m.Elementwise("no_such_function", m.input(), "f"));
   ASSERT_FALSE(graph.ok());
-  EXPECT_EQ(graph.status().message().rfind("tiny/gelu: no element-wise function \"gelu\"", 0),
+  EXPECT_EQ(graph.status().message().rfind("tiny/f: no element-wise function \"no_such_function\"",
+                                           0),
             0u)
       << graph.status();
   EXPECT_NE(graph.status().message().find("relu"), std::string::npos) << graph.status();
