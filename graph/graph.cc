@@ -25,7 +25,7 @@ const char* OpTypeName(OpType type) {
   switch (type) {
     case OpType::kConv2d: return "conv2d";
     case OpType::kBatchNorm2d: return "batchnorm2d";
-    case OpType::kRelu: return "relu";
+    case OpType::kElementwise: return "elementwise";
     case OpType::kMaxPool2d: return "maxpool2d";
     case OpType::kAvgPool2d: return "avgpool2d";
     case OpType::kGlobalAvgPool: return "global_avgpool";
@@ -40,6 +40,15 @@ const char* OpTypeName(OpType type) {
   return "unknown";
 }
 
+std::string Node::OpName() const {
+  return type == OpType::kElementwise ? std::get<ElementwiseAttrs>(attrs).function
+                                      : OpTypeName(type);
+}
+
+bool Node::IsElementwise(std::string_view function) const {
+  return type == OpType::kElementwise && std::get<ElementwiseAttrs>(attrs).function == function;
+}
+
 int64_t ModelGraph::NumParameters() const {
   int64_t total = 0;
   for (ValueId id : parameters) total += values[id].shape.num_elements();
@@ -52,7 +61,7 @@ std::string ModelGraph::Summary() const {
     const ValueInfo& first_in = values[node.inputs.front()];
     const ValueInfo& first_out = values[node.outputs.front()];
     absl::StrAppend(&out, absl::StrFormat("%-40s %-22s %s%s -> %s%s\n", node.name,
-                                          OpTypeName(node.type), DTypeName(first_in.dtype),
+                                          node.OpName(), DTypeName(first_in.dtype),
                                           first_in.shape.ToString(), DTypeName(first_out.dtype),
                                           first_out.shape.ToString()));
   }

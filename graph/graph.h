@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -62,7 +63,7 @@ struct ParameterInit {
 enum class OpType {
   kConv2d,
   kBatchNorm2d,
-  kRelu,
+  kElementwise,  // y = f(x) for a function registered by name in ops/eltwise (relu)
   kMaxPool2d,
   kAvgPool2d,
   kGlobalAvgPool,
@@ -77,9 +78,14 @@ enum class OpType {
 
 const char* OpTypeName(OpType type);
 
+// Which element-wise function a kElementwise node applies: a name in ops/eltwise/registry.h.
+struct ElementwiseAttrs {
+  std::string function;
+};
+
 using OpAttrs = std::variant<std::monostate, Conv2dAttrs, BatchNorm2dAttrs, Pool2dWindow,
                              AvgPool2dAttrs, LinearAttrs, AddAttrs, DropoutAttrs,
-                             ShortcutPadAttrs>;
+                             ShortcutPadAttrs, ElementwiseAttrs>;
 
 // One op. Inputs and outputs follow a fixed order per op type (see model_builder.cc):
 //   conv2d      (x, weight[, bias])                 -> (y)
@@ -94,6 +100,11 @@ struct Node {
   OpAttrs attrs;
   std::vector<ValueId> inputs;
   std::vector<ValueId> outputs;
+
+  // What the op computes: the element-wise function's name ("relu") or OpTypeName.
+  std::string OpName() const;
+  // Whether this is the element-wise function `function`.
+  bool IsElementwise(std::string_view function) const;
 };
 
 struct ModelGraph {

@@ -24,7 +24,7 @@ class Groups {
 bool KeepsLayout(OpType type) {
   switch (type) {
     case OpType::kBatchNorm2d:
-    case OpType::kRelu:
+    case OpType::kElementwise:
     case OpType::kAdd:
     case OpType::kMaxPool2d:
     case OpType::kAvgPool2d:

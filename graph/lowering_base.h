@@ -41,9 +41,9 @@ inline bool HeldByStore(const ValueInfo& value) {
 }
 
 // One op's lowering on one backend: `forward` creates the op's kernel once and adds its forward
-// launches; `backward` adds the launches of one of its backward steps. Each op's pair lives in a
-// file of its own (graph/lowering/<op>.cc, graph/cuda/lowering/<op>.cc), or for an element-wise
-// op comes from the backend's ElementwiseLowering template (graph/{,cuda/}lowering/shared.h).
+// launches; `backward` adds the launches of one of its backward steps. Each op kind's pair lives
+// in a file of its own (graph/lowering/<op>.cc, graph/cuda/lowering/<op>.cc); every element-wise
+// function shares elementwise.cc's, which finds the function in the registries (ops/eltwise).
 template <typename Builder>
 struct OpLowering {
   absl::Status (*forward)(Builder& builder, int node);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ops/dropout.h"
+#include "ops/eltwise/registry.h"
 #include "ops/flatten.h"
 #include "ops/global_avgpool.h"
 #include "ops/maxpool2d.h"
@@ -130,9 +131,16 @@ ValueId ModelBuilder::BatchNorm(ValueId x, const std::string& name) {
   return y;
 }
 
-ValueId ModelBuilder::Relu(ValueId x, const std::string& name) {
+ValueId ModelBuilder::Elementwise(const std::string& function, ValueId x,
+                                  const std::string& name) {
   if (!Usable({x})) return kNoValue;
-  return AddSimpleNode(OpType::kRelu, LayerPath(name), std::monostate{}, {x}, shape(x));
+  const std::string layer = LayerPath(name.empty() ? function : name);
+  if (eltwise::Find(function) == nullptr) {
+    return Fail(layer, absl::NotFoundError(absl::StrCat(
+                           "no element-wise function \"", function, "\"; registered: ",
+                           absl::StrJoin(eltwise::Names(), ", "))));
+  }
+  return AddSimpleNode(OpType::kElementwise, layer, ElementwiseAttrs{function}, {x}, shape(x));
 }
 
 ValueId ModelBuilder::MaxPool(ValueId x, int64_t kernel, int64_t stride, int64_t padding,

@@ -54,7 +54,12 @@ class ModelBuilder {
 
   ValueId Conv(ValueId x, const ConvSpec& spec, const std::string& name = "conv");
   ValueId BatchNorm(ValueId x, const std::string& name = "bn");
-  ValueId Relu(ValueId x, const std::string& name = "relu");
+  // y = f(x) for the element-wise function registered as `function` (ops/eltwise); the layer
+  // is named after the function unless `name` says otherwise.
+  ValueId Elementwise(const std::string& function, ValueId x, const std::string& name = "");
+  ValueId Relu(ValueId x, const std::string& name = "relu") {
+    return Elementwise("relu", x, name);
+  }
   ValueId MaxPool(ValueId x, int64_t kernel, int64_t stride, int64_t padding = 0,
                   const std::string& name = "maxpool");
   ValueId AvgPool(ValueId x, int64_t kernel, int64_t stride, int64_t padding = 0,

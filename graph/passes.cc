@@ -61,7 +61,7 @@ int FuseRelu(ModelGraph& graph) {
   int fused = 0;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     Node& relu = graph.nodes[n];
-    if (relu.type != OpType::kRelu) continue;
+    if (!relu.IsElementwise("relu")) continue;
     const ValueId x = relu.inputs[0];
     if (producer[x] < 0 || consumers[x].size() != 1 || x == graph.logits) continue;
     Node& op = graph.nodes[producer[x]];

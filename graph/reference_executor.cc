@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
+#include "ops/eltwise/registry.h"
 #include "ops/ref/add.h"
 #include "ops/ref/avgpool2d.h"
 #include "ops/ref/batchnorm2d.h"
@@ -36,6 +37,15 @@ std::vector<double> ThroughRelu(Values y, Values dy) {
   std::vector<double> dz(dy.size());
   ref::ReluBackward<double>(y, dy, dz);
   return dz;
+}
+
+absl::StatusOr<const eltwise::Function*> FindFunction(const Node& node) {
+  const std::string& name = std::get<ElementwiseAttrs>(node.attrs).function;
+  const eltwise::Function* function = eltwise::Find(name);
+  if (function == nullptr) {
+    return absl::NotFoundError(absl::StrCat(node.name, ": no element-wise function ", name));
+  }
+  return function;
 }
 
 }  // namespace
@@ -103,7 +113,13 @@ absl::Status ReferenceExecutor::Forward(const Node& node) {
       if (attrs.fuse_relu) ReluInPlace(data_[y]);
       return absl::OkStatus();
     }
-    case OpType::kRelu: ref::ReluForward<double>(in(0), Out(y)); return absl::OkStatus();
+    case OpType::kElementwise: {
+      ASSIGN_OR_RETURN(const eltwise::Function* f, FindFunction(node));
+      const Values x = in(0);
+      std::vector<double>& out = Out(y);
+      for (size_t i = 0; i < x.size(); ++i) out[i] = f->forward(x[i]);
+      return absl::OkStatus();
+    }
     case OpType::kMaxPool2d:
       ref::MaxPool2dForward<double>(Geometry(x_shape, std::get<Pool2dWindow>(node.attrs)), in(0),
                                     Out(y));
@@ -183,7 +199,13 @@ absl::Status ReferenceExecutor::Backward(const BackwardStep& step) {
                                        wants(0) ? grad(0) : dx, grad(1), grad(2));
       return absl::OkStatus();
     }
-    case OpType::kRelu: ref::ReluBackward<double>(data_[y], dy, grad(0)); return absl::OkStatus();
+    case OpType::kElementwise: {
+      ASSIGN_OR_RETURN(const eltwise::Function* f, FindFunction(node));
+      const Values saved = f->saved == eltwise::Saved::kOutput ? data_[y] : in(0);
+      std::vector<double>& dx = grad(0);
+      for (size_t i = 0; i < dx.size(); ++i) dx[i] = f->backward(saved[i], dy[i]);
+      return absl::OkStatus();
+    }
     case OpType::kMaxPool2d:
       ref::MaxPool2dBackward<double>(Geometry(x_shape, std::get<Pool2dWindow>(node.attrs)), in(0),
                                      dy, grad(0));

@@ -79,6 +79,30 @@ TEST(ModelsTest, ShapeErrorsNameTheLayerAndBothShapes) {
       << graph.status();
 }
 
+TEST(ModelsTest, ElementwiseFunctionsAreNodesOfOneKind) {
+  ModelBuilder m("tiny", Shape{2, 3, 4, 4});
+  const ValueId x = m.Elementwise("relu", m.input());
+  absl::StatusOr<ModelGraph> graph = m.Finish(m.Linear(m.Flatten(m.Relu(x, "again")), 2));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(graph->nodes[0].type, OpType::kElementwise);
+  EXPECT_EQ(graph->nodes[0].name, "tiny/relu");
+  EXPECT_TRUE(graph->nodes[1].IsElementwise("relu"));
+  EXPECT_EQ(graph->nodes[1].name, "tiny/again");
+  EXPECT_NE(graph->Summary().find("tiny/again"), std::string::npos);
+  EXPECT_NE(graph->Summary().find(" relu "), std::string::npos) << graph->Summary();
+}
+
+TEST(ModelsTest, AnUnknownElementwiseFunctionListsTheKnownOnes) {
+  ModelBuilder m("tiny", Shape{2, 3, 4, 4});
+  absl::StatusOr<ModelGraph> graph = m.Finish(m.Elementwise("no_such_function", m.input(), "f"));
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().message().rfind("tiny/f: no element-wise function \"no_such_function\"",
+                                           0),
+            0u)
+      << graph.status();
+  EXPECT_NE(graph.status().message().find("relu"), std::string::npos) << graph.status();
+}
+
 TEST(ModelsTest, TooSmallAnInputIsAClearError) {
   // Five 2x2 pools need at least 32x32: on 28x28 the fifth pool sees a 1x1 input.
   ModelOptions fashion{.batch = 2, .channels = 1, .height = 28, .width = 28, .classes = 10};

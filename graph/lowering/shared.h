@@ -1,5 +1,4 @@
-// Lowerings that several ops share on oneDNN: pieces for graph/lowering/<op>.cc, and the whole
-// lowering of an element-wise op (a table row, no file of its own).
+// Lowerings that several ops share on oneDNN: pieces for graph/lowering/<op>.cc.
 #pragma once
 
 #include <string>
@@ -48,34 +47,6 @@ absl::Status UnaryForward(PlanBuilder& b, int index, Kernel* kernel) {
   b.Add(node.name + " forward", false, {x}, {y},
         [=](Plan& p) { return kernel->Forward(p.tensor(x), p.tensor(y)); });
   return absl::OkStatus();
-}
-
-// Which forward value an element-wise op's backward reads: its output lets the forward run in
-// place and its input be reused (relu); its input is what most derivatives need.
-enum class BackwardReads { kInput, kOutput };
-
-// An element-wise op whose kernel has Create(shape, layout), Forward(x, y) and
-// Backward(x or y, dy, dx).
-template <typename Kernel, BackwardReads reads>
-OpLowering<PlanBuilder> ElementwiseLowering() {
-  return {[](PlanBuilder& b, int index) -> absl::Status {
-            const ValueId x = b.node(index).inputs[0];
-            ASSIGN_OR_RETURN(Kernel * kernel,
-                             b.Own(index, Kernel::Create(b.shape(x), b.Layout(x))));
-            return UnaryForward(b, index, kernel);
-          },
-          [](PlanBuilder& b, const BackwardStep& step) -> absl::Status {
-            ASSIGN_OR_RETURN(Kernel * kernel, b.kernel<Kernel>(step.node));
-            const Node& node = b.node(step.node);
-            const ValueId saved =
-                reads == BackwardReads::kOutput ? node.outputs[0] : node.inputs[0];
-            const ValueId dy = step.output_grad, dx = step.input_grads[0];
-            if (dx == kNoValue) return absl::OkStatus();
-            b.Add(node.name + " backward", true, {saved, dy}, {dx}, [=](Plan& p) {
-              return kernel->Backward(p.tensor(saved), p.tensor(dy), p.tensor(dx));
-            });
-            return absl::OkStatus();
-          }};
 }
 
 }  // namespace ald::cpu_lowering

@@ -1,14 +1,9 @@
-// The oneDNN backend's table of op lowerings: one row per op kind. An element-wise op is just its
-// row (ElementwiseLowering); any other op's lowering is defined in its own file beside this one,
-// declared here.
+// The oneDNN backend's table of op lowerings: one row per op kind, each defined in its own file
+// beside this one, declared here. Element-wise functions share one kind (elementwise.cc).
 #include "graph/lowering.h"
 #include "graph/lowering/shared.h"
-#include "ops/cpu/relu.h"
 
 namespace ald {
-
-using cpu_lowering::BackwardReads;
-using cpu_lowering::ElementwiseLowering;
 
 OpLowering<PlanBuilder> AccuracyCpuLowering();
 OpLowering<PlanBuilder> AddCpuLowering();
@@ -16,6 +11,7 @@ OpLowering<PlanBuilder> AvgPool2dCpuLowering();
 OpLowering<PlanBuilder> BatchNorm2dCpuLowering();
 OpLowering<PlanBuilder> Conv2dCpuLowering();
 OpLowering<PlanBuilder> DropoutCpuLowering();
+OpLowering<PlanBuilder> ElementwiseCpuLowering();
 OpLowering<PlanBuilder> GlobalAvgPoolCpuLowering();
 OpLowering<PlanBuilder> LinearCpuLowering();
 OpLowering<PlanBuilder> MaxPool2dCpuLowering();
@@ -30,11 +26,11 @@ const LoweringTable<PlanBuilder>& PlanBuilder::Table() {
       {OpType::kBatchNorm2d, BatchNorm2dCpuLowering()},
       {OpType::kConv2d, Conv2dCpuLowering()},
       {OpType::kDropout, DropoutCpuLowering()},
+      {OpType::kElementwise, ElementwiseCpuLowering()},
       {OpType::kFlatten, ViewLowering<PlanBuilder>()},
       {OpType::kGlobalAvgPool, GlobalAvgPoolCpuLowering()},
       {OpType::kLinear, LinearCpuLowering()},
       {OpType::kMaxPool2d, MaxPool2dCpuLowering()},
-      {OpType::kRelu, ElementwiseLowering<cpu::ReluCpu, BackwardReads::kOutput>()},
       {OpType::kShortcutPad, ShortcutPadCpuLowering()},
       {OpType::kSoftmaxCrossEntropy, SoftmaxCrossEntropyCpuLowering()},
   };

@@ -76,11 +76,14 @@ absl::StatusOr<PoolingDescriptor> MakePooling(cudnnPoolingMode_t mode, int64_t k
 }
 
 absl::StatusOr<ActivationDescriptor> MakeRelu() {
+  return MakeActivation(CUDNN_ACTIVATION_RELU, 0.0);
+}
+
+absl::StatusOr<ActivationDescriptor> MakeActivation(cudnnActivationMode_t mode, double coef) {
   cudnnActivationDescriptor_t raw = nullptr;
   RETURN_IF_CUDNN_ERROR(cudnnCreateActivationDescriptor(&raw));
   ActivationDescriptor desc(raw);
-  RETURN_IF_CUDNN_ERROR(
-      cudnnSetActivationDescriptor(raw, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0));
+  RETURN_IF_CUDNN_ERROR(cudnnSetActivationDescriptor(raw, mode, CUDNN_PROPAGATE_NAN, coef));
   return desc;
 }
 

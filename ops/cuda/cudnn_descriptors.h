@@ -63,5 +63,7 @@ absl::StatusOr<PoolingDescriptor> MakePooling(cudnnPoolingMode_t mode, int64_t k
                                               int64_t stride_h, int64_t stride_w);
 // max(x, 0); NaNs propagate as in PyTorch's relu.
 absl::StatusOr<ActivationDescriptor> MakeRelu();
+// Any cuDNN activation, NaNs propagating (MakeRelu is mode CUDNN_ACTIVATION_RELU, coef 0).
+absl::StatusOr<ActivationDescriptor> MakeActivation(cudnnActivationMode_t mode, double coef);
 
 }  // namespace ald::cuda

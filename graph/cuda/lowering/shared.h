@@ -1,5 +1,4 @@
-// Lowerings that several ops share on CUDA: pieces for graph/cuda/lowering/<op>.cc, and the
-// whole lowering of an element-wise op (a table row, no file of its own).
+// Lowerings that several ops share on CUDA: pieces for graph/cuda/lowering/<op>.cc.
 #pragma once
 
 #include "graph/cuda/cuda_lowering.h"
@@ -29,34 +28,6 @@ absl::Status UnaryForward(CudaPlanBuilder& b, int index, Kernel* kernel) {
   b.Add(node.name + " forward", false, {x}, {y},
         [=](CudaPlan& p) { return kernel->Forward(p.ptr<float>(x), p.ptr<float>(y)); });
   return absl::OkStatus();
-}
-
-// Which forward value an element-wise op's backward reads: its output lets the forward run in
-// place and its input be reused (relu); its input is what most derivatives need.
-enum class BackwardReads { kInput, kOutput };
-
-// An element-wise op whose kernel has Create(handles, shape), Forward(x, y) and
-// Backward(x or y, dy, dx) on fp32 device pointers.
-template <typename Kernel, BackwardReads reads>
-OpLowering<CudaPlanBuilder> ElementwiseLowering() {
-  return {[](CudaPlanBuilder& b, int index) -> absl::Status {
-            const ValueId x = b.node(index).inputs[0];
-            ASSIGN_OR_RETURN(Kernel * kernel,
-                             b.Own(index, Kernel::Create(b.handles(), b.shape(x))));
-            return UnaryForward(b, index, kernel);
-          },
-          [](CudaPlanBuilder& b, const BackwardStep& step) -> absl::Status {
-            ASSIGN_OR_RETURN(Kernel * kernel, b.kernel<Kernel>(step.node));
-            const Node& node = b.node(step.node);
-            const ValueId saved =
-                reads == BackwardReads::kOutput ? node.outputs[0] : node.inputs[0];
-            const ValueId dy = step.output_grad, dx = step.input_grads[0];
-            if (dx == kNoValue) return absl::OkStatus();
-            b.Add(node.name + " backward", true, {saved, dy}, {dx}, [=](CudaPlan& p) {
-              return kernel->Backward(p.ptr<float>(saved), p.ptr<float>(dy), p.ptr<float>(dx));
-            });
-            return absl::OkStatus();
-          }};
 }
 
 }  // namespace ald::cuda::lowering
