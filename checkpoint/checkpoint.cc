@@ -177,12 +177,14 @@ absl::StatusOr<std::string> SaveCheckpoint(const std::string& dir, const Trainin
   return path;
 }
 
-absl::StatusOr<TrainingState> LoadCheckpoint(const std::string& path) {
+absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path) {
   std::error_code error;
-  std::string file_path = path;
-  if (std::filesystem::is_directory(path, error)) {
-    ASSIGN_OR_RETURN(file_path, LatestIn(path));
-  }
+  if (std::filesystem::is_directory(path, error)) return LatestIn(path);
+  return path;
+}
+
+absl::StatusOr<TrainingState> LoadCheckpoint(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string file_path, ResolveCheckpoint(path));
   ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensors(file_path));
   absl::StatusOr<TrainingState> state = StateFromFile(std::move(file));
   if (!state.ok()) {

@@ -48,6 +48,9 @@ std::string CheckpointFileName(int64_t step);
 // Returns the checkpoint's path.
 absl::StatusOr<std::string> SaveCheckpoint(const std::string& dir, const TrainingState& state);
 
+// The file `path`/latest names when `path` is a directory, else `path`.
+absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path);
+
 // Reads the checkpoint that `path`/latest names when `path` is a directory, else the file.
 absl::StatusOr<TrainingState> LoadCheckpoint(const std::string& path);
 

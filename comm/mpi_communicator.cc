@@ -199,7 +199,8 @@ absl::Status MpiRuntime::Initialize() {
   int provided = 0;
   int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
   if (code != MPI_SUCCESS) {
-    return absl::UnavailableError(absl::StrCat("MPI_Init_thread failed: ", MpiErrorText(code)));
+    // Internal, not Unavailable: no peer failed yet (exit_status.h reads Unavailable so).
+    return absl::InternalError(absl::StrCat("MPI_Init_thread failed: ", MpiErrorText(code)));
   }
   if (provided < MPI_THREAD_SERIALIZED) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -57,6 +57,7 @@ absl::StatusOr<SharedData> Prepare(const TrainConfig& config) {
   SharedData data;
   ASSIGN_OR_RETURN(data.train, LoadDataset(config.dataset, DataDir(config), Split::kTrain));
   ASSIGN_OR_RETURN(data.test, LoadDataset(config.dataset, DataDir(config), Split::kTest));
+  RETURN_IF_ERROR(CheckSameImageSize(data.train, data.test));
   ASSIGN_OR_RETURN(data.train, PadImages(std::move(data.train), config.pad));
   ASSIGN_OR_RETURN(data.test, PadImages(std::move(data.test), config.pad));
   ModelOptions options{.batch = config.batch,
@@ -239,16 +240,18 @@ absl::Status Worker::Save() {
 }
 
 absl::Status Worker::Resume() {
-  absl::StatusOr<TrainingState> loaded = LoadCheckpoint(CheckpointDir());
-  if (!loaded.ok()) {
-    return absl::Status(loaded.status().code(),
-                        absl::StrCat("--resume: ", loaded.status().message()));
-  }
+  const auto context = [](const absl::Status& status, const std::string& file) {
+    return absl::Status(status.code(), absl::StrCat("--resume: ", file, file.empty() ? "" : ": ",
+                                                    status.message()));
+  };
+  absl::StatusOr<std::string> file = ResolveCheckpoint(CheckpointDir());
+  if (!file.ok()) return context(file.status(), "");
+  // LoadCheckpoint's errors name the file already.
+  absl::StatusOr<TrainingState> loaded = LoadCheckpoint(*file);
+  if (!loaded.ok()) return context(loaded.status(), "");
   TrainingState state = StateView();
   absl::Status restored = RestoreInto(state, *loaded);
-  if (!restored.ok()) {
-    return absl::Status(restored.code(), absl::StrCat("--resume: ", restored.message()));
-  }
+  if (!restored.ok()) return context(restored, *file);
   step_ = state.step;
   position_ = {state.epoch, state.step_in_epoch};
   return model_->SyncFromHost();
@@ -535,12 +538,16 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
       absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology, trace,
                                       results[rank]);
       if (!status.ok()) {
-        comms[rank]->Abort();  // the others fail fast, naming this worker, instead of waiting
-        std::lock_guard<std::mutex> lock(mutex);
-        if (first.ok()) {
-          first = absl::Status(status.code(),
-                               absl::StrCat("worker ", rank, ": ", status.message()));
+        {
+          // Recorded before the abort: the others then fail naming this worker (Unavailable),
+          // and the run must report this worker's own error and its exit status instead.
+          std::lock_guard<std::mutex> lock(mutex);
+          if (first.ok()) {
+            first = absl::Status(status.code(),
+                                 absl::StrCat("worker ", rank, ": ", status.message()));
+          }
         }
+        comms[rank]->Abort();  // the others fail fast instead of waiting for --timeout
       }
     });
   }
