@@ -52,6 +52,10 @@ expect_bad_input() {
 expect_bad_input unknown_flag "--lrr" "unknown flag" -- --data_dir="$good" --lrr=0.1
 expect_bad_input unparsable_value "--lr=abc" "expected a number" -- --data_dir="$good" --lr=abc
 expect_bad_input unparsable_int "--batch=3x" "expected an integer" -- --data_dir="$good" --batch=3x
+# Values out of their range are refused before training, with the range.
+expect_bad_input infinite_lr "--lr=inf" "finite" -- --data_dir="$good" --lr=inf
+expect_bad_input negative_c1 "--c1=-0.1" "[0, 1]" -- --data_dir="$good" --c1=-0.1
+expect_bad_input c1_plus_c2 "--c1 + --c2 <= 1" -- --data_dir="$good" --c1=0.8 --c2=0.3
 
 # Data files.
 bad() { rm -rf "$tmp/$1"; cp -r "$good" "$tmp/$1"; echo "$tmp/$1"; }
@@ -121,5 +125,16 @@ damaged ck_latest > /dev/null; echo "../ck/checkpoint-1.safetensors" > "$tmp/ck_
 expect_bad_input ck_latest_outside "$tmp/ck_latest/latest" -- $(resume ck_latest)
 damaged ck_missing > /dev/null; rm "$tmp/ck_missing/latest" "$tmp/ck_missing"/checkpoint-*
 expect_bad_input ck_missing "$tmp/ck_missing" -- $(resume ck_missing)
+
+# A resume that changes the run's shape is refused naming both values: written by 4 workers,
+# resumed by 2; written with allreduce, resumed with dpsgd.
+"$train" "${common[@]}" --data_dir="$good" --workers=4 --batch=16 --algo=allreduce \
+  --checkpoint_dir="$tmp/ck4" || { echo "FAIL: the 4-worker run exited $?"; exit 1; }
+expect_bad_input resume_fewer_workers "--workers=2" "written with --workers=4" \
+  -- --data_dir="$good" --workers=2 --batch=16 --algo=allreduce --resume --steps=2 \
+  --checkpoint_dir="$tmp/ck4"
+expect_bad_input resume_other_algo "--algo=dpsgd" "written with --algo=allreduce" \
+  -- --data_dir="$good" --workers=4 --batch=16 --algo=dpsgd --resume --steps=2 \
+  --checkpoint_dir="$tmp/ck4"
 
 exit "$failed"

@@ -249,6 +249,9 @@ absl::Status Worker::Resume() {
   // LoadCheckpoint's errors name the file already.
   absl::StatusOr<TrainingState> loaded = LoadCheckpoint(*file);
   if (!loaded.ok()) return context(loaded.status(), "");
+  if (absl::Status same = CheckResumable(config_, loaded->flags, *file); !same.ok()) {
+    return context(same, "");
+  }
   TrainingState state = StateView();
   absl::Status restored = RestoreInto(state, *loaded);
   if (!restored.ok()) return context(restored, *file);
