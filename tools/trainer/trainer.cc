@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkpoint/checkpoint.h"
+#include "core/atomic_file.h"
 #include "comm/algorithms/algorithm.h"
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
@@ -30,6 +31,7 @@
 #include "tools/trainer/lr_schedule.h"
 #include "tools/trainer/metrics.h"
 #include "tools/trainer/progress.h"
+#include "tools/trainer/resume_step.h"
 #include "tools/trainer/worker_model.h"
 
 namespace ald {
@@ -168,6 +170,10 @@ class Worker {
 };
 
 absl::Status Worker::Setup() {
+  if (!config_.checkpoint_dir.empty()) {
+    // A kill during a save leaves its temporary behind; nothing else ever removes it.
+    RETURN_IF_ERROR(RemoveStaleTempFiles(CheckpointDir()).status());
+  }
   CompileOptions options;
   options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
   options.min_buckets = static_cast<size_t>(config_.min_buckets);
@@ -244,19 +250,28 @@ absl::Status Worker::Resume() {
     return absl::Status(status.code(), absl::StrCat("--resume: ", file, file.empty() ? "" : ": ",
                                                     status.message()));
   };
-  absl::StatusOr<std::string> file = ResolveCheckpoint(CheckpointDir());
-  if (!file.ok()) return context(file.status(), "");
+  // Every worker from the same step (resume_step.h): after a crash their newest may differ.
+  absl::StatusOr<std::vector<int64_t>> steps = CheckpointSteps(CheckpointDir());
+  if (!steps.ok()) return context(steps.status(), "");
+  absl::StatusOr<int64_t> step = AgreeOnResumeStep(comm_, *steps);
+  if (!step.ok()) return context(step.status(), config_.checkpoint_dir);
+  const std::string file = absl::StrCat(CheckpointDir(), "/", CheckpointFileName(*step));
   // LoadCheckpoint's errors name the file already.
-  absl::StatusOr<TrainingState> loaded = LoadCheckpoint(*file);
+  absl::StatusOr<TrainingState> loaded = LoadCheckpoint(file);
   if (!loaded.ok()) return context(loaded.status(), "");
-  if (absl::Status same = CheckResumable(config_, loaded->flags, *file); !same.ok()) {
+  if (absl::Status same = CheckResumable(config_, loaded->flags, file); !same.ok()) {
     return context(same, "");
   }
   TrainingState state = StateView();
   absl::Status restored = RestoreInto(state, *loaded);
-  if (!restored.ok()) return context(restored, *file);
+  if (!restored.ok()) return context(restored, file);
   step_ = state.step;
   position_ = {state.epoch, state.step_in_epoch};
+  if (rank_ == 0 && !config_.quiet) {
+    std::printf("resumed from step %lld, the newest with a complete checkpoint on every worker%s\n",
+                static_cast<long long>(step_),
+                step_ != steps->back() ? " (this worker had a newer one)" : "");
+  }
   return model_->SyncFromHost();
 }
 
