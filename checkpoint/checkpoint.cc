@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -11,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/atomic_file.h"
 #include "core/file_io.h"
 #include "core/status.h"
@@ -177,12 +180,46 @@ absl::StatusOr<std::string> SaveCheckpoint(const std::string& dir, const Trainin
   return path;
 }
 
-absl::StatusOr<TrainingState> LoadCheckpoint(const std::string& path) {
+absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path) {
   std::error_code error;
-  std::string file_path = path;
-  if (std::filesystem::is_directory(path, error)) {
-    ASSIGN_OR_RETURN(file_path, LatestIn(path));
+  if (std::filesystem::is_directory(path, error)) return LatestIn(path);
+  return path;
+}
+
+absl::StatusOr<std::vector<int64_t>> CheckpointSteps(const std::string& dir) {
+  ASSIGN_OR_RETURN(const std::string latest, LatestIn(dir));
+  const auto step_of = [](const std::string& name) -> std::optional<int64_t> {
+    absl::string_view text = name;
+    int64_t step = 0;
+    if (!absl::ConsumePrefix(&text, "checkpoint-") || !absl::ConsumeSuffix(&text, ".safetensors") ||
+        !absl::SimpleAtoi(text, &step) || step < 0 || CheckpointFileName(step) != name) {
+      return std::nullopt;
+    }
+    return step;
+  };
+  const std::string latest_name = std::filesystem::path(latest).filename().string();
+  const std::optional<int64_t> newest = step_of(latest_name);
+  if (!newest.has_value()) {
+    return absl::DataLossError(absl::StrCat(dir, "/", kLatestName, " names '", latest_name,
+                                            "', expected checkpoint-<step>.safetensors"));
   }
+  std::vector<int64_t> steps;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::optional<int64_t> step = step_of(entry.path().filename().string());
+    if (step.has_value() && *step <= *newest) steps.push_back(*step);
+  }
+  if (error) return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", error.message()));
+  std::sort(steps.begin(), steps.end());
+  if (steps.empty() || steps.back() != *newest) {
+    return absl::NotFoundError(absl::StrCat(dir, "/", kLatestName, " names ", latest_name,
+                                            ", which does not exist"));
+  }
+  return steps;
+}
+
+absl::StatusOr<TrainingState> LoadCheckpoint(const std::string& path) {
+  ASSIGN_OR_RETURN(const std::string file_path, ResolveCheckpoint(path));
   ASSIGN_OR_RETURN(SafetensorsFile file, ReadSafetensors(file_path));
   absl::StatusOr<TrainingState> state = StateFromFile(std::move(file));
   if (!state.ok()) {

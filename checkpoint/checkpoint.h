@@ -48,6 +48,14 @@ std::string CheckpointFileName(int64_t step);
 // Returns the checkpoint's path.
 absl::StatusOr<std::string> SaveCheckpoint(const std::string& dir, const TrainingState& state);
 
+// The file `path`/latest names when `path` is a directory, else `path`.
+absl::StatusOr<std::string> ResolveCheckpoint(const std::string& path);
+
+// The steps of the complete checkpoints in `dir` (every checkpoint-<step>.safetensors is
+// complete: SaveCheckpoint publishes it atomically), ascending, up to the one `dir`/latest names.
+// Errors as LoadCheckpoint's for a missing or damaged `latest`.
+absl::StatusOr<std::vector<int64_t>> CheckpointSteps(const std::string& dir);
+
 // Reads the checkpoint that `path`/latest names when `path` is a directory, else the file.
 absl::StatusOr<TrainingState> LoadCheckpoint(const std::string& path);
 

@@ -149,6 +149,24 @@ TEST(CheckpointTest, LatestPointsAtTheNewestAndKeepsThePrevious) {
   EXPECT_EQ(previous->parameters[0].tensor.data<float>()[0], 1);
 }
 
+// The steps a resume may choose from: every complete checkpoint up to the one `latest` names
+// (a file past it is a save whose pointer never moved; other names are not checkpoints).
+TEST(CheckpointTest, CheckpointStepsListsTheCompleteOnesUpToLatest) {
+  const std::string dir = TestDir("steps");
+  for (int64_t step : {2, 10, 4}) ASSERT_TRUE(SaveCheckpoint(dir, SmallState(step, 1)).ok());
+  ASSERT_TRUE(SaveCheckpoint(dir, SmallState(6, 1)).ok());
+  std::ofstream(dir + "/checkpoint-6.safetensors.tmp-123") << "partial";
+  std::ofstream(dir + "/checkpoint-07.safetensors") << "not a name we write";
+  absl::StatusOr<std::vector<int64_t>> steps = CheckpointSteps(dir);
+  ASSERT_TRUE(steps.ok()) << steps.status();
+  EXPECT_EQ(*steps, (std::vector<int64_t>{2, 4, 6}));
+  std::ofstream(dir + "/latest") << "checkpoint-8.safetensors\n";
+  EXPECT_EQ(CheckpointSteps(dir).status().code(), absl::StatusCode::kNotFound);
+  std::ofstream(dir + "/latest") << "model.safetensors\n";
+  EXPECT_EQ(CheckpointSteps(dir).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(CheckpointSteps(TestDir("none")).status().code(), absl::StatusCode::kNotFound);
+}
+
 // A save that fails leaves both the pointer and the checkpoint it names as they were.
 TEST(CheckpointTest, FailedSaveKeepsThePreviousCheckpoint) {
   const std::string dir = TestDir("failed_save");

@@ -84,10 +84,15 @@ absl::Duration MpiRuntime::ThreadCpuTime() {
 }
 
 absl::Status MpiRuntime::Initialize() {
+  // A dead peer's TCP connections are closed; OpenMPI's next write to one raises SIGPIPE, which
+  // would kill this survivor (status 141) before the communicator could report the peer (3).
+  // Ignored, the write fails with EPIPE and the peer's death is reported as Unavailable.
+  ::signal(SIGPIPE, SIG_IGN);
   int provided = 0;
   int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
   if (code != MPI_SUCCESS) {
-    return absl::UnavailableError(absl::StrCat("MPI_Init_thread failed: ", MpiErrorText(code)));
+    // Internal, not Unavailable: no peer failed yet (exit_status.h reads Unavailable so).
+    return absl::InternalError(absl::StrCat("MPI_Init_thread failed: ", MpiErrorText(code)));
   }
   if (provided < MPI_THREAD_SERIALIZED) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -1,9 +1,15 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/numbers.h"
 
 #include "absl/strings/str_cat.h"
 #include "core/status.h"
@@ -32,7 +38,36 @@ absl::Status WriteAndRename(const std::string& path, const std::string& temp, Un
   return absl::OkStatus();
 }
 
+// Whether `name` is "<anything>.tmp-<pid>" of a process that no longer exists. kill(pid, 0)
+// fails with ESRCH only then (EPERM: it exists but is another user's).
+bool IsStaleTemp(const std::string& name) {
+  const size_t mark = name.rfind(".tmp-");
+  int64_t pid = 0;
+  if (mark == std::string::npos || mark == 0 || !absl::SimpleAtoi(name.substr(mark + 5), &pid) ||
+      pid <= 0) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
+
+absl::StatusOr<int> RemoveStaleTempFiles(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::directory_iterator entries(dir, error);
+  if (error == std::errc::no_such_file_or_directory) return 0;
+  if (error) return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", error.message()));
+  int removed = 0;
+  for (const std::filesystem::directory_entry& entry : entries) {
+    if (!entry.is_regular_file(error) || !IsStaleTemp(entry.path().filename().string())) continue;
+    if (std::filesystem::remove(entry.path(), error)) ++removed;
+    if (error) {
+      return absl::InternalError(
+          absl::StrCat("cannot remove ", entry.path().string(), ": ", error.message()));
+    }
+  }
+  return removed;
+}
 
 std::string TempPathFor(const std::string& path) {
   return absl::StrCat(path, ".tmp-", static_cast<int64_t>(::getpid()));

@@ -7,6 +7,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/file_io.h"
 
 namespace ald {
@@ -15,6 +16,11 @@ namespace ald {
 // concurrent writers in different processes do not collide (one process writes a path once
 // at a time).
 std::string TempPathFor(const std::string& path);
+
+// Removes the temporaries in `dir` that a process killed mid-write left behind: "*.tmp-<pid>"
+// whose pid is no longer running (a live writer's are kept). Returns how many it removed; a
+// missing `dir` has none.
+absl::StatusOr<int> RemoveStaleTempFiles(const std::string& dir);
 
 // Creates the temporary, lets `fill` write the contents into it, then publishes it at `path`.
 // An error from `fill` aborts the write the same way an I/O error does.

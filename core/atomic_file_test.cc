@@ -71,6 +71,27 @@ TEST(AtomicFileTest, FailedRenameRemovesTheTemporary) {
   EXPECT_EQ(FileContents(path + "/inside"), "x");
 }
 
+// A kill mid-write leaves "<path>.tmp-<pid>"; a later start removes it, but never the temporary
+// of a writer that is still running (this process) or a file that only looks similar.
+TEST(AtomicFileTest, StaleTemporariesOfDeadProcessesAreRemoved) {
+  const std::string dir = TestDir("stale");
+  ASSERT_TRUE(WriteStringAtomically(dir + "/keep", "x").ok());
+  // pid_max is at most 2^22 on Linux: this pid cannot be running.
+  const std::string dead = dir + "/checkpoint-5.safetensors.tmp-99999999";
+  const std::string live = TempPathFor(dir + "/latest");
+  ASSERT_TRUE(WriteStringAtomically(dead, "partial").ok());
+  ASSERT_TRUE(WriteStringAtomically(live, "in progress").ok());
+  ASSERT_TRUE(WriteStringAtomically(dir + "/notes.tmp-x", "not ours").ok());
+  absl::StatusOr<int> removed = RemoveStaleTempFiles(dir);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 1);
+  EXPECT_FALSE(FileExists(dead));
+  EXPECT_TRUE(FileExists(live));
+  EXPECT_TRUE(FileExists(dir + "/notes.tmp-x"));
+  EXPECT_TRUE(FileExists(dir + "/keep"));
+  EXPECT_EQ(*RemoveStaleTempFiles(dir + "/missing"), 0);
+}
+
 TEST(AtomicFileTest, MissingDirectoryIsNotFound) {
   absl::Status status = WriteStringAtomically(TestDir("missing") + "/no/such/file", "x");
   EXPECT_TRUE(absl::IsNotFound(status)) << status;

@@ -6,6 +6,17 @@
 
 namespace ald::json {
 
+Value::Value() = default;
+Value::~Value() = default;
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+Value Value::Object() { return Value(); }
+void Value::Add(std::string key, Value value) {
+  object.emplace_back(std::move(key), std::move(value));
+}
+
 Value Value::String(std::string s) {
   Value value;
   value.kind = Kind::kString;

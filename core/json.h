@@ -27,11 +27,20 @@ struct Value {
   std::vector<std::pair<std::string, Value>> object;
   size_t position = 0;  // where the value starts in the parsed text, for error messages
 
+  // Defined in json.cc, where Value is complete: clang with libstdc++ rejects instantiating
+  // std::pair<std::string, Value> inside the class (the fuzz harnesses build with clang).
+  Value();
+  ~Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+
   static Value String(std::string s);
   static Value Integer(int64_t i);
   static Value IntegerArray(const std::vector<int64_t>& values);
-  static Value Object() { return Value(); }
-  void Add(std::string key, Value value) { object.emplace_back(std::move(key), std::move(value)); }
+  static Value Object();
+  void Add(std::string key, Value value);
 };
 
 const char* KindName(Value::Kind kind);  // "an object", "a string", ...

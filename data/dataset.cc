@@ -64,6 +64,7 @@ absl::StatusOr<Dataset> LoadFashionMnist(const std::string& dir, Split split) {
                                                    ") differ in count"));
   }
   return Dataset{.name = absl::StrCat("fashion_mnist/", SplitName(split)),
+                 .source = images_path,
                  .count = images.count,
                  .channels = 1,
                  .height = images.rows,
@@ -91,6 +92,7 @@ absl::StatusOr<Dataset> LoadCifar10(const std::string& dir, Split split) {
   }
   const int64_t count = static_cast<int64_t>(records.labels.size());
   return Dataset{.name = absl::StrCat("cifar10/", SplitName(split)),
+                 .source = root.string(),
                  .count = count,
                  .channels = kCifar10Channels,
                  .height = kCifar10Side,
@@ -120,6 +122,20 @@ absl::StatusOr<Dataset> LoadDataset(const std::string& name, const std::string& 
   if (name == "synthetic") return MakeSyntheticDataset(synthetic, split);
   return absl::InvalidArgumentError(
       absl::StrCat("unknown dataset \"", name, "\"; expected fashion_mnist, cifar10 or synthetic"));
+}
+
+absl::Status CheckSameImageSize(const Dataset& train, const Dataset& test) {
+  if (train.channels == test.channels && train.height == test.height &&
+      train.width == test.width) {
+    return absl::OkStatus();
+  }
+  const auto describe = [](const Dataset& dataset) {
+    return absl::StrCat(dataset.source.empty() ? dataset.name : dataset.source, " holds ",
+                        dataset.channels, "x", dataset.height, "x", dataset.width, " images");
+  };
+  return absl::InvalidArgumentError(
+      absl::StrCat("--data_dir: ", describe(train), ", but ", describe(test),
+                   "; training and test images must have the same channels, height and width"));
 }
 
 ChannelStats ComputeChannelStats(const Dataset& dataset) {

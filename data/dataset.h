@@ -15,7 +15,8 @@ const char* SplitName(Split split);  // "train", "test"
 absl::StatusOr<Split> ParseSplit(const std::string& name);
 
 struct Dataset {
-  std::string name;  // "fashion_mnist/train", for messages
+  std::string name;    // "fashion_mnist/train", for messages
+  std::string source;  // the file (or CIFAR's directory) it was read from, for messages
   int64_t count = 0;
   int64_t channels = 0;
   int64_t height = 0;
@@ -48,6 +49,10 @@ struct SyntheticOptions {
 // datasets get their published normalisation constants; synthetic ones their measured statistics.
 absl::StatusOr<Dataset> LoadDataset(const std::string& name, const std::string& dir, Split split,
                                     const SyntheticOptions& synthetic = {});
+
+// The model is built for one image size: InvalidArgument naming both sources (and --data_dir)
+// when `train` and `test` images differ in channels, height or width.
+absl::Status CheckSameImageSize(const Dataset& train, const Dataset& test);
 
 // Per-channel mean and (population) standard deviation of pixel / 255 over the whole dataset.
 struct ChannelStats {

@@ -67,6 +67,24 @@ TEST(DatasetTest, ImageAndLabelCountsMustAgree) {
                 "/t10k-labels-idx1-ubyte.gz: images (12) and labels (11) differ in count");
 }
 
+TEST(DatasetTest, TrainAndTestImagesOfDifferentSizesNameBothFiles) {
+  const std::string dir = WriteFashionMnistTestSplit(4, 4, true);
+  auto test = LoadDataset("fashion_mnist", dir, Split::kTest);
+  ASSERT_TRUE(test.ok()) << test.status();
+  EXPECT_EQ(test->source, dir + "/t10k-images-idx3-ubyte.gz");
+  Dataset train = *test;
+  train.source = dir + "/train-images-idx3-ubyte.gz";
+  EXPECT_TRUE(CheckSameImageSize(train, *test).ok());
+  train.width = 3;
+  const absl::Status status = CheckSameImageSize(train, *test);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Message(status), "--data_dir: " + dir + "/train-images-idx3-ubyte.gz holds 1x3x3 "
+                             "images, but " + dir + "/t10k-images-idx3-ubyte.gz holds 1x3x2 "
+                             "images; training and test images must have the same channels, "
+                             "height and width");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DatasetTest, MissingFashionMnistDirectorySaysWhatToInstall) {
   const std::string dir = TestPath("no_such_dir");
   auto dataset = LoadDataset("fashion_mnist", dir, Split::kTrain);

@@ -3,11 +3,11 @@
 #include <zlib.h>
 
 #include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "core/file_io.h"
 
 namespace ald {
 namespace {
@@ -29,10 +29,10 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzippedFile(const std::string& pat
   errno = 0;
   GzFilePtr file(gzopen(path.c_str(), "rb"));
   if (file == nullptr) {
-    const int error = errno;
-    if (error == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    return absl::UnavailableError(absl::StrCat(
-        path, ": cannot open: ", error != 0 ? std::strerror(error) : "zlib is out of memory"));
+    // Not Unavailable: the trainer's exit status reads that code as a peer's failure.
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+    if (errno == 0) return absl::ResourceExhaustedError(path + ": zlib is out of memory");
+    return ErrnoError("cannot open", path);
   }
   // Chunked reads: the decompressed size is not known up front (gzip stores it modulo 2^32).
   constexpr unsigned kChunkBytes = 1u << 20;

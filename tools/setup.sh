@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   bazel-bootstrap bazel-platforms          # build system (Bazel 4.2.3, offline)
   g++                                      # compiler
+  clang libclang-rt-14-dev                 # libFuzzer harnesses (tools/fuzz.sh)
   libdnnl-dev                              # oneDNN: CPU kernels
   libabsl-dev                              # Status, flags, strings
   libeigen3-dev                            # dense symmetric eigenproblems (topologies)

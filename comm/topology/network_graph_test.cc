@@ -135,6 +135,12 @@ TEST(GraphFileTest, ErrorsNameFileAndLine) {
   ExpectError(ReadGraphFile(three).status(), three + ":1: expected an edge `u v`");
   const std::string range = WriteFile("range.txt", "nodes 3\n0 1\n1 3\n");
   ExpectError(ReadGraphFile(range).status(), range + ":3: node 3 is out of range");
+  // Found by tools/fuzz.sh: an id this large meant an 11.5M-node graph, 11 s to refuse.
+  const std::string huge = WriteFile("huge.txt", "0  11515117\n");
+  ExpectError(ReadGraphFile(huge).status(), huge + ":1: node 11515117 is out of range: a "
+                                            "topology file has at most 65536 nodes");
+  const std::string many = WriteFile("many.txt", "nodes 70000\n0 1\n");
+  ExpectError(ReadGraphFile(many).status(), many + ":1: expected `nodes N` with 1 <= N <= 65536");
   const std::string duplicate = WriteFile("duplicate.txt", "0 1\n1 2\n\n1 0\n");
   ExpectError(ReadGraphFile(duplicate).status(),
               duplicate + ":4: edge (1, 0) repeats the edge on line 1");

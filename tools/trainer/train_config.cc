@@ -1,5 +1,6 @@
 #include "tools/trainer/train_config.h"
 
+#include <cmath>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
@@ -46,7 +47,7 @@ absl::Status ValidateEachFlag(const TrainConfig& c) {
 std::map<std::string, std::string> TrainConfig::AsFlags() const {
   std::map<std::string, std::string> flags;
 #define TRAIN_FLAG(type, flag, field, default_value, checkpointed, ...) \
-  if (checkpointed) flags[#flag] = FlagText(field);
+  if (checkpointed != kNotCheckpointed) flags[#flag] = FlagText(field);
 #include "tools/trainer/train_flags.inc"
   return flags;
 }
@@ -62,6 +63,22 @@ absl::Status ValidateConfig(const TrainConfig& c) {
   status.Update(Expect(!c.nesterov || c.momentum > 0, "nesterov", "true",
                        "--momentum > 0 (Nesterov needs momentum)"));
   status.Update(ParseLrSchedule(c.lr_schedule).status());
+  // AL-DSGD (DESIGN.md): the boost z = (1 - c1 - c2) z0 + c1 y_N + c2 y_tau and the code form's
+  // pull x = (1 - p1 - p2) z + p1 y_N + p2 y_tau are convex combinations only when the weights
+  // sum to at most 1 (more puts a negative weight on the own model); the paper form scales the
+  // pull by the learning rate, and lr (p1 + p2) > 1 steps past the leaders.
+  status.Update(Expect(c.c1 + c.c2 <= 1, "c1", absl::StrCat(c.c1),
+                       absl::StrCat("--c1 + --c2 <= 1 (--c2=", c.c2,
+                                    "; 1 - c1 - c2 weights the own model)")));
+  if (c.aldsgd_form == "code") {
+    status.Update(Expect(c.p1 + c.p2 <= 1, "p1", absl::StrCat(c.p1),
+                         absl::StrCat("--p1 + --p2 <= 1 (--p2=", c.p2,
+                                      "; 1 - p1 - p2 weights the boosted model)")));
+  } else {
+    status.Update(Expect(c.lr * (c.p1 + c.p2) <= 1, "p1", absl::StrCat(c.p1),
+                         absl::StrCat("--lr * (--p1 + --p2) <= 1 with --aldsgd_form=paper (--lr=",
+                                      c.lr, ", --p2=", c.p2, ")")));
+  }
   status.Update(Expect(!c.resume || !c.checkpoint_dir.empty(), "resume", "true",
                        "a --checkpoint_dir to resume from"));
   // AWC replaces the neighbour average of stepped models; the paper form's combine needs the
@@ -90,6 +107,24 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "1 with --algo=" + c.algo + " (graph copies apply to dpsgd, matcha, aldsgd)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
+  return status;
+}
+
+absl::Status CheckResumable(const TrainConfig& c,
+                            const std::map<std::string, std::string>& checkpoint_flags,
+                            const std::string& file) {
+  const auto same = [&](const char* flag, const std::string& now) -> absl::Status {
+    const auto saved = checkpoint_flags.find(flag);
+    if (saved == checkpoint_flags.end() || saved->second == now) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", now, ": ", file, " was written with --", flag, "=",
+                     saved->second, "; resume with that value (the checkpoint's state means "
+                     "something else under another)"));
+  };
+  absl::Status status;
+#define TRAIN_FLAG(type, flag, field, default_value, checkpointed, ...) \
+  if (checkpointed == kFixedOnResume) status.Update(same(#flag, FlagText(c.field)));
+#include "tools/trainer/train_flags.inc"
   return status;
 }
 

@@ -10,9 +10,15 @@
 
 namespace ald {
 
-// train_flags.inc's column saying whether checkpoints store a flag.
-inline constexpr bool kCheckpointed = true;
-inline constexpr bool kNotCheckpointed = false;
+// train_flags.inc's column saying whether checkpoints store a flag, and whether a resume must
+// keep it: a run that changes the model, the data, the workers or how they communicate would
+// restore state that means something else (a resume may change the optimisation's future:
+// learning rate, momentum, schedule, epochs).
+enum CheckpointRole : int {
+  kNotCheckpointed = 0,
+  kCheckpointed = 1,    // stored; a resume may change it
+  kFixedOnResume = 2,   // stored; a resume with another value is refused
+};
 
 struct TrainConfig {
 #define TRAIN_FLAG(type, flag, field, default_value, ...) type field = default_value;
@@ -28,5 +34,11 @@ struct TrainConfig {
 int GraphCopies(const TrainConfig& config);
 
 absl::Status ValidateConfig(const TrainConfig& config);
+
+// InvalidArgument naming both values when `config` changes a kFixedOnResume flag that
+// `checkpoint_flags` (a checkpoint's TrainingState::flags) stores; `file` names the checkpoint.
+absl::Status CheckResumable(const TrainConfig& config,
+                            const std::map<std::string, std::string>& checkpoint_flags,
+                            const std::string& file);
 
 }  // namespace ald

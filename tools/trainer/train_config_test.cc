@@ -2,6 +2,8 @@
 // table existed (a change here changes every checkpoint file), and the defaults are valid.
 #include "tools/trainer/train_config.h"
 
+#include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -85,6 +87,56 @@ TEST(TrainConfigTest, GraphCopiesApplyToEveryGossipAlgorithm) {
   EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--graphs=2: expected 1 with --algo=allreduce"));
   config.graphs = -1;
   EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--graphs=-1"));
+}
+
+TEST(TrainConfigTest, NumbersOutsideTheirMeaningAreRefusedWithTheirRange) {
+  TrainConfig config;
+  config.lr = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(ValidateConfig(config).message(), "--lr=inf: expected a finite learning rate > 0");
+  config = TrainConfig();
+  config.lr = std::nan("");
+  EXPECT_FALSE(ValidateConfig(config).ok());
+  config = TrainConfig();
+  config.c1 = -0.1;
+  EXPECT_EQ(ValidateConfig(config).message(), "--c1=-0.1: expected a weight in [0, 1]");
+  config = TrainConfig();
+  config.c1 = 0.7;
+  config.c2 = 0.4;
+  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--c1=0.7: expected --c1 + --c2 <= 1"));
+  config = TrainConfig();
+  config.p1 = 0.6;
+  config.p2 = 0.6;
+  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--p1 + --p2 <= 1"));
+  config.aldsgd_form = "paper";  // the paper form scales the pull by lr = 0.05
+  EXPECT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  config = TrainConfig();
+  config.rho = 1.5;
+  EXPECT_EQ(ValidateConfig(config).message(), "--rho=1.5: expected a moving rate in [0, 1]");
+  config = TrainConfig();
+  config.timeout_seconds = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(ValidateConfig(config).ok());
+}
+
+TEST(TrainConfigTest, AResumeKeepsTheRunsShapeAndMayChangeItsOptimisation) {
+  TrainConfig written;
+  written.workers = 4;
+  const std::map<std::string, std::string> flags = written.AsFlags();
+  TrainConfig resumed = written;
+  resumed.lr = 0.01;  // a safe change: the future of the trajectory, not the meaning of the state
+  resumed.epochs = 3;
+  EXPECT_TRUE(CheckResumable(resumed, flags, "ck/worker-0/checkpoint-6.safetensors").ok());
+  resumed.workers = 2;
+  const absl::Status status = CheckResumable(resumed, flags, "ck/worker-0/checkpoint-6.safetensors");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("--workers=2: ck/worker-0/checkpoint-6.safetensors was "
+                                          "written with --workers=4"));
+  for (auto change : {+[](TrainConfig& c) { c.model = "lenet5"; },
+                      +[](TrainConfig& c) { c.algo = "dpsgd"; },
+                      +[](TrainConfig& c) { c.topology = "complete"; }}) {
+    resumed = written;
+    change(resumed);
+    EXPECT_FALSE(CheckResumable(resumed, flags, "f").ok());
+  }
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "tools/trainer/command_line_check.h"
+#include "tools/trainer/exit_status.h"
 #include "tools/trainer/metrics.h"
 #include "tools/trainer/openmp_env.h"
 #include "tools/trainer/train_config.h"
@@ -71,27 +73,20 @@ absl::Status WriteSummary(const TrainConfig& config, const TrainResult& result) 
        {"progress_thread_cpu_seconds", result.progress_thread_cpu_seconds}});
 }
 
-// The exit status: 0 done, 2 bad flags or data, 1 a failure while training.
+// Prints a failure and returns its exit status (exit_status.h).
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "train: %s\n", std::string(status.message()).c_str());
+  return ExitStatusFor(status);
+}
+
 int TrainAndReport(const TrainConfig& config) {
-  if (absl::Status valid = ValidateConfig(config); !valid.ok()) {
-    std::fprintf(stderr, "train: %s\n", std::string(valid.message()).c_str());
-    return 2;
-  }
+  if (absl::Status valid = ValidateConfig(config); !valid.ok()) return Fail(valid);
   Announce(config);
   absl::StatusOr<TrainResult> result = Train(config);
-  if (!result.ok()) {
-    std::fprintf(stderr, "train: %s\n", std::string(result.status().message()).c_str());
-    const bool bad_input = result.status().code() == absl::StatusCode::kInvalidArgument ||
-                           result.status().code() == absl::StatusCode::kNotFound ||
-                           result.status().code() == absl::StatusCode::kUnimplemented;
-    return bad_input ? 2 : 1;
-  }
+  if (!result.ok()) return Fail(result.status());
   ReportFinal(config, *result);
-  if (absl::Status summary = WriteSummary(config, *result); !summary.ok()) {
-    std::fprintf(stderr, "train: %s\n", std::string(summary.message()).c_str());
-    return 1;
-  }
-  return 0;
+  if (absl::Status summary = WriteSummary(config, *result); !summary.ok()) return Fail(summary);
+  return kExitDone;
 }
 
 }  // namespace
@@ -104,6 +99,7 @@ int TrainMain(int argc, char** argv) {
     if (chdir(user_dir) != 0) std::perror("train: cannot enter BUILD_WORKING_DIRECTORY");
   }
   absl::SetProgramUsageMessage("Trains a model; see README.md. Example: bazel run //tools:train");
+  if (absl::Status checked = CheckCommandLine(argc, argv); !checked.ok()) return Fail(checked);
   absl::ParseCommandLine(argc, argv);
   return TrainAndReport(ConfigFromFlags());
 }

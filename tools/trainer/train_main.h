@@ -5,8 +5,9 @@
 
 namespace ald {
 
-// Call from main(). Returns the exit status: 0 done, 2 bad flags or data, 1 a failure while
-// training (the message on stderr names what failed). May re-execute the program once to bound
+// Call from main(). Returns the exit status (exit_status.h): 0 done, 2 bad input (flags, data,
+// checkpoint or topology files), 3 a peer failed, 1 an internal error; the message on stderr
+// names the flag, file or peer. May re-execute the program once to bound
 // OpenMP's spinning (openmp_env.h), before it reads the flags.
 int TrainMain(int argc, char** argv);
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "checkpoint/checkpoint.h"
+#include "core/atomic_file.h"
 #include "comm/algorithms/algorithm.h"
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
@@ -30,6 +31,7 @@
 #include "tools/trainer/lr_schedule.h"
 #include "tools/trainer/metrics.h"
 #include "tools/trainer/progress.h"
+#include "tools/trainer/resume_step.h"
 #include "tools/trainer/worker_model.h"
 
 namespace ald {
@@ -57,6 +59,7 @@ absl::StatusOr<SharedData> Prepare(const TrainConfig& config) {
   SharedData data;
   ASSIGN_OR_RETURN(data.train, LoadDataset(config.dataset, DataDir(config), Split::kTrain));
   ASSIGN_OR_RETURN(data.test, LoadDataset(config.dataset, DataDir(config), Split::kTest));
+  RETURN_IF_ERROR(CheckSameImageSize(data.train, data.test));
   ASSIGN_OR_RETURN(data.train, PadImages(std::move(data.train), config.pad));
   ASSIGN_OR_RETURN(data.test, PadImages(std::move(data.test), config.pad));
   ModelOptions options{.batch = config.batch,
@@ -168,6 +171,10 @@ class Worker {
 };
 
 absl::Status Worker::Setup() {
+  if (!config_.checkpoint_dir.empty()) {
+    // A kill during a save leaves its temporary behind; nothing else ever removes it.
+    RETURN_IF_ERROR(RemoveStaleTempFiles(CheckpointDir()).status());
+  }
   CompileOptions options;
   options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
   options.min_buckets = static_cast<size_t>(config_.min_buckets);
@@ -240,18 +247,32 @@ absl::Status Worker::Save() {
 }
 
 absl::Status Worker::Resume() {
-  absl::StatusOr<TrainingState> loaded = LoadCheckpoint(CheckpointDir());
-  if (!loaded.ok()) {
-    return absl::Status(loaded.status().code(),
-                        absl::StrCat("--resume: ", loaded.status().message()));
+  const auto context = [](const absl::Status& status, const std::string& file) {
+    return absl::Status(status.code(), absl::StrCat("--resume: ", file, file.empty() ? "" : ": ",
+                                                    status.message()));
+  };
+  // Every worker from the same step (resume_step.h): after a crash their newest may differ.
+  absl::StatusOr<std::vector<int64_t>> steps = CheckpointSteps(CheckpointDir());
+  if (!steps.ok()) return context(steps.status(), "");
+  absl::StatusOr<int64_t> step = AgreeOnResumeStep(comm_, *steps);
+  if (!step.ok()) return context(step.status(), config_.checkpoint_dir);
+  const std::string file = absl::StrCat(CheckpointDir(), "/", CheckpointFileName(*step));
+  // LoadCheckpoint's errors name the file already.
+  absl::StatusOr<TrainingState> loaded = LoadCheckpoint(file);
+  if (!loaded.ok()) return context(loaded.status(), "");
+  if (absl::Status same = CheckResumable(config_, loaded->flags, file); !same.ok()) {
+    return context(same, "");
   }
   TrainingState state = StateView();
   absl::Status restored = RestoreInto(state, *loaded);
-  if (!restored.ok()) {
-    return absl::Status(restored.code(), absl::StrCat("--resume: ", restored.message()));
-  }
+  if (!restored.ok()) return context(restored, file);
   step_ = state.step;
   position_ = {state.epoch, state.step_in_epoch};
+  if (rank_ == 0 && !config_.quiet) {
+    std::printf("resumed from step %lld, the newest with a complete checkpoint on every worker%s\n",
+                static_cast<long long>(step_),
+                step_ != steps->back() ? " (this worker had a newer one)" : "");
+  }
   return model_->SyncFromHost();
 }
 
@@ -542,12 +563,16 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
       absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology, trace,
                                       results[rank]);
       if (!status.ok()) {
-        comms[rank]->Abort();  // the others fail fast, naming this worker, instead of waiting
-        std::lock_guard<std::mutex> lock(mutex);
-        if (first.ok()) {
-          first = absl::Status(status.code(),
-                               absl::StrCat("worker ", rank, ": ", status.message()));
+        {
+          // Recorded before the abort: the others then fail naming this worker (Unavailable),
+          // and the run must report this worker's own error and its exit status instead.
+          std::lock_guard<std::mutex> lock(mutex);
+          if (first.ok()) {
+            first = absl::Status(status.code(),
+                                 absl::StrCat("worker ", rank, ": ", status.message()));
+          }
         }
+        comms[rank]->Abort();  // the others fail fast instead of waiting for --timeout
       }
     });
   }
