@@ -161,6 +161,8 @@ absl::StatusOr<std::unique_ptr<Communicator>> CreateMpiCommunicator(MpiOptions o
   return std::unique_ptr<Communicator>(new MpiCommunicator(mpi, comm, options.comm));
 }
 
+void MarkMpiJobFailed() { MpiRuntime::MarkJobFailed(); }
+
 absl::Duration MpiProgressThreadCpuTime() { return MpiRuntime::ThreadCpuTime(); }
 
 }  // namespace ald

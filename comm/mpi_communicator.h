@@ -29,6 +29,11 @@ namespace ald {
 // finalizes it, after which no new one can be created in this process.
 absl::StatusOr<std::unique_ptr<Communicator>> CreateMpiCommunicator(MpiOptions options = {});
 
+// The job failed in this process (call it before destroying the communicators, on any error):
+// MPI is then not finalized, since MPI_Finalize would wait for ranks that may be dead, and the
+// process can report its error and exit.
+void MarkMpiJobFailed();
+
 // CPU time the progress thread has used so far (for measuring its cost).
 absl::Duration MpiProgressThreadCpuTime();
 

@@ -63,12 +63,25 @@ void MpiRuntime::Release() {
     runtime = nullptr;
     runtime_finalized = true;
   }
+  bool broken;
   {
     absl::MutexLock lock(&finished->mu_);
     finished->stopping_ = true;
+    broken = finished->broken_;
   }
-  finished->thread_.join();
+  // After a failure the thread may be stuck inside MPI for good (a transport that lost its
+  // peer); the process is about to exit, and joining could keep it from ever doing so.
+  if (broken) {
+    finished->thread_.detach();
+  } else {
+    finished->thread_.join();
+  }
   // The runtime stays allocated: operations abandoned after an error may still point into it.
+}
+
+void MpiRuntime::MarkJobFailed() {
+  absl::MutexLock lock(&runtime_mu);
+  if (runtime != nullptr) runtime->MarkBroken();
 }
 
 absl::Duration MpiRuntime::ThreadCpuTime() {

@@ -67,6 +67,9 @@ class MpiRuntime {
   static absl::StatusOr<MpiRuntime*> Acquire(const MpiOptions& options);
   static void Release();
   static absl::Duration ThreadCpuTime();
+  // This process's job has failed (whatever the cause: a timeout is not seen as a dead peer):
+  // the runtime will not finalize MPI, which would wait for ranks that may be gone.
+  static void MarkJobFailed();
 
   absl::Mutex& mu() { return mu_; }
   int world_rank() const { return world_rank_; }

@@ -615,8 +615,11 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
         ASSIGN_OR_RETURN(device_comm, CreateDeviceCommunicator(*comm, options.comm));
       }
       ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm->size()));
-      RETURN_IF_ERROR(RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
-                                trace.get(), run, device_comm.get()));
+      absl::Status worked = RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
+                                      trace.get(), run, device_comm.get());
+      // A failed rank must not finalize MPI on its way out: that waits for every rank.
+      if (!worked.ok()) MarkMpiJobFailed();
+      RETURN_IF_ERROR(worked);
     }
     run.progress_thread_cpu_seconds = absl::ToDoubleSeconds(MpiProgressThreadCpuTime());
     result = run;
