@@ -27,9 +27,7 @@ class AllReduceSgd final : public Algorithm {
   explicit AllReduceSgd(const AlgorithmContext& context)
       : buffers_(context.buffers),
         options_(context.options),
-        owned_device_(context.device == nullptr ? CreateHostBucketDevice(*context.comm)
-                                                : nullptr),
-        device_(context.device != nullptr ? context.device : owned_device_.get()) {}
+        device_(DeviceOf(context, owned_device_)) {}
 
   WorkerBuffers buffers_;
   AlgorithmOptions options_;

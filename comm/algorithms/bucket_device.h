@@ -9,6 +9,7 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "comm/algorithms/algorithm.h"
 #include "comm/communicator.h"
 #include "comm/model_exchange.h"
 #include "comm/neighbor_exchange.h"
@@ -48,5 +49,9 @@ class BucketDevice {
 
 // The host device over `comm` (not owned; CPU memory).
 std::unique_ptr<BucketDevice> CreateHostBucketDevice(Communicator& comm);
+
+// The device an algorithm built from `context` uses: context.device, or when it names none a
+// host device over context.comm, which `owned` then keeps.
+BucketDevice* DeviceOf(const AlgorithmContext& context, std::unique_ptr<BucketDevice>& owned);
 
 }  // namespace ald

@@ -90,8 +90,7 @@ Dpsgd::Dpsgd(const AlgorithmContext& context, const char* name)
       neighborhoods_(context.neighborhoods),
       buffers_(context.buffers),
       options_(context.options),
-      owned_device_(context.device == nullptr ? CreateHostBucketDevice(*context.comm) : nullptr),
-      device_(context.device != nullptr ? context.device : owned_device_.get()),
+      device_(DeviceOf(context, owned_device_)),
       exchange_spans_(ExchangeSpans(context)),
       models_(device_->CreateExchange(context.options.combine == CombineOrder::kAdaptWithCombine
                                           ? ExchangeKind::kPreStepModel

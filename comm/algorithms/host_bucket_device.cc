@@ -67,4 +67,10 @@ std::unique_ptr<BucketDevice> CreateHostBucketDevice(Communicator& comm) {
   return std::make_unique<HostBucketDevice>(comm);
 }
 
+BucketDevice* DeviceOf(const AlgorithmContext& context, std::unique_ptr<BucketDevice>& owned) {
+  if (context.device != nullptr) return context.device;
+  owned = CreateHostBucketDevice(*context.comm);
+  return owned.get();
+}
+
 }  // namespace ald
