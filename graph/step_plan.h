@@ -24,15 +24,14 @@ struct StepSignals {
 class StepPlan {
  public:
   virtual ~StepPlan() = default;
-  // One step on the batch already in place; `key` seeds dropout.
+  // One step on the batch already in place; `key` seeds dropout. A plan that has its loss only
+  // when the whole step is done (a GPU's) leaves loss_ready unsignalled, and the scheduler
+  // shares the loss after Run instead.
   virtual absl::Status Run(const DropoutKey& key) = 0;
   // The step's loss (mean over the batch), once Run has returned.
   virtual float loss() const = 0;
   virtual int num_buckets() const = 0;
   virtual void SetSignals(StepSignals signals) = 0;
-  // Whether Run signals loss_ready as the forward has it. A GPU plan has the loss only when the
-  // whole step is done, so the scheduler shares it after Run instead.
-  virtual bool SignalsLoss() const { return true; }
 
   // Ordering between the plan's compute and the algorithm's work on a bucket, for a device
   // whose work runs on streams (no-ops where both run on the calling thread):

@@ -38,8 +38,6 @@ class StepScheduler {
   // end of training).
   absl::Status Flush();
 
-  bool pipelined() const { return pipelined_; }
-
  private:
   absl::Status LossReady(float loss);
   absl::Status BucketReady(int bucket);

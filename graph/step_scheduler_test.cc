@@ -68,7 +68,6 @@ class ScriptedPlan final : public StepPlan {
   float loss() const override { return 0.5f; }
   int num_buckets() const override { return buckets_; }
   void SetSignals(StepSignals signals) override { signals_ = std::move(signals); }
-  bool SignalsLoss() const override { return signals_loss_; }
   absl::Status Synchronize() override {
     log_.push_back("sync");
     return absl::OkStatus();

@@ -22,7 +22,7 @@ absl::Status CudaStepPlan::Run(const DropoutKey& key) {
 }
 
 void CudaStepPlan::SetSignals(StepSignals signals) {
-  // The loss is on the host only after Run (SignalsLoss is false).
+  // The loss is on the host only after Run: the scheduler shares it then.
   plan_.SetBucketReadyCallback(std::move(signals.bucket_ready));
   plan_.SetBucketNeededCallback(std::move(signals.bucket_needed));
 }

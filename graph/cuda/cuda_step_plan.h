@@ -25,7 +25,6 @@ class CudaStepPlan final : public StepPlan {
   float loss() const override { return plan_.loss(); }
   int num_buckets() const override { return plan_.num_buckets(); }
   void SetSignals(StepSignals signals) override;
-  bool SignalsLoss() const override { return false; }
   absl::Status BucketWorkBegins(int bucket) override;
   absl::Status BucketWorkEnds(int bucket) override;
   absl::Status Synchronize() override;
