@@ -150,6 +150,15 @@ absl::Status Communicator::Broadcast(std::span<float> data, int root) {
   return Broadcast(std::as_writable_bytes(data), root);
 }
 
+absl::Status Communicator::AllGather(std::span<const std::byte> mine, std::span<std::byte> all) {
+  if (all.size() != mine.size() * static_cast<size_t>(size())) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("all-gather of %d bytes from each of %d ranks into %d bytes", mine.size(),
+                        size(), all.size()));
+  }
+  return AllGatherBytes(mine, all);
+}
+
 absl::Status Communicator::Barrier() { return BarrierAll(); }
 
 }  // namespace ald

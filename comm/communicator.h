@@ -115,6 +115,9 @@ class Communicator {
   absl::Status AllReduce(std::span<float> data, ReduceOp op);
   absl::Status Broadcast(std::span<std::byte> data, int root);
   absl::Status Broadcast(std::span<float> data, int root);
+  // Every rank's `mine` (of one size on all ranks), in rank order, into `all`, which is size()
+  // times as long (InvalidArgument otherwise).
+  absl::Status AllGather(std::span<const std::byte> mine, std::span<std::byte> all);
   absl::Status Barrier();
 
  protected:
@@ -124,6 +127,9 @@ class Communicator {
   virtual Request IrecvBytes(int peer, int tag, std::span<std::byte> data) = 0;
   virtual absl::Status AllReduceFloats(std::span<float> data, ReduceOp op) = 0;
   virtual absl::Status BroadcastBytes(std::span<std::byte> data, int root) = 0;
+  // Called with all.size() == size() * mine.size().
+  virtual absl::Status AllGatherBytes(std::span<const std::byte> mine,
+                                      std::span<std::byte> all) = 0;
   virtual absl::Status BarrierAll() = 0;
 
   // InvalidArgument naming `what` ("send to", "broadcast from") unless 0 <= peer < size().

@@ -32,7 +32,7 @@ struct Mailbox {
 };
 using MailboxKey = std::tuple<int, int, int>;  // (source, destination, tag)
 
-enum class CollectiveKind { kAllReduce, kBroadcast, kBarrier };
+enum class CollectiveKind { kAllReduce, kBroadcast, kAllGather, kBarrier };
 
 struct Contribution {
   CollectiveKind kind;
@@ -47,6 +47,8 @@ struct Contribution {
         return absl::StrFormat("all-reduce of %d floats", bytes / sizeof(float));
       case CollectiveKind::kBroadcast:
         return absl::StrFormat("broadcast of %d bytes from rank %d", bytes, root);
+      case CollectiveKind::kAllGather:
+        return absl::StrFormat("all-gather of %d bytes", bytes);
       case CollectiveKind::kBarrier: return "barrier";
     }
     return "collective";
@@ -229,6 +231,15 @@ class InprocWorld::Shared {
                                                        " called ", other.Describe()));
       }
     }
+    if (first.kind == CollectiveKind::kAllGather) {
+      result_.resize(first.bytes * size_);
+      for (int rank = 0; rank < size_; ++rank) {
+        if (first.bytes > 0) {
+          std::memcpy(result_.data() + rank * first.bytes, contributions_[rank]->data, first.bytes);
+        }
+      }
+      return absl::OkStatus();
+    }
     result_.resize(first.bytes);
     if (first.kind == CollectiveKind::kBroadcast) {
       std::memcpy(result_.data(), contributions_[first.root]->data, first.bytes);
@@ -369,6 +380,12 @@ absl::Status InprocCommunicator::BroadcastBytes(std::span<std::byte> data, int r
       rank_,
       {.kind = CollectiveKind::kBroadcast, .data = data.data(), .bytes = data.size(), .root = root},
       data);
+}
+
+absl::Status InprocCommunicator::AllGatherBytes(std::span<const std::byte> mine,
+                                                std::span<std::byte> all) {
+  return world_->Collective(
+      rank_, {.kind = CollectiveKind::kAllGather, .data = mine.data(), .bytes = mine.size()}, all);
 }
 
 absl::Status InprocCommunicator::BarrierAll() {

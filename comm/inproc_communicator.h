@@ -53,6 +53,7 @@ class InprocCommunicator final : public Communicator {
   Request IrecvBytes(int peer, int tag, std::span<std::byte> data) override;
   absl::Status AllReduceFloats(std::span<float> data, ReduceOp op) override;
   absl::Status BroadcastBytes(std::span<std::byte> data, int root) override;
+  absl::Status AllGatherBytes(std::span<const std::byte> mine, std::span<std::byte> all) override;
   absl::Status BarrierAll() override;
 
  private:

@@ -180,6 +180,28 @@ TEST(InprocCommunicatorTest, BroadcastCopiesTheRootsBuffer) {
   for (const auto& buffer : buffers) EXPECT_EQ(buffer, buffers[2]);
 }
 
+TEST(InprocCommunicatorTest, AllGatherPutsEveryRanksBytesInRankOrder) {
+  auto world = MakeWorld(3);
+  auto comms = JoinAll(*world);
+  std::vector<std::string> gathered(3, std::string(6, ' '));
+  RunRanks(comms, [&](Communicator& comm) {
+    const std::string mine = {static_cast<char>('a' + comm.rank()), static_cast<char>('A' + comm.rank())};
+    EXPECT_TRUE(
+        comm.AllGather(Bytes(mine), std::as_writable_bytes(std::span(gathered[comm.rank()]))).ok());
+  });
+  for (const std::string& all : gathered) EXPECT_EQ(all, "aAbBcC");
+}
+
+TEST(InprocCommunicatorTest, AllGatherIntoTheWrongSizeIsAnError) {
+  auto world = MakeWorld(2);
+  auto comms = JoinAll(*world);
+  std::string all(3, ' ');
+  const absl::Status status =
+      comms[0]->AllGather(Bytes("ab"), std::as_writable_bytes(std::span(all)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("all-gather of 2 bytes from each of 2"));
+}
+
 TEST(InprocCommunicatorTest, BarrierHoldsEveryRankUntilAllArrive) {
   constexpr int kRanks = 4;
   auto world = MakeWorld(kRanks);

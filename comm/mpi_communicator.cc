@@ -91,6 +91,16 @@ class MpiCommunicator final : public Communicator {
     });
   }
 
+  absl::Status AllGatherBytes(std::span<const std::byte> mine,
+                              std::span<std::byte> all) override {
+    const std::string description = absl::StrFormat("all-gather of %d bytes", mine.size());
+    RETURN_IF_ERROR(CheckCount(all.size(), description));
+    return Collective(description, [mine, all, comm = comm_](MPI_Request* request) {
+      return MPI_Iallgather(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
+                            static_cast<int>(mine.size()), MPI_BYTE, comm, request);
+    });
+  }
+
   absl::Status BarrierAll() override {
     return Collective("barrier", [comm = comm_](MPI_Request* request) {
       return MPI_Ibarrier(comm, request);

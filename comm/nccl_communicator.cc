@@ -140,6 +140,13 @@ class NcclCommunicator final : public Communicator {
       return ncclBroadcast(data.data(), data.data(), data.size(), ncclUint8, root, comm_, stream_);
     });
   }
+  absl::Status AllGatherBytes(std::span<const std::byte> mine,
+                              std::span<std::byte> all) override {
+    const std::string what = absl::StrFormat("all-gather of %d bytes", mine.size());
+    return RunOnStream(what, [&] {
+      return ncclAllGather(mine.data(), all.data(), mine.size(), ncclUint8, comm_, stream_);
+    });
+  }
   absl::Status BarrierAll() override {
     return RunOnStream("barrier", [&] {
       return ncclAllReduce(scratch_, scratch_, 1, ncclFloat, ncclSum, comm_, stream_);

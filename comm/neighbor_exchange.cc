@@ -22,17 +22,26 @@ const char* KindName(ExchangeKind kind) {
 }  // namespace
 
 NeighborExchange::NeighborExchange(Communicator* comm, ExchangeKind kind, size_t length,
-                                   int num_buckets, CommStats* stats)
+                                   int num_buckets, CommStats* stats, WireFormat wire)
     : comm_(comm),
       kind_(kind),
       length_(length),
       stats_(stats),
+      wire_(wire),
       requests_(num_buckets),
-      transfers_(num_buckets) {}
+      transfers_(num_buckets) {
+  if (wire_ == WireFormat::kBf16) {
+    sent_words_.resize(length_);
+    posted_spans_.resize(num_buckets);
+  }
+}
 
 void NeighborExchange::Begin(std::span<const ActiveNeighbor> neighbors) {
   neighbors_.assign(neighbors.begin(), neighbors.end());
   while (received_.size() < neighbors_.size()) received_.emplace_back(length_, 0.0f);
+  if (wire_ == WireFormat::kBf16) {
+    while (received_words_.size() < neighbors_.size()) received_words_.emplace_back(length_, 0);
+  }
   for (std::vector<Request>& requests : requests_) requests.clear();
   for (std::vector<LaneTraceEvent>& transfers : transfers_) transfers.clear();
   open_.clear();
@@ -51,6 +60,15 @@ absl::Status NeighborExchange::Post(int bucket, BucketSpan span, std::span<const
   if (trace_ != nullptr) ObserveCompletions();
   const int tag = ExchangeTag(kind_, bucket);
   const std::span<const float> slice = mine.subspan(span.offset, span.size);
+  const bool bf16 = wire_ == WireFormat::kBf16;
+  // Packed once for all neighbours; the sends read it until the bucket is waited for.
+  std::span<const std::byte> payload = std::as_bytes(slice);
+  if (bf16) {
+    const std::span<uint16_t> packed = std::span(sent_words_).subspan(span.offset, span.size);
+    PackBf16(slice, packed);
+    payload = std::as_bytes(packed);
+    posted_spans_[bucket] = span;
+  }
   std::vector<Request>& requests = requests_[bucket];
   for (size_t k = 0; k < neighbors_.size(); ++k) {
     const int peer = neighbors_[k].rank;
@@ -58,17 +76,28 @@ absl::Status NeighborExchange::Post(int bucket, BucketSpan span, std::span<const
       // Index-aligned with the requests, which may predate the trace.
       transfers_[bucket].resize(requests.size());
       open_.emplace_back(bucket, requests.size());
-      transfers_[bucket].push_back(TraceTransfer("recv", bucket, peer, slice.size_bytes()));
+      transfers_[bucket].push_back(TraceTransfer("recv", bucket, peer, payload.size()));
       open_.emplace_back(bucket, requests.size() + 1);
-      transfers_[bucket].push_back(TraceTransfer("send", bucket, peer, slice.size_bytes()));
+      transfers_[bucket].push_back(TraceTransfer("send", bucket, peer, payload.size()));
     }
-    requests.push_back(
-        comm_->Irecv(peer, tag, std::span<float>(received_[k]).subspan(span.offset, span.size)));
-    requests.push_back(comm_->Isend(peer, tag, slice, SendPriority(kind_, bucket)));
-    stats_->bytes_sent += static_cast<int64_t>(slice.size_bytes());
+    const std::span<std::byte> into =
+        bf16 ? std::as_writable_bytes(
+                   std::span(received_words_[k]).subspan(span.offset, span.size))
+             : std::as_writable_bytes(std::span(received_[k]).subspan(span.offset, span.size));
+    requests.push_back(comm_->Irecv(peer, tag, into));
+    requests.push_back(comm_->Isend(peer, tag, payload, SendPriority(kind_, bucket)));
+    stats_->bytes_sent += static_cast<int64_t>(payload.size());
     stats_->messages_sent += 1;
   }
   return absl::OkStatus();
+}
+
+void NeighborExchange::UnpackReceived(int bucket) {
+  const BucketSpan span = posted_spans_[bucket];
+  for (size_t k = 0; k < neighbors_.size(); ++k) {
+    UnpackBf16(std::span<const uint16_t>(received_words_[k]).subspan(span.offset, span.size),
+               std::span(received_[k]).subspan(span.offset, span.size));
+  }
 }
 
 void NeighborExchange::ObserveCompletions() {
@@ -95,9 +124,11 @@ absl::Status NeighborExchange::WaitBucket(int bucket, absl::Duration timeout) {
   ScopedTraceEvent wait(trace_, trace_pid_, kComputeTid, "wait", "wait",
                         {{"bucket", bucket}, {"kind", KindName(kind_)}});
   const absl::Time start = absl::Now();
+  const bool posted = !requests_[bucket].empty();
   absl::Status status = ald::WaitAll(std::span<Request>(requests_[bucket]), timeout);
   stats_->wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
   wait.End();
+  if (status.ok() && posted && wire_ == WireFormat::kBf16) UnpackReceived(bucket);
   if (trace_ != nullptr) ObserveCompletions();
   ForgetTransfers(bucket);
   requests_[bucket].clear();

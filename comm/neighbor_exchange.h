@@ -1,5 +1,6 @@
 // One kind of non-blocking pairwise exchange with this step's active neighbours (models, pre-step
-// models, or AL-DSGD's loss and degree), received into one buffer per neighbour.
+// models, or AL-DSGD's loss and degree), received into one buffer per neighbour, in fp32 or, to
+// halve the bytes, in bf16 (comm/wire_format.h).
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include "comm/model_exchange.h"
 #include "comm/topology/topology.h"
 #include "comm/transfer.h"
+#include "comm/wire_format.h"
 #include "core/trace.h"
 
 namespace ald {
@@ -35,9 +37,11 @@ class NeighborExchange final : public ModelExchange {
  public:
   // Buffers of `length` floats per neighbour, laid out like the sender's buffer, so a bucket's
   // slice of a neighbour's model lies at the bucket's own offset. `stats` (not owned) counts
-  // what is sent and the time spent waiting.
+  // what is sent (in wire bytes) and the time spent waiting. With `wire` bf16, what a
+  // neighbour sent is received rounded to bf16 (and widened back to floats once its bucket has
+  // been waited for); what this worker holds itself is never rounded.
   NeighborExchange(Communicator* comm, ExchangeKind kind, size_t length, int num_buckets,
-                   CommStats* stats);
+                   CommStats* stats, WireFormat wire = WireFormat::kFp32);
 
   // A new step with these neighbours, in exchange order. Requests of an earlier step that are
   // still in flight (only after an error) are dropped, which cancels them.
@@ -70,16 +74,25 @@ class NeighborExchange final : public ModelExchange {
   void ObserveCompletions();
   // Forgets the traced transfers of `bucket` (its requests are being dropped).
   void ForgetTransfers(int bucket);
+  // bf16 wire: widens what every neighbour sent of `bucket` into its received_ buffer.
+  void UnpackReceived(int bucket);
 
   Communicator* comm_;
   ExchangeKind kind_;
   size_t length_;
   CommStats* stats_;
+  WireFormat wire_;
   std::vector<ActiveNeighbor> neighbors_;
   // One per neighbour slot; grown when a step has more neighbours than any before, so a steady
   // state step does not allocate.
   std::vector<std::vector<float>> received_;
   std::vector<std::vector<Request>> requests_;  // per bucket
+  // bf16 wire only: this worker's packed model (each bucket at its own offset, read by the
+  // sends until the bucket is waited for), one packed buffer per neighbour slot that the
+  // receives fill, and each bucket's span as posted, for the unpack.
+  std::vector<uint16_t> sent_words_;
+  std::vector<std::vector<uint16_t>> received_words_;
+  std::vector<BucketSpan> posted_spans_;
 
   Trace* trace_ = nullptr;
   int trace_pid_ = 0;

@@ -213,6 +213,18 @@ TEST(MpiCommunicatorTest, BroadcastCopiesTheRoot) {
   for (size_t i = 0; i < data.size(); ++i) ASSERT_EQ(data[i], static_cast<float>(i));
 }
 
+TEST(MpiCommunicatorTest, AllGatherPutsEveryRanksBytesInRankOrder) {
+  const int n = comm->size(), me = comm->rank();
+  std::vector<uint8_t> mine(3), all(3 * n, 0xff);
+  for (size_t i = 0; i < mine.size(); ++i) mine[i] = static_cast<uint8_t>(10 * me + i);
+  ASSERT_TRUE(comm->AllGather(std::as_bytes(std::span(mine)),
+                              std::as_writable_bytes(std::span(all)))
+                  .ok());
+  for (int rank = 0; rank < n; ++rank) {
+    for (size_t i = 0; i < 3; ++i) ASSERT_EQ(all[3 * rank + i], 10 * rank + i) << rank;
+  }
+}
+
 TEST(MpiCommunicatorTest, BarrierWaitsForTheLastRank) {
   const absl::Duration delay = absl::Milliseconds(300);
   if (comm->rank() == 0) absl::SleepFor(delay);
