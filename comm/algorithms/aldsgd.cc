@@ -49,7 +49,7 @@ Aldsgd::Aldsgd(const AlgorithmContext& context)
       pre_step_(base_.device().CreateExchange(ExchangeKind::kPreStepModel,
                                               corrective_ ? context.buffers.params.size() : 0,
                                               static_cast<int>(context.buffers.buckets.size()),
-                                              &base_.mutable_stats())) {
+                                              &base_.mutable_stats(), context.options.wire)) {
   if (!corrective_) return;
   // Device memory would need the device's allocator: the factory keeps the paper form on the host.
   pre_step_storage_.resize(context.buffers.params.size());

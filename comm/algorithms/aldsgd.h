@@ -66,7 +66,7 @@ class Aldsgd final : public Algorithm {
   Dpsgd base_;
   WorkerBuffers buffers_;
   AlgorithmOptions options_;
-  NeighborExchange scalars_;               // on the host, whatever the device
+  NeighborExchange scalars_;  // on the host in fp32, whatever the device and the wire
   std::unique_ptr<ModelExchange> pre_step_;  // on the device
   // x_i as the step began: sent, and the pull's anchor (device memory on a GPU).
   std::span<float> pre_step_x_;

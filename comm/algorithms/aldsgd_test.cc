@@ -12,6 +12,7 @@
 #include "comm/algorithms/algorithm_testing.h"
 #include "comm/algorithms/decentralized_testing.h"
 #include "comm/topology/network_graph.h"
+#include "core/bfloat16.h"
 #include "gtest/gtest.h"
 
 namespace ald {
@@ -83,10 +84,13 @@ TEST(AldsgdTest, ReferenceCaseThroughTheAlgorithm) {
   ExpectEveryElementNear(plain->final(), kNoCoefficients);
 }
 
-// The code form's x_i for y = [0..7] with the matchings `active` of matcha8 at α = 2/7, built
-// from the same pieces the algorithm uses (the topology cannot force a chosen set active).
+// The code form's x_i for y (default [0..7]) with the matchings `active` of matcha8 at α = 2/7,
+// built from the same pieces the algorithm uses (the topology cannot force a chosen set active).
+// With a bf16 wire every neighbour's y (the leaders' too) is rounded, the own y is not.
 std::vector<double> CombineByHand(const std::vector<int>& active, double c1, double c2, double p1,
-                                  double p2) {
+                                  double p2,
+                                  const std::vector<float>& y = {0, 1, 2, 3, 4, 5, 6, 7},
+                                  WireFormat wire = WireFormat::kFp32) {
   const std::vector<Matching> matchings = Matcha8Graph().preset_matchings();
   const double alpha = 2.0 / 7.0;
   std::vector<double> result(8);
@@ -100,7 +104,7 @@ std::vector<double> CombineByHand(const std::vector<int>& active, double c1, dou
     }
     const int degree = static_cast<int>(members.size()) - 1;
     if (degree == 0) {
-      result[i] = i;
+      result[i] = y[i];
       continue;
     }
     std::vector<float> losses;
@@ -116,7 +120,11 @@ std::vector<double> CombineByHand(const std::vector<int>& active, double c1, dou
     std::vector<double> weights(members.size(), alpha);
     weights[0] = 1.0 - degree * alpha;
     FoldLeaderWeights(ChooseLeaders(losses, degrees), c1, c2, p1, p2, weights);
-    for (size_t m = 0; m < members.size(); ++m) result[i] += weights[m] * members[m];
+    for (size_t m = 0; m < members.size(); ++m) {
+      const float sent = y[members[m]];
+      const bool rounded = m > 0 && wire == WireFormat::kBf16;
+      result[i] += weights[m] * (rounded ? static_cast<float>(BFloat16(sent)) : sent);
+    }
   }
   return result;
 }
@@ -134,6 +142,28 @@ TEST(AldsgdTest, ReferenceCaseByHand) {
     const std::vector<double> x = CombineByHand(c.active, 0.3 * s, 0.1 * s, 0.2 * s, 0.2 * s);
     for (int i = 0; i < 8; ++i) EXPECT_NEAR(x[i], (*c.expected)[i], 1e-6) << "worker " << i;
   }
+}
+
+// --wire=bf16 through the algorithm: the reference case with y_i = i + 1/3 (not bf16 numbers),
+// where the base combine, the boost and the pull all take the neighbours' rounded models and
+// the own exact one (DESIGN.md, "Models on the wire").
+TEST(AldsgdTest, Bf16WireRoundsEveryNeighboursModelAndNotTheOwn) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  std::vector<float> y;
+  for (int rank = 0; rank < 8; ++rank) y.push_back(static_cast<float>(rank) + 1.0f / 3.0f);
+  GossipCase test_case = ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2));
+  for (int rank = 0; rank < 8; ++rank) test_case.initial[rank].assign(3, y[rank]);
+  test_case.options.wire = WireFormat::kBf16;
+  absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<int> all = {0, 1, 2, 3, 4};
+  const std::vector<double> expected = CombineByHand(all, 0.3, 0.1, 0.2, 0.2, y, WireFormat::kBf16);
+  const std::vector<double> fp32 = CombineByHand(all, 0.3, 0.1, 0.2, 0.2, y);
+  ExpectEveryElementNear(run->final(), expected);
+  for (int rank = 0; rank < 8; ++rank) EXPECT_GT(std::abs(expected[rank] - fp32[rank]), 1e-4);
+  // The loss and degree still travel as two fp32 values per neighbour; the model at 2 bytes.
+  const int64_t degree0 = 3, floats = 3;
+  EXPECT_EQ(run->stats[0].bytes_sent, degree0 * (floats * 2 + 2 * 4));
 }
 
 TEST(AldsgdTest, LeaderTiesGoToSelfThenMatchingOrder) {

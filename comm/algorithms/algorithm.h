@@ -16,6 +16,7 @@
 #include "comm/communicator.h"
 #include "comm/topology/topology.h"
 #include "comm/transfer.h"
+#include "comm/wire_format.h"
 #include "core/tensor.h"
 #include "core/trace.h"
 
@@ -67,6 +68,10 @@ struct AlgorithmOptions {
   // LSGD: pull strength lambda toward the leader, refreshed every tau steps.
   double lsgd_lambda = 0.1;
   int tau = 1;
+  // How models travel (DESIGN.md, "Models on the wire"): fp32, or rounded to bf16 at half the
+  // bytes. The own model is never rounded; the start from rank 0's model and AL-DSGD's loss and
+  // degree always travel in fp32.
+  WireFormat wire = WireFormat::kFp32;
   // All workers start from rank 0's parameters (broadcast in Start()).
   bool sync_init = true;
   uint64_t seed = 0;

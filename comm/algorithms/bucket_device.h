@@ -42,9 +42,11 @@ class BucketDevice {
   // data ← rank `root`'s data, counted in `stats`; the host waits for it (the start of training).
   virtual absl::Status Broadcast(std::span<float> data, int root, CommStats& stats, Trace* trace,
                                  int trace_pid) = 0;
-  // A neighbour exchange of `length` floats in `messages` messages over this device's memory.
+  // A neighbour exchange of `length` floats in `messages` messages over this device's memory,
+  // in wire format `wire` (the GPU's moves fp32 only: Dpsgd::CheckContext refuses bf16 there).
   virtual std::unique_ptr<ModelExchange> CreateExchange(ExchangeKind kind, size_t length,
-                                                        int messages, CommStats* stats) = 0;
+                                                        int messages, CommStats* stats,
+                                                        WireFormat wire) = 0;
 };
 
 // The host device over `comm` (not owned; CPU memory).

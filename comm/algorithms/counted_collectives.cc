@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "absl/time/clock.h"
+#include "comm/wire_collectives.h"
 #include "core/status.h"
 
 namespace ald {
@@ -31,15 +32,15 @@ absl::Status CountedCollective(const char* name, size_t bytes, CommStats& stats,
 }  // namespace
 
 absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
-                              CommStats& stats, Trace* trace, int trace_pid) {
-  return CountedCollective("all-reduce", data.size_bytes(), stats, trace, trace_pid,
-                           [&] { return comm.AllReduce(data, op); });
+                              CommStats& stats, Trace* trace, int trace_pid, WireFormat wire) {
+  return CountedCollective("all-reduce", data.size() * WireBytesPerFloat(wire), stats, trace,
+                           trace_pid, [&] { return AllReduceOnWire(comm, data, op, wire); });
 }
 
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
-                              CommStats& stats, Trace* trace, int trace_pid) {
-  return CountedCollective("broadcast", data.size_bytes(), stats, trace, trace_pid,
-                           [&] { return comm.Broadcast(data, root); });
+                              CommStats& stats, Trace* trace, int trace_pid, WireFormat wire) {
+  return CountedCollective("broadcast", data.size() * WireBytesPerFloat(wire), stats, trace,
+                           trace_pid, [&] { return BroadcastOnWire(comm, data, root, wire); });
 }
 
 absl::Status StartFromRankZero(Communicator& comm, const WorkerBuffers& buffers,

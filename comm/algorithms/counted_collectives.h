@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "comm/algorithms/algorithm.h"
 #include "comm/communicator.h"
+#include "comm/wire_format.h"
 #include "core/trace.h"
 
 namespace ald {
@@ -19,13 +20,16 @@ absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wa
                        Trace* trace = nullptr, int trace_pid = 0);
 
 // Collectives that account for themselves: each one a worker takes part in counts as one
-// message carrying the buffer (its share of the traffic, whatever algorithm the backend runs
-// underneath), and the time blocked in it as waiting. With a trace, each is an "all-reduce" or
-// "broadcast" event (category "comm", args bytes) and, being blocking, a wait.
+// message carrying the buffer in `wire` format (its share of the traffic, whatever algorithm
+// the backend runs underneath), and the time blocked in it as waiting. With a trace, each is an
+// "all-reduce" or "broadcast" event (category "comm", args bytes) and, being blocking, a wait.
+// A bf16 wire rounds as comm/wire_collectives.h says; only models take it.
 absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
-                              CommStats& stats, Trace* trace = nullptr, int trace_pid = 0);
+                              CommStats& stats, Trace* trace = nullptr, int trace_pid = 0,
+                              WireFormat wire = WireFormat::kFp32);
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
-                              CommStats& stats, Trace* trace = nullptr, int trace_pid = 0);
+                              CommStats& stats, Trace* trace = nullptr, int trace_pid = 0,
+                              WireFormat wire = WireFormat::kFp32);
 
 // With options.sync_init, every worker adopts rank 0's parameters (DESIGN.md: all workers
 // start from the same x_0); otherwise nothing happens.

@@ -128,8 +128,10 @@ class CudaBucketDevice final : public BucketDevice {
     return nccl_.Broadcast(data, root);
   }
 
+  // fp32 only: Dpsgd::CheckContext refuses a bf16 wire on the GPU before anything is created.
   std::unique_ptr<ModelExchange> CreateExchange(ExchangeKind /*kind*/, size_t length,
-                                                int /*messages*/, CommStats* stats) override {
+                                                int /*messages*/, CommStats* stats,
+                                                WireFormat /*wire*/) override {
     return std::make_unique<NcclStreamExchange>(nccl_, stream_, length, stats);
   }
 

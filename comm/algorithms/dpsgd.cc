@@ -47,6 +47,11 @@ absl::Status Dpsgd::CheckContext(const AlgorithmContext& context, const char* al
         algorithm, ": the context's communicator is the host's; device memory goes in its device"));
   }
   if (context.device != nullptr && context.device->memory() != DeviceType::kCpu &&
+      context.options.wire != WireFormat::kFp32) {
+    return absl::UnimplementedError(absl::StrCat(
+        algorithm, " on the GPU: models travel in fp32 only so far (--wire=fp32)"));
+  }
+  if (context.device != nullptr && context.device->memory() != DeviceType::kCpu &&
       context.options.combine == CombineOrder::kAdaptWithCombine) {
     return absl::UnimplementedError(absl::StrCat(
         algorithm, " on the GPU: only adapt-then-combine (--combine=atc) so far"));
@@ -96,7 +101,8 @@ Dpsgd::Dpsgd(const AlgorithmContext& context, const char* name)
                                           ? ExchangeKind::kPreStepModel
                                           : ExchangeKind::kModel,
                                       context.buffers.params.size(),
-                                      static_cast<int>(exchange_spans_.size()), &stats_)) {}
+                                      static_cast<int>(exchange_spans_.size()), &stats_,
+                                      context.options.wire)) {}
 
 absl::Status Dpsgd::Start() {
   if (!options_.sync_init || buffers_.params.empty()) return absl::OkStatus();

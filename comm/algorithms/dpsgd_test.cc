@@ -11,6 +11,7 @@
 #include "comm/algorithms/decentralized_testing.h"
 #include "comm/topology/network_graph.h"
 #include "comm/topology/mixing_weights.h"
+#include "core/bfloat16.h"
 #include "gtest/gtest.h"
 
 namespace ald {
@@ -191,6 +192,64 @@ TEST(DpsgdTest, CountsMessagesAndBytesAndIsReproducible) {
     // The combine sums in a fixed order, so thread timing never changes a bit.
     EXPECT_EQ(0, std::memcmp(first->final()[rank].data(), second->final()[rank].data(),
                              8 * sizeof(float)));
+  }
+}
+
+// --wire=bf16's defining property (DESIGN.md, "Models on the wire"): with zero gradients y = x,
+// and one step gives x_i ← W_ii·x_i + Σ_j W_ij·bf16(x_j): every neighbour's model rounded to
+// bf16, the own model not, the sum in fp32. Either combine order (adapt with combine sends the
+// pre-step model in whole-model messages, adapt then combine the stepped buckets).
+TEST(DpsgdTest, Bf16WireCombinesTheOwnModelWithRoundedNeighbours) {
+  const Topology topology = MakeStatic(*RingGraph(6));
+  for (const CombineOrder combine :
+       {CombineOrder::kAdaptThenCombine, CombineOrder::kAdaptWithCombine}) {
+    GossipCase test_case = RandomCase(topology, 61);
+    test_case.options.combine = combine;
+    test_case.local.lr = 0.3f;
+    test_case.options.wire = WireFormat::kBf16;
+    absl::StatusOr<GossipRun> bf16 = RunGossip(MakeDpsgd, test_case);
+    test_case.options.wire = WireFormat::kFp32;
+    absl::StatusOr<GossipRun> fp32 = RunGossip(MakeDpsgd, test_case);
+    ASSERT_TRUE(bf16.ok()) << bf16.status();
+    ASSERT_TRUE(fp32.ok()) << fp32.status();
+    const Eigen::MatrixXd x = Stack(test_case.initial);
+    Eigen::MatrixXd rounded = x;
+    for (int rank = 0; rank < 6; ++rank) {
+      for (int k = 0; k < 8; ++k) {
+        rounded(rank, k) = static_cast<float>(BFloat16(test_case.initial[rank][k]));
+      }
+    }
+    const Eigen::MatrixXd w = topology.MixingMatrixAt(0);
+    const Eigen::MatrixXd diagonal = w.diagonal().asDiagonal();
+    const Eigen::MatrixXd expected = diagonal * x + (w - diagonal) * rounded;
+    const Eigen::MatrixXd got = Stack(bf16->final());
+    EXPECT_LT((got - expected).cwiseAbs().maxCoeff(), 1e-6) << "combine " << int(combine);
+    // Rounding matters here (RandomCase's values are not bf16 numbers): the fp32 wire, and a
+    // rule that rounded the own model too, both land elsewhere.
+    EXPECT_GT((Stack(fp32->final()) - got).cwiseAbs().maxCoeff(), 1e-4);
+    EXPECT_GT((w * rounded - got).cwiseAbs().maxCoeff(), 1e-4);
+  }
+}
+
+// The point of the bf16 wire: the same messages at half the bytes.
+TEST(DpsgdTest, Bf16WireHalvesTheBytesSent) {
+  const Topology topology = MakeStatic(Matcha8Graph());
+  for (const CombineOrder combine :
+       {CombineOrder::kAdaptThenCombine, CombineOrder::kAdaptWithCombine}) {
+    GossipCase test_case = RandomCase(topology, 71);
+    test_case.options.combine = combine;
+    test_case.steps = 2;
+    absl::StatusOr<GossipRun> fp32 = RunGossip(MakeDpsgd, test_case);
+    test_case.options.wire = WireFormat::kBf16;
+    absl::StatusOr<GossipRun> bf16 = RunGossip(MakeDpsgd, test_case);
+    ASSERT_TRUE(fp32.ok()) << fp32.status();
+    ASSERT_TRUE(bf16.ok()) << bf16.status();
+    const std::vector<int> degrees = Matcha8Graph().degrees();
+    for (int rank = 0; rank < 8; ++rank) {
+      EXPECT_EQ(fp32->stats[rank].bytes_sent, degrees[rank] * 8 * 4 * 2);
+      EXPECT_EQ(bf16->stats[rank].bytes_sent, degrees[rank] * 8 * 2 * 2);
+      EXPECT_EQ(bf16->stats[rank].messages_sent, fp32->stats[rank].messages_sent);
+    }
   }
 }
 

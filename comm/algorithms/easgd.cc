@@ -66,7 +66,10 @@ absl::Status Easgd::UpdateAndPost(int bucket) {
   const std::span<float> center = std::span(center_).subspan(span.offset, span.size);
   // The bucket's parameters are still x^t here: its update happens below, after the mean.
   std::copy(params.begin(), params.end(), mean.begin());
-  RETURN_IF_ERROR(CountedAllReduce(comm_, mean, ReduceOp::kAverage, stats_, trace_, trace_pid_));
+  // On a bf16 wire every model in the mean is rounded, this worker's too: the center is shared,
+  // and every worker must compute the same bits of it.
+  RETURN_IF_ERROR(CountedAllReduce(comm_, mean, ReduceOp::kAverage, stats_, trace_, trace_pid_,
+                                   options_.wire));
   const ScopedTraceEvent update = TraceUpdate(bucket);
   RETURN_IF_ERROR(pulled_step_.Run(config_, buffers_, bucket, center, alpha_));
   const float beta = static_cast<float>(options_.easgd_beta);

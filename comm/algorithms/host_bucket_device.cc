@@ -50,8 +50,8 @@ class HostBucketDevice final : public BucketDevice {
   }
 
   std::unique_ptr<ModelExchange> CreateExchange(ExchangeKind kind, size_t length, int messages,
-                                                CommStats* stats) override {
-    return std::make_unique<NeighborExchange>(&comm_, kind, length, messages, stats);
+                                                CommStats* stats, WireFormat wire) override {
+    return std::make_unique<NeighborExchange>(&comm_, kind, length, messages, stats, wire);
   }
 
  private:

@@ -81,7 +81,9 @@ absl::Status Lsgd::UpdateAndPost(int bucket) {
       const std::span<const float> params = BucketOf(buffers_, bucket).params;
       std::copy(params.begin(), params.end(), copy.begin());
     }
-    RETURN_IF_ERROR(CountedBroadcast(comm_, copy, election_[0], stats_, trace_, trace_pid_));
+    // On a bf16 wire the others receive the leader's model rounded; the leader keeps its own.
+    RETURN_IF_ERROR(CountedBroadcast(comm_, copy, election_[0], stats_, trace_, trace_pid_,
+                                     options_.wire));
   }
   const ScopedTraceEvent update = TraceUpdate(bucket);
   return pulled_step_.Run(config_, buffers_, bucket, copy,

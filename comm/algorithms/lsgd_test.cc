@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "comm/algorithms/algorithm_testing.h"
+#include "core/bfloat16.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
 
@@ -116,6 +117,40 @@ TEST(LsgdTest, CommunicatesOnlyEveryTauSteps) {
       RETURN_IF_ERROR(RunStep(*lsgd, step, {}, 1.0f / (1 + rank), kBuckets.size()));
       EXPECT_EQ(lsgd->stats().messages_sent - before, step % 3 == 0 ? 1 + 3 : 0)
           << "step " << step;
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+}
+
+// --wire=bf16: the leader's model reaches the others rounded to bf16 (half the bytes); the
+// leader keeps its own copy exact.
+TEST(LsgdTest, Bf16WireSendsTheLeadersModelRounded) {
+  const std::vector<float> losses = {0.5f, 0.2f, 0.8f, 0.9f};
+  auto initial = [](int rank) {
+    std::vector<float> x = Initial(rank);
+    for (float& value : x) value += 0.1f;  // not bf16 numbers
+    return x;
+  };
+  const absl::Status status = RunWorkers(kWorkers, [&](int rank, Communicator& comm) {
+    TestWorker worker(initial(rank), kBuckets);
+    AlgorithmOptions options = Options(1, 0.25);
+    options.wire = WireFormat::kBf16;
+    ASSIGN_OR_RETURN(std::unique_ptr<Lsgd> lsgd,
+                     Lsgd::Create({&comm, nullptr, worker.buffers(), options}));
+    RETURN_IF_ERROR(lsgd->Start());
+    const int64_t before = lsgd->stats().bytes_sent;
+    RETURN_IF_ERROR(RunStep(*lsgd, 0, {.lr = 0.1f}, losses[rank], kBuckets.size()));
+    EXPECT_EQ(lsgd->leader(), 1);
+    // One all-reduce of the 4 loss averages (fp32), one broadcast per bucket at 2 bytes a float.
+    EXPECT_EQ(lsgd->stats().bytes_sent - before, kWorkers * 4 + kLength * 2);
+    const std::vector<float> leader = initial(1);
+    for (size_t e = 0; e < kLength; ++e) {
+      const float expected = rank == 1 ? leader[e] : static_cast<float>(BFloat16(leader[e]));
+      EXPECT_EQ(lsgd->leader_copy()[e], expected) << "rank " << rank << " element " << e;
+      if (rank != 1) {
+        EXPECT_NE(lsgd->leader_copy()[e], leader[e]) << "element " << e;
+      }
     }
     return absl::OkStatus();
   });

@@ -10,13 +10,13 @@ namespace ald {
 
 std::span<const AlgorithmEntry> Algorithms() {
   static constexpr std::array<AlgorithmEntry, 7> kAlgorithms = {{
-      {"allreduce", MakeAllReduceSgd, true},
-      {"dpsgd", MakeDpsgd, true},
-      {"matcha", MakeMatchaSgd, true},
-      {"aldsgd", MakeAldsgd, true},
-      {"easgd", MakeEasgd, false},
-      {"lsgd", MakeLsgd, false},
-      {"adpsgd", MakeAdpsgd, false},
+      {"allreduce", MakeAllReduceSgd, true, false},
+      {"dpsgd", MakeDpsgd, true, true},
+      {"matcha", MakeMatchaSgd, true, true},
+      {"aldsgd", MakeAldsgd, true, true},
+      {"easgd", MakeEasgd, false, true},
+      {"lsgd", MakeLsgd, false, true},
+      {"adpsgd", MakeAdpsgd, false, false},
   }};
   return kAlgorithms;
 }
@@ -42,6 +42,14 @@ std::string AlgorithmNameList(bool gpu_only) {
   return absl::StrJoin(names, " | ");
 }
 
+std::string ModelSendingAlgorithmList() {
+  std::vector<std::string> names;
+  for (const AlgorithmEntry& entry : Algorithms()) {
+    if (entry.sends_models) names.push_back(entry.name);
+  }
+  return absl::StrJoin(names, " | ");
+}
+
 absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
                                                            const AlgorithmContext& context) {
   if (const AlgorithmEntry* found = FindAlgorithm(name); found != nullptr) {
@@ -54,6 +62,12 @@ absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& na
       return absl::UnimplementedError(absl::StrCat("--algo=", name,
                                                    " runs on the CPU only so far; on the GPU: ",
                                                    AlgorithmNameList(/*gpu_only=*/true)));
+    }
+    if (context.options.wire != WireFormat::kFp32 && !entry.sends_models) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--wire=", WireFormatName(context.options.wire), " with --algo=", name,
+          ": only the algorithms that send models round them (", ModelSendingAlgorithmList(),
+          "); use --wire=fp32"));
     }
     return entry.make(context);
   }

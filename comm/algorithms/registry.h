@@ -21,6 +21,9 @@ struct AlgorithmEntry {
   AlgorithmFactory make;
   // Written against BucketDevice, so it runs on a GPU too (the others run on the host only).
   bool runs_on_gpu;
+  // Sends models, so AlgorithmOptions::wire may round them to bf16 (all-reduce SGD sends
+  // gradients; AD-PSGD's pairwise average must give both sides the same bits).
+  bool sends_models;
 };
 
 // Every algorithm, in the order the help text lists them.
@@ -30,9 +33,12 @@ const AlgorithmEntry* FindAlgorithm(std::string_view name);
 std::vector<std::string> AlgorithmNames();
 // "allreduce | dpsgd | ..." (for flag help and error messages); `gpu_only`: those that run on a GPU.
 std::string AlgorithmNameList(bool gpu_only = false);
+// "dpsgd | matcha | ...": the algorithms that take --wire=bf16 (AlgorithmEntry::sends_models).
+std::string ModelSendingAlgorithmList();
 
 // An unknown name, a topology that does not fit the algorithm (dpsgd needs a static scheme,
-// matcha a MATCHA scheme), or a device the algorithm does not run on is an error naming both.
+// matcha a MATCHA scheme), a device the algorithm does not run on, or a bf16 wire for an
+// algorithm that sends no models is an error naming both.
 absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
                                                            const AlgorithmContext& context);
 

@@ -105,6 +105,13 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                            c.algo == "aldsgd",
                        "graphs", std::to_string(c.graphs),
                        "1 with --algo=" + c.algo + " (graph copies apply to dpsgd, matcha, aldsgd)"));
+  // Only models are rounded on the wire; the GPU exchange moves fp32 only so far.
+  status.Update(Expect(c.wire == "fp32" || algorithm == nullptr || algorithm->sends_models, "wire",
+                       c.wire,
+                       "fp32 with --algo=" + c.algo + " (bf16 applies to the algorithms that "
+                       "send models: " + ModelSendingAlgorithmList() + ")"));
+  status.Update(Expect(c.wire == "fp32" || c.comm != "nccl", "wire", c.wire,
+                       "fp32 with --comm=nccl (the GPU exchange sends fp32 only so far)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
   return status;

@@ -19,6 +19,7 @@
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
 #include "comm/topology/topology.h"
+#include "comm/wire_format.h"
 #include "core/trace.h"
 #include "core/status.h"
 #include "data/dataset.h"
@@ -322,6 +323,7 @@ absl::Status Worker::StartAlgorithm() {
   context.options.tau = config_.tau;
   context.options.sync_init = config_.sync_init;
   context.options.seed = config_.seed;
+  ASSIGN_OR_RETURN(context.options.wire, ParseWireFormat(config_.wire));
   ASSIGN_OR_RETURN(algorithm_, model_->CreateAlgorithm(config_.algo, context, device_comm_));
   algorithm_->SetTrace(trace_, rank_);
   scheduler_ = std::make_unique<StepScheduler>(model_->step_plan(), *algorithm_, config_.pipeline);
