@@ -56,6 +56,10 @@ expect_bad_input unparsable_int "--batch=3x" "expected an integer" -- --data_dir
 expect_bad_input infinite_lr "--lr=inf" "finite" -- --data_dir="$good" --lr=inf
 expect_bad_input negative_c1 "--c1=-0.1" "[0, 1]" -- --data_dir="$good" --c1=-0.1
 expect_bad_input c1_plus_c2 "--c1 + --c2 <= 1" -- --data_dir="$good" --c1=0.8 --c2=0.3
+expect_bad_input wire_value "--wire=fp16" "fp32 or bf16" -- --data_dir="$good" --wire=fp16
+expect_bad_input wire_allreduce "--wire=bf16" "--algo=allreduce" "dpsgd | matcha" -- \
+  --data_dir="$good" --wire=bf16 --algo=allreduce
+expect_bad_input wire_nccl "--wire=bf16" "--comm=nccl" -- --data_dir="$good" --wire=bf16 --comm=nccl
 
 # Data files.
 bad() { rm -rf "$tmp/$1"; cp -r "$good" "$tmp/$1"; echo "$tmp/$1"; }

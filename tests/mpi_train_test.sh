@@ -4,7 +4,8 @@
 # byte). One OpenMP thread per
 # worker on both sides, since oneDNN's reductions may associate differently with more threads.
 # Every synchronous algorithm: the all-reduce based ones too, because both communicators sum in
-# rank order by default (CommOptions::reproducible_sums).
+# rank order by default (CommOptions::reproducible_sums). With --wire=bf16 too: both
+# communicators round through comm/wire_format.h, and EASGD's bf16 mean adds in rank order.
 set -euo pipefail
 train="$1"
 tmp=$(mktemp -d)
@@ -30,11 +31,11 @@ mpi() {
   mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp \
     -x OMP_NUM_THREADS -x GOMP_SPINCOUNT "$train" "${common[@]}" --comm=mpi "$@"
 }
-# ALGO or ALGO:COMBINE (adapt-with-combine posts the whole model as the step begins).
-for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc; do
-  algo="${run%%:*}" combine=atc
-  [[ $run == *:* ]] && combine="${run#*:}"
-  flags=(--algo="$algo" --combine="$combine")
+# ALGO[:COMBINE[:WIRE]] (adapt-with-combine posts the whole model as the step begins).
+for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc \
+           dpsgd:atc:bf16 aldsgd:atc:bf16 aldsgd:awc:bf16 easgd:atc:bf16 lsgd:atc:bf16; do
+  IFS=: read -r algo combine wire <<< "$run"
+  flags=(--algo="$algo" --combine="${combine:-atc}" --wire="${wire:-fp32}")
   "$train" "${common[@]}" --workers=4 "${flags[@]}" --checkpoint_dir="$tmp/inproc_$run"
   # Pipelined with 3 buckets of ~100 KB: above the MPI send-lane threshold (64 KiB), so the
   # priority queue and the deferred combine both run; sequential: everything after backward.

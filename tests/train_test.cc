@@ -168,6 +168,29 @@ TEST(TrainTest, InProcessWorkersLearnWithEachAlgorithm) {
   }
 }
 
+// --wire=bf16 end to end: the trainer's byte counter (bytes sent per worker) halves, the
+// workers still learn, and the rounding changes the trajectory (the flag reaches the exchange).
+// Without sync_init every byte sent is a model exchange (the start's broadcast stays fp32).
+TEST(TrainTest, Bf16WireHalvesTheBytesEachWorkerSends) {
+  std::vector<TrainResult> results;
+  for (const char* wire : {"fp32", "bf16"}) {
+    TrainConfig config = Synthetic(absl::StrCat("wire_", wire));
+    config.workers = 4;
+    config.algo = "dpsgd";
+    config.wire = wire;
+    config.sync_init = false;
+    config.epochs = 1;
+    config.checkpoint_dir.clear();
+    absl::StatusOr<TrainResult> result = Train(config);
+    ASSERT_TRUE(result.ok()) << wire << ": " << result.status();
+    EXPECT_GT(result->test_accuracy, 0.5) << wire << ": chance is 0.25";
+    results.push_back(*result);
+  }
+  EXPECT_GT(results[0].bytes_sent_per_worker, 0);
+  EXPECT_EQ(results[1].bytes_sent_per_worker * 2, results[0].bytes_sent_per_worker);
+  EXPECT_NE(results[1].final_train_loss, results[0].final_train_loss);
+}
+
 // The same for algorithms with state of their own: EASGD's center, LSGD's leader copy and
 // election are checkpointed, so 4 workers resumed mid-period (tau = 3) continue bitwise. And
 // for AL-DSGD adapting with combine, whose exchange of x_t starts with the step: a checkpoint

@@ -146,7 +146,7 @@ TEST(AldsgdTest, ReferenceCaseByHand) {
 
 // --wire=bf16 through the algorithm: the reference case with y_i = i + 1/3 (not bf16 numbers),
 // where the base combine, the boost and the pull all take the neighbours' rounded models and
-// the own exact one (DESIGN.md, "Models on the wire").
+// the own exact one (comm/wire_format.h).
 TEST(AldsgdTest, Bf16WireRoundsEveryNeighboursModelAndNotTheOwn) {
   const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
   std::vector<float> y;

@@ -68,7 +68,7 @@ struct AlgorithmOptions {
   // LSGD: pull strength lambda toward the leader, refreshed every tau steps.
   double lsgd_lambda = 0.1;
   int tau = 1;
-  // How models travel (DESIGN.md, "Models on the wire"): fp32, or rounded to bf16 at half the
+  // How models travel (comm/wire_format.h): fp32, or rounded to bf16 at half the
   // bytes. The own model is never rounded; the start from rank 0's model and AL-DSGD's loss and
   // degree always travel in fp32.
   WireFormat wire = WireFormat::kFp32;

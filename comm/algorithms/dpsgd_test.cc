@@ -195,7 +195,7 @@ TEST(DpsgdTest, CountsMessagesAndBytesAndIsReproducible) {
   }
 }
 
-// --wire=bf16's defining property (DESIGN.md, "Models on the wire"): with zero gradients y = x,
+// --wire=bf16's defining property (comm/wire_format.h): with zero gradients y = x,
 // and one step gives x_i ← W_ii·x_i + Σ_j W_ij·bf16(x_j): every neighbour's model rounded to
 // bf16, the own model not, the sum in fp32. Either combine order (adapt with combine sends the
 // pre-step model in whole-model messages, adapt then combine the stepped buckets).

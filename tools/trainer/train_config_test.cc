@@ -117,6 +117,37 @@ TEST(TrainConfigTest, NumbersOutsideTheirMeaningAreRefusedWithTheirRange) {
   EXPECT_FALSE(ValidateConfig(config).ok());
 }
 
+// --wire: models only, and the host's exchanges only; not a checkpoint flag (a resume may change
+// it, and default checkpoints keep their bytes).
+TEST(TrainConfigTest, Bf16WireAppliesToTheAlgorithmsThatSendModels) {
+  TrainConfig config;
+  config.wire = "bf16";
+  for (const char* algo : {"dpsgd", "aldsgd", "easgd", "lsgd"}) {
+    config.algo = algo;
+    EXPECT_TRUE(ValidateConfig(config).ok()) << algo << ": " << ValidateConfig(config);
+  }
+  config.algo = "matcha";
+  config.topology = "matcha8";
+  config.workers = 8;
+  EXPECT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  for (const char* algo : {"allreduce", "adpsgd"}) {
+    config.algo = algo;
+    EXPECT_THAT(ValidateConfig(config).message(),
+                HasSubstr(std::string("--wire=bf16: expected fp32 with --algo=") + algo));
+  }
+  config = TrainConfig();
+  config.wire = "bf16";
+  config.comm = "nccl";
+  EXPECT_THAT(ValidateConfig(config).message(),
+              HasSubstr("--wire=bf16: expected fp32 with --comm=nccl"));
+  config.wire = "fp16";
+  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--wire=fp16: expected fp32 or bf16"));
+  EXPECT_FALSE(TrainConfig().AsFlags().contains("wire"));
+  TrainConfig resumed;
+  resumed.wire = "bf16";
+  EXPECT_TRUE(CheckResumable(resumed, TrainConfig().AsFlags(), "f").ok());
+}
+
 TEST(TrainConfigTest, AResumeKeepsTheRunsShapeAndMayChangeItsOptimisation) {
   TrainConfig written;
   written.workers = 4;
