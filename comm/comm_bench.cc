@@ -1,6 +1,6 @@
 // Communicator benchmark: point-to-point latency and bandwidth (ping-pong between ranks 0 and 1,
 // medians) for 1 KiB .. 64 MiB, and the time of one ring neighbour exchange of a ResNet-20- and
-// a VGG-11-sized parameter buffer.
+// a VGG-11-sized parameter buffer, through the trainer's NeighborExchange (in --wire's format).
 //   bazel run -c opt //comm:bench                      (inproc: threads of this process)
 //   mpirun -np 4 bazel-bin/comm/bench --comm=mpi       (one process per rank)
 #include <algorithm>
@@ -17,6 +17,8 @@
 #include "absl/strings/str_format.h"
 #include "comm/inproc_communicator.h"
 #include "comm/mpi_communicator.h"
+#include "comm/neighbor_exchange.h"
+#include "comm/wire_format.h"
 
 ABSL_FLAG(std::string, comm, "inproc", "inproc | mpi");
 ABSL_FLAG(std::vector<std::string>, ring_sizes, std::vector<std::string>({"4", "8"}),
@@ -30,6 +32,9 @@ ABSL_FLAG(int, repeats, 0,
           "wants fewer)");
 ABSL_FLAG(bool, exchange, true, "mpi: run the ring neighbour exchanges after the ping-pong");
 ABSL_FLAG(bool, progress, true, "mpi: measure the progress thread's CPU use (takes 2 s)");
+ABSL_FLAG(std::string, wire, "fp32",
+          "neighbour exchange: fp32 | bf16 (the trainer's --wire: pack, send half the bytes, "
+          "unpack)");
 ABSL_FLAG(int, messages, 1,
           "neighbour exchange: split each neighbour's buffer into this many messages posted at "
           "once (the trainer sends one per bucket)");
@@ -94,36 +99,36 @@ void PingPong(Communicator& comm) {
 }
 
 // Each rank sends its whole buffer to both ring neighbours and receives theirs, as --messages
-// messages per neighbour posted at once (the trainer sends one per bucket); rank 0 prints the
-// median over repeats of the time from a barrier to the end of the slowest rank's exchange.
-void NeighborExchange(Communicator& comm, const char* model, size_t floats) {
+// messages per neighbour posted at once (the trainer sends one per bucket), through the
+// trainer's NeighborExchange in --wire's format; rank 0 prints the median over repeats of the
+// time from a barrier to the end of the slowest rank's exchange (unpacking included).
+void RingExchange(Communicator& comm, const char* model, size_t floats) {
   const int n = comm.size(), me = comm.rank();
-  const int left = (me + n - 1) % n, right = (me + 1) % n;
   const int messages = std::max(1, absl::GetFlag(FLAGS_messages));
-  std::vector<float> mine(floats, 1.0f), from_left(floats), from_right(floats);
+  const absl::StatusOr<WireFormat> wire = ParseWireFormat(absl::GetFlag(FLAGS_wire));
+  Check(wire.status());
+  std::vector<float> mine(floats);
+  for (size_t i = 0; i < floats; ++i) mine[i] = 1.0f + 1e-3f * static_cast<float>(i % 1000);
+  CommStats stats;
+  ald::NeighborExchange exchange(&comm, ExchangeKind::kModel, floats, messages, &stats, *wire);
+  const std::vector<ActiveNeighbor> ring = {{.rank = (me + n - 1) % n}, {.rank = (me + 1) % n}};
   std::vector<double> seconds;
   for (int repeat = 0; repeat <= 5; ++repeat) {
     Check(comm.Barrier());
     const absl::Time start = absl::Now();
-    std::vector<Request> requests;
+    exchange.Begin(ring);
     for (int m = 0; m < messages; ++m) {
       const size_t begin = floats * m / messages, end = floats * (m + 1) / messages;
-      const int tag = repeat * messages + m;
-      auto piece = [&](std::vector<float>& buffer) {
-        return std::span(buffer).subspan(begin, end - begin);
-      };
-      requests.push_back(comm.Irecv(left, tag, piece(from_left)));
-      requests.push_back(comm.Irecv(right, tag, piece(from_right)));
-      requests.push_back(comm.Isend(right, tag, std::span<const float>(piece(mine)), m));
-      requests.push_back(comm.Isend(left, tag, std::span<const float>(piece(mine)), m));
+      Check(exchange.Post(m, {begin, end - begin}, mine));
     }
-    Check(WaitAll(std::span(requests), comm.timeout()));
+    Check(exchange.WaitAll());
     Check(comm.Barrier());
     if (repeat > 0) seconds.push_back(absl::ToDoubleSeconds(absl::Now() - start));
   }
   if (me == 0) {
-    std::printf("neighbour exchange, ring of %d, %-9s (%8zu floats, %6.2f MiB%s): %9.3f ms\n",
-                n, model, floats, floats * 4.0 / (1 << 20),
+    std::printf("neighbour exchange, ring of %d, %-9s (%8zu floats, %6.2f MiB in %s%s): %9.3f ms\n",
+                n, model, floats, floats * WireBytesPerFloat(*wire) / double{1 << 20},
+                WireFormatName(*wire),
                 messages > 1 ? absl::StrCat(", ", messages, " messages").c_str() : "",
                 Median(seconds) * 1e3);
   }
@@ -132,8 +137,8 @@ void NeighborExchange(Communicator& comm, const char* model, size_t floats) {
 void RunAll(Communicator& comm, bool ping_pong) {
   if (ping_pong && comm.size() >= 2) PingPong(comm);
   if (!absl::GetFlag(FLAGS_exchange)) return;
-  NeighborExchange(comm, "ResNet-20", kResNet20Floats);
-  NeighborExchange(comm, "VGG-11", kVgg11Floats);
+  RingExchange(comm, "ResNet-20", kResNet20Floats);
+  RingExchange(comm, "VGG-11", kVgg11Floats);
 }
 
 // Runs `body` on every rank of a fresh inproc world of `size` threads.

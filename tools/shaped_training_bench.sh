@@ -51,8 +51,10 @@
 #
 #   tools/shaped_training_bench.sh [--rate=1gbit] [--ranks=4] [--steps=20] [--warmup=4]
 #       [--batch=32] [--models="resnet20 vgg11"] [--combines="atc awc"] [--bucket_mb=MB]
-#       [--out=FILE] [--trace_dir=DIR]
+#       [--wire=fp32] [--out=FILE] [--trace_dir=DIR]
 #
+# --wire goes to the trainer and to //comm:bench (fp32 or bf16: models sent at half the bytes,
+# packed and unpacked as the trainer does).
 # --bucket_mb goes to the trainer when given (its default: 25 MiB, and at least 16 buckets). --trace_dir keeps the per-rank traces, merged traces and overlap reports there
 # (default: a temporary folder, removed at the end). The overlap reports also go to stderr; the
 # table goes to stdout and, with --out, to FILE. Needs root, iproute2 (ip, tc), Open MPI and
@@ -64,7 +66,7 @@ cd "$(dirname "$0")/.."
 source tools/netns_lib.sh
 
 rate=1gbit ranks=4 steps=20 warmup=4 batch=32 models="resnet20 vgg11" combines="atc awc"
-bucket_mb="" out=""
+bucket_mb="" out="" wire=fp32
 trace_dir=""
 usage() { sed -n '/^#   tools\/shaped_training_bench.sh/,/^#       \[--out/p' "$0" | sed 's/^# *//' >&2; }
 for arg in "$@"; do
@@ -78,6 +80,7 @@ for arg in "$@"; do
     --models=*) models="${arg#*=}" ;;
     --combines=*) combines="${arg#*=}" ;;
     --out=*) out="${arg#*=}" ;;
+    --wire=*) wire="${arg#*=}" ;;
     --trace_dir=*) trace_dir="${arg#*=}" ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument '$arg'" >&2; usage; exit 2 ;;
@@ -91,6 +94,7 @@ if ((warmup >= steps)); then
   echo "--warmup ($warmup) must be below --steps ($steps): no step would be measured" >&2
   exit 2
 fi
+[[ $wire == fp32 || $wire == bf16 ]] || { echo "--wire must be fp32 or bf16" >&2; exit 2; }
 ((ranks >= 3)) || { echo "--ranks must be at least 3 (a ring)" >&2; exit 2; }
 for combine in $combines; do
   [[ $combine == atc || $combine == awc ]] ||
@@ -131,7 +135,7 @@ mpi_env=(-x GOMP_SPINCOUNT=10000 -x OMP_NUM_THREADS=1)
 # The communication alone: the benchmark's ring exchange under the same shaping. The ping-pong it
 # always runs first is cut to one 1 MiB size to keep it short.
 echo "== comm bench ($ranks ranks, $rate)" >&2
-netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$bench" --comm=mpi \
+netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$bench" --comm=mpi --wire="$wire" \
   --min_bytes=1048576 --max_bytes=1048576 | tee "$trace_dir/comm_bench.txt" >&2
 declare -A display=([resnet20]="ResNet-20" [vgg11]="VGG-11")
 declare -A comm_only
@@ -150,7 +154,7 @@ run_training() {
   shift 3
   local flags=(--comm=mpi --model="$model" --dataset=fashion_mnist --topology=ring
                --batch="$batch" --steps="$steps" --eval_every=100000 --quiet
-               --pipeline="$pipeline" --trace="$trace_dir/$name.trace"
+               --pipeline="$pipeline" --wire="$wire" --trace="$trace_dir/$name.trace"
                --summary_json="$trace_dir/$name.summary.json" "$@")
   if [[ -n $bucket_mb ]]; then flags+=(--bucket_mb="$bucket_mb"); fi
   if [[ $model == vgg* ]]; then flags+=(--pad=2); fi  # 32x32: VGG halves the image five times
@@ -289,7 +293,7 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's 
 {
   echo "Fashion-MNIST, $ranks MPI ranks on a ring over a loopback shaped to $rate," \
     "batch $batch per rank, steps $warmup..$((steps - 1)) of $steps (ms, medians over steps;" \
-    "bucket cap $bucket_note; $(nproc) cores)."
+    "bucket cap $bucket_note; models on the wire in $wire; $(nproc) cores)."
   echo
   echo "| model | algorithm | combine | compute only | comm only | sequential | pipelined" \
     "| pipelined <= 1.05 x max | hidden | exposed seq / pipe" \
