@@ -42,6 +42,8 @@ class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
   friend class LoweringBase<PlanBuilder, Plan>;
 
   absl::Status LowerSum(const GradientSum& sum);
+  // bf16 gradients: oneDNN's sum (the f32 path keeps WeightedSumCpu, bit for bit).
+  absl::Status LowerLowPrecisionSum(const GradientSum& sum);
   absl::Status Bind();
   void MarkBucketsReady();
 

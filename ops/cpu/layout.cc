@@ -27,10 +27,9 @@ absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLa
   return absl::OkStatus();
 }
 
-dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout) {
-  if (layout == ActivationLayout::kPlain) return PlainDesc(shape);
-  return dnnl::memory::desc(Dims(shape), dnnl::memory::data_type::f32,
-                            dnnl::memory::format_tag::nChw16c);
+dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout, DType dtype) {
+  if (layout == ActivationLayout::kPlain) return PlainDesc(shape, dtype);
+  return dnnl::memory::desc(Dims(shape), DnnlType(dtype), dnnl::memory::format_tag::nChw16c);
 }
 
 }  // namespace ald::cpu

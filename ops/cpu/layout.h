@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "core/dtype.h"
 #include "core/shape.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -23,9 +24,11 @@ const char* LayoutName(ActivationLayout layout);
 // InvalidArgument naming `op`, the shape and the layout unless `layout` can hold `shape`.
 absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout);
 
-// The f32 oneDNN descriptor of `shape` in `layout`; call CheckLayout first (a blocked desc of
-// a shape it rejects would have padded channels and a different byte size).
-dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout);
+// The oneDNN descriptor of `shape` in `layout` with elements of `dtype` (f32, or bf16 under
+// --precision=bf16); call CheckLayout first (a blocked desc of a shape it rejects would have
+// padded channels and a different byte size).
+dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout,
+                                  DType dtype = DType::kF32);
 
 // Element offset of (n, c, h, w) in a [N, channels, height, width] tensor laid out in `layout`.
 // Inline for hand-written loops (shortcut_pad); `channels` must be a multiple of 16 if blocked.
