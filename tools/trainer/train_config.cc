@@ -105,6 +105,8 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                            c.algo == "aldsgd",
                        "graphs", std::to_string(c.graphs),
                        "1 with --algo=" + c.algo + " (graph copies apply to dpsgd, matcha, aldsgd)"));
+  status.Update(Expect(c.comm != "nccl" || c.precision == "fp32", "precision", c.precision,
+                       "fp32 with --comm=nccl (bf16 runs on the CPU only for now)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
   return status;
