@@ -36,7 +36,7 @@ absl::Status CheckStoreHolds(const TrainingGraph& graph, ParameterStore& store,
 absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, ParameterStore& store,
                                               const CompileOptions& options) {
   RETURN_IF_ERROR(CheckStoreHolds(graph, store, "compile"));
-  PlanBuilder builder(graph, store, options.training, options.blocked_layouts);
+  PlanBuilder builder(graph, store, options.training, options.blocked_layouts, options.precision);
   RETURN_IF_ERROR(builder.LowerAll());
   return builder.Finish();
 }

@@ -15,12 +15,14 @@
 namespace ald {
 
 PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
-                         bool blocked_layouts)
+                         bool blocked_layouts, Precision precision)
     // Plan's constructor is private (only lowering makes plans), so no make_unique.
     : LoweringBase(graph, std::unique_ptr<Plan>(new Plan())),
       store_(store),
-      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph)
-                               : std::vector<bool>(graph.graph.values.size(), false)) {
+      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph, precision == Precision::kBF16)
+                               : std::vector<bool>(graph.graph.values.size(), false)),
+      blocked_layout_(precision == Precision::kBF16 ? cpu::ActivationLayout::kChannelsLast
+                                                    : cpu::ActivationLayout::kBlocked16) {
   plan_->training_ = training;
 }
 

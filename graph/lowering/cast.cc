@@ -10,8 +10,8 @@ absl::Status Forward(PlanBuilder& b, int index) {
   const Node& node = b.node(index);
   const ValueId x = node.inputs[0], y = node.outputs[0];
   ASSIGN_OR_RETURN(cpu::CastCpu * cast,
-                   b.Own(index, cpu::CastCpu::Create(b.shape(x), b.Layout(x), b.value(x).dtype,
-                                                     b.value(y).dtype)));
+                   b.Own(index, cpu::CastCpu::Create(b.shape(x), b.Layout(x), b.Layout(y),
+                                                     b.value(x).dtype, b.value(y).dtype)));
   return cpu_lowering::UnaryForward(b, index, cast);
 }
 

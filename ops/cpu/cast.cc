@@ -6,16 +6,18 @@
 namespace ald::cpu {
 
 absl::StatusOr<std::unique_ptr<CastCpu>> CastCpu::Create(const Shape& shape,
-                                                         ActivationLayout layout, DType from,
+                                                         ActivationLayout from_layout,
+                                                         ActivationLayout to_layout, DType from,
                                                          DType to) {
-  RETURN_IF_ERROR(CheckLayout("cast", shape, layout));
+  RETURN_IF_ERROR(CheckLayout("cast input", shape, from_layout));
+  RETURN_IF_ERROR(CheckLayout("cast output", shape, to_layout));
   auto kernel = std::unique_ptr<CastCpu>(new CastCpu());
   kernel->shape_ = shape;
   kernel->from_ = from;
   kernel->to_ = to;
   RETURN_IF_ERROR(GuardDnnl("cast: building primitives", [&]() -> absl::Status {
-    kernel->from_desc_ = ActivationDesc(shape, layout, from);
-    kernel->to_desc_ = ActivationDesc(shape, layout, to);
+    kernel->from_desc_ = ActivationDesc(shape, from_layout, from);
+    kernel->to_desc_ = ActivationDesc(shape, to_layout, to);
     const dnnl::memory from_probe(kernel->from_desc_, Engine(), DNNL_MEMORY_NONE);
     const dnnl::memory to_probe(kernel->to_desc_, Engine(), DNNL_MEMORY_NONE);
     kernel->forward_ = dnnl::reorder(from_probe, to_probe);

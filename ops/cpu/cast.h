@@ -14,10 +14,12 @@ namespace ald::cpu {
 
 class CastCpu {
  public:
-  // x (and dx) of `from`, y (and dy) of `to`, all of `shape` in `layout`. bf16 from f32 rounds
-  // to nearest even.
+  // x (and dx) of `from` in `from_layout`, y (and dy) of `to` in `to_layout`, all of `shape`
+  // (one reorder changes both: the image batch becomes NHWC bf16 in one pass). bf16 from f32
+  // rounds to nearest even.
   static absl::StatusOr<std::unique_ptr<CastCpu>> Create(const Shape& shape,
-                                                         ActivationLayout layout, DType from,
+                                                         ActivationLayout from_layout,
+                                                         ActivationLayout to_layout, DType from,
                                                          DType to);
 
   // y = x in `to`.

@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<ShortcutPadCpu>> ShortcutPadCpu::Create(
 bool ShortcutPadCpu::ChannelSliceIsContiguous() const {
   // In nChw16c, channel block b of image n spans [(n*C/16 + b) * 16*H*W, ...), so channels
   // [before, before + C_in) are the same byte range as in plain NCHW if `before` % 16 == 0.
+  if (layout_ == ActivationLayout::kChannelsLast) return false;  // channels are per pixel
   return layout_ == ActivationLayout::kPlain || dims_.before % 16 == 0;
 }
 
