@@ -2,7 +2,9 @@
 // gives a gradient its primal's type), are stored and computed in bf16. Every op that oneDNN
 // runs in bf16 (convolution, linear, batch norm, element-wise, pooling, add, flatten, the
 // shortcut) gets bf16 outputs; ops that stay f32 (softmax cross-entropy, accuracy, dropout)
-// read f32. Where the two meet (the graph input before the stem, the logits before the loss) a
+// read f32, and so does a convolution of a one-channel image (oneDNN 2.6 has only its reference
+// kernel for that in bf16). Where the two meet (the graph input before the stem, the logits
+// before the loss) a
 // cast node converts, so the logits, the loss and its seed gradient stay f32. Parameters, their
 // gradients, batch-norm statistics and the optimizer's state are never touched: the lowering
 // casts weights into a bf16 copy once per step (graph/lowering/shared.h).
