@@ -7,8 +7,10 @@
 namespace ald {
 namespace {
 
-ValueId NewValue(ModelGraph& graph, const std::string& name, const Shape& shape, ValueRole role) {
-  graph.values.push_back({name, shape, DType::kF32, role});
+// A gradient has its primal's element type (bf16 activations have bf16 gradients).
+ValueId NewValue(ModelGraph& graph, const std::string& name, const Shape& shape, DType dtype,
+                 ValueRole role) {
+  graph.values.push_back({name, shape, dtype, role});
   graph.inits.emplace_back();
   return static_cast<ValueId>(graph.values.size() - 1);
 }
@@ -83,7 +85,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(ModelGraph forward) {
 
   std::vector<std::vector<ValueId>> parts(graph.values.size());
   training.loss_grad = NewValue(graph, graph.value(graph.loss).name + "/grad", Shape{},
-                                ValueRole::kGradient);
+                                DType::kF32, ValueRole::kGradient);
   parts[graph.loss].push_back(training.loss_grad);
   SetPrimal(training, training.loss_grad, graph.loss);
 
@@ -96,7 +98,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(ModelGraph forward) {
     ValueId out_grad = parts[out].front();
     if (parts[out].size() > 1) {
       out_grad = NewValue(graph, graph.value(out).name + "/grad", graph.value(out).shape,
-                          ValueRole::kGradient);
+                          graph.value(out).dtype, ValueRole::kGradient);
       SetPrimal(training, out_grad, out);
       training.sums.push_back({out_grad, parts[out]});
       training.schedule.push_back(
@@ -118,7 +120,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(ModelGraph forward) {
               "autodiff: parameter '", info.name, "' is read by two layers (", node.name,
               " and a later one); shared parameters are not supported"));
         }
-        contribution = NewValue(graph, info.name + "/grad", info.shape,
+        contribution = NewValue(graph, info.name + "/grad", info.shape, info.dtype,
                                 ValueRole::kParameterGradient);
       } else if (node.type == OpType::kAdd && !std::get<AddAttrs>(node.attrs).fuse_relu) {
         contribution = out_grad;  // d(a + b)/da = d(a + b)/db = identity: no copy
@@ -126,7 +128,7 @@ absl::StatusOr<TrainingGraph> BuildTrainingGraph(ModelGraph forward) {
         contribution = shared_input_grad;
       } else {
         contribution = NewValue(graph, absl::StrCat(info.name, "/grad@", node.name), info.shape,
-                                ValueRole::kGradient);
+                                info.dtype, ValueRole::kGradient);
         if (node.type == OpType::kAdd) shared_input_grad = contribution;
       }
       if (contribution != out_grad) SetPrimal(training, contribution, input);

@@ -13,6 +13,7 @@ namespace ald {
 absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOptions& options) {
   EliminateDeadNodes(graph);
   if (options.fuse) FuseRelu(graph);
+  if (options.precision == Precision::kBF16) AssignBf16(graph);
   if (!options.training) return InferenceGraph(std::move(graph));
   return BuildTrainingGraph(std::move(graph));
 }
@@ -35,7 +36,7 @@ absl::Status CheckStoreHolds(const TrainingGraph& graph, ParameterStore& store,
 absl::StatusOr<std::unique_ptr<Plan>> Compile(const TrainingGraph& graph, ParameterStore& store,
                                               const CompileOptions& options) {
   RETURN_IF_ERROR(CheckStoreHolds(graph, store, "compile"));
-  PlanBuilder builder(graph, store, options.training, options.blocked_layouts);
+  PlanBuilder builder(graph, store, options.training, options.blocked_layouts, options.precision);
   RETURN_IF_ERROR(builder.LowerAll());
   return builder.Finish();
 }

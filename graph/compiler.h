@@ -10,6 +10,7 @@
 #include "graph/graph.h"
 #include "graph/parameter_store.h"
 #include "graph/plan.h"
+#include "graph/precision_pass.h"
 
 namespace ald {
 
@@ -21,9 +22,12 @@ struct CompileOptions {
   // Split the parameters into at least this many buckets where the cap alone would not (a
   // 1 MiB ResNet-20 under a 25 MiB cap would be one bucket, and nothing would pipeline).
   size_t min_buckets = 1;
+  // bf16: activations and their gradients in bf16, weights cast once per step (precision_pass.h).
+  Precision precision = Precision::kF32;
 };
 
-// Dead-code elimination, ReLU fusion and, when training, autodiff.
+// Dead-code elimination, ReLU fusion, the precision pass (bf16 only) and, when training,
+// autodiff.
 absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOptions& options);
 
 // OK when `store` holds every parameter and running statistic of `graph` with the same id, name

@@ -36,6 +36,7 @@ const char* OpTypeName(OpType type) {
     case OpType::kShortcutPad: return "shortcut_pad";
     case OpType::kSoftmaxCrossEntropy: return "softmax_cross_entropy";
     case OpType::kAccuracy: return "accuracy";
+    case OpType::kCast: return "cast";
   }
   return "unknown";
 }

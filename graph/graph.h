@@ -74,6 +74,7 @@ enum class OpType {
   kShortcutPad,
   kSoftmaxCrossEntropy,
   kAccuracy,
+  kCast,  // y = x in y's element type (f32 <-> bf16); inserted by graph/precision_pass.h
 };
 
 const char* OpTypeName(OpType type);

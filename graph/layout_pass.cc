@@ -38,14 +38,18 @@ bool KeepsLayout(OpType type) {
 
 }  // namespace
 
-std::vector<bool> ChooseBlockedLayouts(const TrainingGraph& training) {
+std::vector<bool> ChooseBlockedLayouts(const TrainingGraph& training, bool any_channels) {
   const ModelGraph& graph = training.graph;
   const size_t count = graph.values.size();
   std::vector<bool> can_block(count, false);
   for (size_t v = 0; v < count; ++v) {
     const ValueInfo& info = graph.values[v];
-    can_block[v] = info.dtype == DType::kF32 && info.shape.rank() == 4 &&
-                   info.shape[1] % 16 == 0 && static_cast<ValueId>(v) != graph.input &&
+    // NHWC (any_channels) is for bf16: an f32 value left in a bf16 graph (a one-channel
+    // stem's output) stays plain, where oneDNN has f32 kernels for its neighbours.
+    can_block[v] = (any_channels ? info.dtype == DType::kBF16
+                                 : info.dtype == DType::kF32 || info.dtype == DType::kBF16) &&
+                   info.shape.rank() == 4 && (any_channels || info.shape[1] % 16 == 0) &&
+                   static_cast<ValueId>(v) != graph.input &&
                    (info.role == ValueRole::kActivation || info.role == ValueRole::kGradient);
   }
   Groups groups(count);

@@ -9,17 +9,20 @@
 #include "graph/bucket_signals.h"
 #include "graph/layout_pass.h"
 #include "graph/memory_plan.h"
+#include "ops/cpu/gradient_sum.h"
 #include "ops/mixing.h"
 
 namespace ald {
 
 PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
-                         bool blocked_layouts)
+                         bool blocked_layouts, Precision precision)
     // Plan's constructor is private (only lowering makes plans), so no make_unique.
     : LoweringBase(graph, std::unique_ptr<Plan>(new Plan())),
       store_(store),
-      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph)
-                               : std::vector<bool>(graph.graph.values.size(), false)) {
+      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph, precision == Precision::kBF16)
+                               : std::vector<bool>(graph.graph.values.size(), false)),
+      blocked_layout_(precision == Precision::kBF16 ? cpu::ActivationLayout::kChannelsLast
+                                                    : cpu::ActivationLayout::kBlocked16) {
   plan_->training_ = training;
 }
 
@@ -31,6 +34,7 @@ ValueId PlanBuilder::NewValue(const std::string& name, const Shape& shape, DType
 
 absl::Status PlanBuilder::LowerSum(const GradientSum& sum) {
   const int64_t length = shape(sum.total).num_elements();
+  if (values_[sum.total].dtype != DType::kF32) return LowerLowPrecisionSum(sum);
   ASSIGN_OR_RETURN(std::unique_ptr<cpu::WeightedSumCpu> made,
                    cpu::WeightedSumCpu::Create(static_cast<int>(sum.parts.size()), length));
   cpu::WeightedSumCpu* kernel = Own(std::move(made));
@@ -41,6 +45,22 @@ absl::Status PlanBuilder::LowerSum(const GradientSum& sum) {
       [=, spans = std::vector<std::span<const float>>(parts.size())](Plan& p) mutable {
         for (size_t i = 0; i < parts.size(); ++i) spans[i] = p.tensor(parts[i]).values<float>();
         return kernel->Run(ones, spans, p.tensor(total).values<float>());
+      });
+  return absl::OkStatus();
+}
+
+absl::Status PlanBuilder::LowerLowPrecisionSum(const GradientSum& sum) {
+  const ValueInfo& total_info = values_[sum.total];
+  ASSIGN_OR_RETURN(std::unique_ptr<cpu::GradientSumCpu> made,
+                   cpu::GradientSumCpu::Create(static_cast<int>(sum.parts.size()),
+                                               total_info.shape.num_elements(), total_info.dtype));
+  cpu::GradientSumCpu* kernel = Own(std::move(made));
+  const std::vector<ValueId> parts = sum.parts;
+  const ValueId total = sum.total;
+  Add(total_info.name + " sum", true, parts, {total},
+      [=, tensors = std::vector<const Tensor*>(parts.size())](Plan& p) mutable {
+        for (size_t i = 0; i < parts.size(); ++i) tensors[i] = &p.tensor(parts[i]);
+        return kernel->Run(tensors, p.tensor(total));
       });
   return absl::OkStatus();
 }

@@ -14,6 +14,7 @@
 #include "graph/lowering_base.h"
 #include "graph/parameter_store.h"
 #include "graph/plan.h"
+#include "graph/precision_pass.h"
 #include "ops/cpu/layout.h"
 
 namespace ald {
@@ -24,8 +25,10 @@ class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
   // Op kind to its oneDNN lowering (graph/lowering/table.cc).
   static const LoweringTable<PlanBuilder>& Table();
 
+  // `blocked_layouts`: the layout pass's groups in nChw16c, or, with `precision` bf16, in NHWC
+  // (where oneDNN has AMX bf16 convolutions).
   PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
-              bool blocked_layouts);
+              bool blocked_layouts, Precision precision = Precision::kF32);
 
   absl::StatusOr<std::unique_ptr<Plan>> Finish();
 
@@ -35,18 +38,21 @@ class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
   ValueId NewValue(const std::string& name, const Shape& shape, DType dtype, ValueRole role,
                    ValueId like = kNoValue);
   cpu::ActivationLayout Layout(ValueId value) const {
-    return blocked_[value] ? cpu::ActivationLayout::kBlocked16 : cpu::ActivationLayout::kPlain;
+    return blocked_[value] ? blocked_layout_ : cpu::ActivationLayout::kPlain;
   }
 
  private:
   friend class LoweringBase<PlanBuilder, Plan>;
 
   absl::Status LowerSum(const GradientSum& sum);
+  // bf16 gradients: oneDNN's sum (the f32 path keeps WeightedSumCpu, bit for bit).
+  absl::Status LowerLowPrecisionSum(const GradientSum& sum);
   absl::Status Bind();
   void MarkBucketsReady();
 
   ParameterStore& store_;
-  std::vector<bool> blocked_;  // per value: nChw16c (see layout_pass.h)
+  std::vector<bool> blocked_;  // per value: blocked_layout_ (see layout_pass.h)
+  cpu::ActivationLayout blocked_layout_ = cpu::ActivationLayout::kBlocked16;
 };
 
 // The tensor of `value`, or an undefined one for kNoValue (an absent bias or gradient).

@@ -141,7 +141,10 @@ absl::Status ReferenceExecutor::Forward(const Node& node) {
     case OpType::kAdd:
       ref::AddForward<double>(in(0), in(1), std::get<AddAttrs>(node.attrs).fuse_relu, Out(y));
       return absl::OkStatus();
-    case OpType::kFlatten: data_[y] = data_[node.inputs[0]]; return absl::OkStatus();
+    case OpType::kFlatten:
+    case OpType::kCast:  // the reference computes in double: a change of type is the identity
+      data_[y] = data_[node.inputs[0]];
+      return absl::OkStatus();
     case OpType::kSoftmaxCrossEntropy: {
       const int64_t classes = x_shape[1];
       std::vector<int32_t> labels(data_[node.inputs[1]].begin(), data_[node.inputs[1]].end());
@@ -231,6 +234,7 @@ absl::Status ReferenceExecutor::Backward(const BackwardStep& step) {
       return absl::OkStatus();
     }
     case OpType::kFlatten:
+    case OpType::kCast:
       data_[step.input_grads[0]].assign(dy.begin(), dy.end());
       return absl::OkStatus();
     case OpType::kSoftmaxCrossEntropy: {

@@ -1,11 +1,13 @@
-// The table of op cases (ops/testing/op_cases.h) on oneDNN, in plain and blocked layouts,
-// against the double reference, and the reference's gradients against finite differences.
+// The table of op cases (ops/testing/op_cases.h) on oneDNN, in plain and blocked layouts, in f32
+// and in bf16 (--precision=bf16: the op and the layers around it on bf16 activations), against
+// the double reference, and the reference's gradients against finite differences.
 #include "ops/testing/op_cases.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "graph/compiler.h"
+#include "ops/cpu/bf16_support.h"
 #include "ops/testing/op_testing.h"
 
 namespace ald::testing {
@@ -13,8 +15,7 @@ namespace {
 
 class OpCasesTest : public ::testing::TestWithParam<OpCase> {};
 
-TEST_P(OpCasesTest, CpuMatchesReference) {
-  const OpCase& op_case = GetParam();
+void ExpectCpuMatchesReference(const OpCase& op_case, Precision precision) {
   absl::StatusOr<ModelGraph> graph = BuildCaseGraph(op_case);
   ASSERT_TRUE(graph.ok()) << graph.status();
   const CaseBatch batch = MakeBatch(*graph, op_case.classes);
@@ -23,6 +24,7 @@ TEST_P(OpCasesTest, CpuMatchesReference) {
     CompileOptions options;
     options.fuse = op_case.fuse;
     options.blocked_layouts = blocked;
+    options.precision = precision;
     absl::StatusOr<CompiledModel> model = CompileModel(*graph, nullptr, options);
     ASSERT_TRUE(model.ok()) << model.status();
     model->store->Initialize(3);
@@ -40,8 +42,23 @@ TEST_P(OpCasesTest, CpuMatchesReference) {
     }
     absl::StatusOr<Outcome> reference = RunReference(prepared, *model->store, batch);
     ASSERT_TRUE(reference.ok()) << reference.status();
-    EXPECT_TRUE(OutcomesClose(outcome, *reference, op_case));
+    if (precision == Precision::kF32) {
+      EXPECT_TRUE(OutcomesClose(outcome, *reference, op_case));
+    } else {
+      EXPECT_TRUE(Bf16OutcomesClose(outcome, *reference));
+    }
   }
+}
+
+TEST_P(OpCasesTest, CpuMatchesReference) { ExpectCpuMatchesReference(GetParam(), Precision::kF32); }
+
+// The bf16 forward (and backward) of every op against the same reference, at bf16's tolerance
+// (Bf16OutcomesClose). The graph's input and logits are cast; everything between is bf16.
+TEST_P(OpCasesTest, CpuBf16MatchesReference) {
+  if (cpu::CpuBf16Capability().support == cpu::Bf16Support::kUnavailable) {
+    GTEST_SKIP() << "oneDNN runs no bf16 on this CPU (" << cpu::CpuBf16Capability().isa << ")";
+  }
+  ExpectCpuMatchesReference(GetParam(), Precision::kBF16);
 }
 
 TEST_P(OpCasesTest, ReferenceBackwardMatchesFiniteDifferences) {

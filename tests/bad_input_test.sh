@@ -52,6 +52,14 @@ expect_bad_input() {
 expect_bad_input unknown_flag "--lrr" "unknown flag" -- --data_dir="$good" --lrr=0.1
 expect_bad_input unparsable_value "--lr=abc" "expected a number" -- --data_dir="$good" --lr=abc
 expect_bad_input unparsable_int "--batch=3x" "expected an integer" -- --data_dir="$good" --batch=3x
+# --precision: its values, the GPU (bf16 is CPU-only for now), and a CPU oneDNN cannot run bf16
+# on (ONEDNN_MAX_CPU_ISA caps what oneDNN sees to a CPU without AVX-512).
+expect_bad_input precision_value "--precision=fp16" "expected fp32 or bf16" \
+  -- --data_dir="$good" --precision=fp16
+expect_bad_input precision_gpu "--precision=bf16" "CPU only" \
+  -- --data_dir="$good" --precision=bf16 --comm=nccl
+ONEDNN_MAX_CPU_ISA=AVX2 expect_bad_input precision_no_avx512 "--precision=bf16" "avx512_core" \
+  -- --data_dir="$good" --precision=bf16
 # Values out of their range are refused before training, with the range.
 expect_bad_input infinite_lr "--lr=inf" "finite" -- --data_dir="$good" --lr=inf
 expect_bad_input negative_c1 "--c1=-0.1" "[0, 1]" -- --data_dir="$good" --c1=-0.1
@@ -140,5 +148,18 @@ expect_bad_input resume_fewer_workers "--workers=2" "written with --workers=4" \
 expect_bad_input resume_other_algo "--algo=dpsgd" "written with --algo=allreduce" \
   -- --data_dir="$good" --workers=4 --batch=16 --algo=dpsgd --resume --steps=2 \
   --checkpoint_dir="$tmp/ck4"
+
+# The precision is not part of the checkpoint (the store is f32 either way): a run written in
+# fp32 resumes in bf16.
+if grep -qw avx512f /proc/cpuinfo; then
+  if "$train" "${common[@]}" --data_dir="$good" --workers=4 --batch=16 --algo=allreduce --resume \
+    --steps=2 --precision=bf16 --checkpoint_dir="$tmp/ck4" > /dev/null 2> "$tmp/bf16_resume.err"; then
+    echo "PASS: resume_in_bf16"
+  else
+    echo "FAIL: resume_in_bf16: $(tail -2 "$tmp/bf16_resume.err")"; failed=1
+  fi
+else
+  echo "SKIP: resume_in_bf16: this CPU has no AVX-512, where oneDNN runs no bf16"
+fi
 
 exit "$failed"

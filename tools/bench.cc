@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "core/rng.h"
 #include "graph/compiler.h"
 #include "models/registry.h"
+#include "ops/cpu/bf16_support.h"
 #include "ops/sgd.h"
 
 #ifdef ALD_WITH_CUDA
@@ -46,6 +48,8 @@ ABSL_FLAG(int, classes, 10, "number of classes");
 ABSL_FLAG(bool, fuse, true, "fold ReLUs into conv / batch norm / add");
 ABSL_FLAG(bool, breakdown, false, "print per-kernel times to stderr");
 ABSL_FLAG(std::string, device, "cpu", "cpu, or cuda (one GPU; needs a --config=cuda build)");
+ABSL_FLAG(std::string, precision, "fp32",
+          "fp32, or bf16 (activations, convolutions and linear layers in bf16; CPU only)");
 ABSL_FLAG(std::string, gpu_exchange, "none",
           "--device=cuda: none (plain step), or allreduce (pipelined all-reduce SGD over NCCL, "
           "one rank)");
@@ -250,9 +254,31 @@ int Main() {
     std::fprintf(stderr, "bench: --device: expected cpu or cuda, got '%s'\n", device.c_str());
     return 2;
   }
+  const std::string precision_name = absl::GetFlag(FLAGS_precision);
+  const std::optional<Precision> precision = ParsePrecision(precision_name);
+  if (!precision.has_value()) {
+    std::fprintf(stderr, "bench: --precision: expected fp32 or bf16, got '%s'\n",
+                 precision_name.c_str());
+    return 2;
+  }
+  if (*precision == Precision::kBF16) {
+    if (device == "cuda") {
+      std::fprintf(stderr,
+                   "bench: --precision=bf16: runs on the CPU only for now; use --device=cpu or "
+                   "--precision=fp32\n");
+      return 2;
+    }
+    absl::StatusOr<std::string> note = cpu::Bf16PrecisionNote("precision");
+    if (!note.ok()) {
+      std::fprintf(stderr, "bench: %s\n", std::string(note.status().message()).c_str());
+      return 2;
+    }
+    std::fprintf(stderr, "bench: %s\n", note->c_str());
+  }
   absl::StatusOr<ModelGraph> graph = BuildModel(name, options);
   CompileOptions compile;
   compile.fuse = absl::GetFlag(FLAGS_fuse);
+  compile.precision = *precision;
   if (device == "cuda") {
 #ifdef ALD_WITH_CUDA
     if (!graph.ok()) {
@@ -311,11 +337,12 @@ int Main() {
   const double median = sorted[sorted.size() / 2];
   if (absl::GetFlag(FLAGS_breakdown)) PrintBreakdown(plan, steps);
   std::printf(
-      "{\"framework\": \"aldsgd\", \"model\": \"%s\", \"batch\": %d, \"steps\": %d, "
+      "{\"framework\": \"aldsgd\", \"model\": \"%s\", \"precision\": \"%s\", "
+      "\"batch\": %d, \"steps\": %d, "
       "\"input\": \"%lldx%lldx%lld\", \"fuse\": %s, \"median_step_ms\": %.3f, "
       "\"min_step_ms\": %.3f, \"img_per_s\": %.1f, \"arena_bytes\": %zu, "
       "\"peak_live_bytes\": %zu, \"params\": %lld, \"peak_rss_bytes\": %lld}\n",
-      name.c_str(), static_cast<int>(options.batch), steps,
+      name.c_str(), precision_name.c_str(), static_cast<int>(options.batch), steps,
       static_cast<long long>(options.channels), static_cast<long long>(options.height),
       static_cast<long long>(options.width), compile.fuse ? "true" : "false", median, sorted[0],
       options.batch * 1000.0 / median, plan.arena_bytes(), plan.peak_live_bytes(),

@@ -3,8 +3,10 @@
 # NCHW and channels_last) on the same model and batch, alternating ours, PyTorch NCHW, PyTorch
 # channels_last for ROUNDS rounds so that drift in the machine's load hits every side alike, and
 # prints each side's median img/s, median step time and peak RSS, and the ratio ours/PyTorch.
+# With --bf16 each round also runs our --precision=bf16 and PyTorch's bf16 autocast
+# (channels_last), and the ratios of our bf16 to those two and to our fp32 step.
 #
-#   tools/compare_bench.sh [--model=resnet20] [--batch=128] [--steps=20] [--rounds=3]
+#   tools/compare_bench.sh [--model=resnet20] [--batch=128] [--steps=20] [--rounds=3] [--bf16]
 #                          [--threads=N] [--input=CxHxW] [--classes=N] [-- ARGS FOR OURS...]
 #
 # --threads (default: cores available) goes to PyTorch as --threads and to ours as
@@ -17,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-model=resnet20 batch=128 steps=20 rounds=3 threads="$(nproc)" input="" classes=""
+model=resnet20 batch=128 steps=20 rounds=3 threads="$(nproc)" input="" classes="" bf16=0
 ours_extra=()
 while (($#)); do
   case "$1" in
@@ -28,8 +30,9 @@ while (($#)); do
     --threads=*) threads="${1#*=}" ;;
     --input=*) input="${1#*=}" ;;
     --classes=*) classes="${1#*=}" ;;
+    --bf16) bf16=1 ;;
     --) shift; ours_extra=("$@"); break ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare_bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -82,6 +85,14 @@ for ((round = 1; round <= rounds; round++)); do
   run pytorch_nchw "$python" tools/pytorch_bench.py "${common[@]}" --threads="$threads"
   run pytorch_channels_last "$python" tools/pytorch_bench.py "${common[@]}" --threads="$threads" \
     --channels_last
+  if ((bf16)); then
+    if ((have_ours)); then
+      run ours_bf16 env OMP_NUM_THREADS="$threads" "$bench" "${common[@]}" --precision=bf16 \
+        "${ours_extra[@]}"
+    fi
+    run pytorch_bf16_channels_last "$python" tools/pytorch_bench.py "${common[@]}" \
+      --threads="$threads" --channels_last --bf16
+  fi
 done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -95,7 +106,8 @@ for line in open(path):
     runs.setdefault(tag, []).append(json.loads(text))
 print(f"{model}, batch {batch}, {steps} steps, {rounds} rounds, {threads} threads; "
       f"load average {load_before} before, {load_after} after")
-order = ["ours", "pytorch_nchw", "pytorch_channels_last"]
+order = ["ours", "pytorch_nchw", "pytorch_channels_last", "ours_bf16",
+         "pytorch_bf16_channels_last"]
 rows = {}
 for tag in order:
     if tag not in runs:
@@ -117,6 +129,11 @@ for tag, row in rows.items():
     arena = f" (arena {row['arena_mib']:.1f} MiB)" if row["arena_mib"] is not None else ""
     print(f"{tag:<24}{row['img_per_s']:>10.1f}{row['step_ms']:>10.2f}{row['rss_mib']:>14.1f}"
           f"{ratio:>11}  {row['rounds']}{arena}")
+ours_bf16 = rows.get("ours_bf16")
+if ours_bf16:
+    for tag in ("pytorch_bf16_channels_last", "ours"):
+        if tag in rows:
+            print(f"ours_bf16/{tag}: {ours_bf16['img_per_s'] / rows[tag]['img_per_s']:.2f}x")
 if not ours:
     print("(our benchmark did not run: no ratio)")
 print("medians over rounds of each run's median step; ours/this > 1 means ours is faster")

@@ -6,7 +6,7 @@ One step = forward, mean cross-entropy loss, backward, SGD (lr 0.1, momentum 0.9
 stderr. The models are defined exactly like models/ (parameter counts asserted below).
 
   /usr/bin/python3 tools/pytorch_bench.py --model=resnet20 --batch=128 --steps=20 \
-      [--channels_last] [--threads=N] [--warmup=3] [--input=3x32x32] [--classes=10] \
+      [--channels_last] [--bf16] [--threads=N] [--warmup=3] [--input=3x32x32] [--classes=10] \
       [--shortcut=A|B] [--device=cuda [--cudnn_benchmark]]
 
 Use Debian's /usr/bin/python3 (python3-torch). Debian's default libblas may be the slow
@@ -37,6 +37,9 @@ def parse_args():
                    help="torch.set_num_threads (default: cores available)")
     p.add_argument("--channels_last", action="store_true",
                    help="convert model and input to torch.channels_last")
+    p.add_argument("--bf16", action="store_true",
+                   help="forward and loss under torch.autocast(bfloat16) (CPU: oneDNN bf16), "
+                        "fp32 master weights and optimizer: the one-line mixed precision")
     p.add_argument("--input", default=None,
                    help="CxHxW of one sample (default 1x28x28 for lenet5, 3x32x32 otherwise)")
     p.add_argument("--classes", type=int, default=10)
@@ -229,7 +232,8 @@ def main(args):
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast(args.device, dtype=torch.bfloat16, enabled=args.bf16):
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         return loss
@@ -258,6 +262,7 @@ def main(args):
         "steps": args.steps,
         "threads": torch.get_num_threads(),
         "memory_format": "channels_last" if args.channels_last else "nchw",
+        "precision": "bf16_autocast" if args.bf16 else "fp32",
         "median_step_ms": round(median_ms, 3),
         "min_step_ms": round(min(times) * 1e3, 3),
         "img_per_s": round(args.batch / (median_ms / 1e3), 1),

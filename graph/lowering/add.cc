@@ -11,7 +11,7 @@ absl::Status Forward(PlanBuilder& b, int index) {
   const ValueId a = node.inputs[0], c = node.inputs[1], y = node.outputs[0];
   ASSIGN_OR_RETURN(cpu::AddCpu * add,
                    b.Own(index, cpu::AddCpu::Create(b.shape(a), std::get<AddAttrs>(node.attrs),
-                                                    b.Layout(a))));
+                                                    b.Layout(a), b.value(a).dtype)));
   b.set_kernel(index, add);
   b.Add(node.name + " forward", false, {a, c}, {y},
         [=](Plan& p) { return add->Forward(p.tensor(a), p.tensor(c), p.tensor(y)); });

@@ -11,7 +11,7 @@ absl::Status Forward(PlanBuilder& b, int index) {
   ASSIGN_OR_RETURN(cpu::AvgPool2dCpu * pool,
                    b.Own(index, cpu::AvgPool2dCpu::Create(b.shape(x),
                                                           std::get<AvgPool2dAttrs>(node.attrs),
-                                                          b.Layout(x))));
+                                                          b.Layout(x), b.value(x).dtype)));
   return cpu_lowering::UnaryForward(b, index, pool);
 }
 

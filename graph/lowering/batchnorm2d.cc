@@ -12,7 +12,7 @@ absl::Status Forward(PlanBuilder& b, int index) {
   ASSIGN_OR_RETURN(cpu::BatchNorm2dCpu * bn,
                    b.Own(index, cpu::BatchNorm2dCpu::Create(
                                     b.shape(in[0]), std::get<BatchNorm2dAttrs>(node.attrs),
-                                    b.Layout(in[0]))));
+                                    b.Layout(in[0]), b.value(in[0]).dtype)));
   b.set_kernel(index, bn);
   const ValueId x = in[0], gamma = in[1], beta = in[2], rmean = in[3], rvar = in[4];
   const ValueId y = node.outputs[0], mean = node.outputs[1], var = node.outputs[2];
@@ -39,7 +39,7 @@ absl::Status Backward(PlanBuilder& b, const BackwardStep& step) {
   ValueId dx = step.input_grads[0];
   // oneDNN always writes dx: give it a slot when nothing needs it (the first layer's input).
   if (dx == kNoValue) {
-    dx = b.NewValue(node.name + "/unused_input_grad", b.shape(x), DType::kF32,
+    dx = b.NewValue(node.name + "/unused_input_grad", b.shape(x), b.value(x).dtype,
                     ValueRole::kGradient, x);
   }
   const ValueId dgamma = step.input_grads[1], dbeta = step.input_grads[2];

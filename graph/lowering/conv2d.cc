@@ -13,12 +13,9 @@ absl::Status Forward(PlanBuilder& b, int index) {
   ASSIGN_OR_RETURN(cpu::Conv2dCpu * conv,
                    b.Own(index, cpu::Conv2dCpu::Create(b.shape(in[0]), b.shape(in[1]),
                                                        std::get<Conv2dAttrs>(node.attrs),
-                                                       b.Layout(in[0]), b.Layout(y))));
-  b.set_kernel(index, conv);
-  const ValueId x = in[0], w = in[1], bias = in.size() > 2 ? in[2] : kNoValue;
-  b.Add(node.name + " forward", false, Present({x, w, bias}), {y}, [=](Plan& p) {
-    return conv->Forward(p.tensor(x), p.tensor(w), Bound(p, bias), p.tensor(y));
-  });
+                                                       b.Layout(in[0]), b.Layout(y),
+                                                       b.value(in[0]).dtype)));
+  cpu_lowering::WeightedForward(b, index, conv);
   return absl::OkStatus();
 }
 
@@ -29,7 +26,7 @@ absl::Status Backward(PlanBuilder& b, const BackwardStep& step) {
   ValueId gradient = dy;
   if (conv->attrs().fuse_relu) {
     // A value of its own: dy may be shared by another reader of y, so it is not masked in place.
-    gradient = b.NewValue(node.name + "/pre_relu_grad", b.shape(y), DType::kF32,
+    gradient = b.NewValue(node.name + "/pre_relu_grad", b.shape(y), b.value(y).dtype,
                           ValueRole::kGradient, y);
     b.Add(node.name + " relu-backward", true, {y, dy}, {gradient}, [=](Plan& p) {
       return conv->FusedReluBackward(p.tensor(y), p.tensor(dy), p.tensor(gradient));

@@ -17,7 +17,8 @@ absl::Status Forward(PlanBuilder& b, int index) {
   }
   const ValueId x = node.inputs[0];
   ASSIGN_OR_RETURN(cpu::EltwiseCpu * kernel,
-                   b.Own(index, cpu::EltwiseCpu::Create(*function, b.shape(x), b.Layout(x))));
+                   b.Own(index, cpu::EltwiseCpu::Create(*function, b.shape(x), b.Layout(x),
+                                                        b.value(x).dtype)));
   return cpu_lowering::UnaryForward(b, index, kernel);
 }
 

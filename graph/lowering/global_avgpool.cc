@@ -8,7 +8,8 @@ namespace {
 absl::Status Forward(PlanBuilder& b, int index) {
   const ValueId x = b.node(index).inputs[0];
   ASSIGN_OR_RETURN(cpu::GlobalAvgPoolCpu * pool,
-                   b.Own(index, cpu::GlobalAvgPoolCpu::Create(b.shape(x), b.Layout(x))));
+                   b.Own(index, cpu::GlobalAvgPoolCpu::Create(b.shape(x), b.Layout(x),
+                                                              b.value(x).dtype)));
   return cpu_lowering::UnaryForward(b, index, pool);
 }
 

@@ -8,15 +8,11 @@ namespace {
 absl::Status Forward(PlanBuilder& b, int index) {
   const Node& node = b.node(index);
   const std::vector<ValueId>& in = node.inputs;
-  const ValueId y = node.outputs[0];
   ASSIGN_OR_RETURN(cpu::LinearCpu * linear,
                    b.Own(index, cpu::LinearCpu::Create(b.shape(in[0]), b.shape(in[1]),
-                                                       std::get<LinearAttrs>(node.attrs))));
-  b.set_kernel(index, linear);
-  const ValueId x = in[0], w = in[1], bias = in.size() > 2 ? in[2] : kNoValue;
-  b.Add(node.name + " forward", false, Present({x, w, bias}), {y}, [=](Plan& p) {
-    return linear->Forward(p.tensor(x), p.tensor(w), Bound(p, bias), p.tensor(y));
-  });
+                                                       std::get<LinearAttrs>(node.attrs),
+                                                       b.value(in[0]).dtype)));
+  cpu_lowering::WeightedForward(b, index, linear);
   return absl::OkStatus();
 }
 

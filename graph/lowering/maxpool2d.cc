@@ -10,7 +10,8 @@ absl::Status Forward(PlanBuilder& b, int index) {
   const ValueId x = node.inputs[0], y = node.outputs[0];
   ASSIGN_OR_RETURN(cpu::MaxPool2dCpu * pool,
                    b.Own(index, cpu::MaxPool2dCpu::Create(
-                                    b.shape(x), std::get<Pool2dWindow>(node.attrs), b.Layout(x))));
+                                    b.shape(x), std::get<Pool2dWindow>(node.attrs), b.Layout(x),
+                                    b.value(x).dtype)));
   b.set_kernel(index, pool);
   const std::string name = node.name + " forward";
   if (b.training()) {

@@ -11,7 +11,7 @@ absl::Status Forward(PlanBuilder& b, int index) {
   ASSIGN_OR_RETURN(
       cpu::ShortcutPadCpu * pad,
       b.Own(index, cpu::ShortcutPadCpu::Create(b.shape(x), std::get<ShortcutPadAttrs>(node.attrs),
-                                               b.Layout(x))));
+                                               b.Layout(x), b.value(x).dtype)));
   return cpu_lowering::UnaryForward(b, index, pad);
 }
 

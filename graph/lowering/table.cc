@@ -9,6 +9,7 @@ OpLowering<PlanBuilder> AccuracyCpuLowering();
 OpLowering<PlanBuilder> AddCpuLowering();
 OpLowering<PlanBuilder> AvgPool2dCpuLowering();
 OpLowering<PlanBuilder> BatchNorm2dCpuLowering();
+OpLowering<PlanBuilder> CastCpuLowering();
 OpLowering<PlanBuilder> Conv2dCpuLowering();
 OpLowering<PlanBuilder> DropoutCpuLowering();
 OpLowering<PlanBuilder> ElementwiseCpuLowering();
@@ -24,6 +25,7 @@ const LoweringTable<PlanBuilder>& PlanBuilder::Table() {
       {OpType::kAdd, AddCpuLowering()},
       {OpType::kAvgPool2d, AvgPool2dCpuLowering()},
       {OpType::kBatchNorm2d, BatchNorm2dCpuLowering()},
+      {OpType::kCast, CastCpuLowering()},
       {OpType::kConv2d, Conv2dCpuLowering()},
       {OpType::kDropout, DropoutCpuLowering()},
       {OpType::kElementwise, ElementwiseCpuLowering()},

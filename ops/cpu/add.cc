@@ -6,13 +6,14 @@
 namespace ald::cpu {
 
 absl::StatusOr<std::unique_ptr<AddCpu>> AddCpu::Create(const Shape& shape, const AddAttrs& attrs,
-                                                       ActivationLayout layout) {
+                                                       ActivationLayout layout, DType dtype) {
   RETURN_IF_ERROR(CheckLayout("add", shape, layout));
   auto kernel = std::unique_ptr<AddCpu>(new AddCpu());
   kernel->shape_ = shape;
   kernel->attrs_ = attrs;
+  kernel->dtype_ = dtype;
   RETURN_IF_ERROR(GuardDnnl("add: building primitives", [&]() -> absl::Status {
-    kernel->desc_ = ActivationDesc(shape, layout);
+    kernel->desc_ = ActivationDesc(shape, layout, dtype);
     dnnl::primitive_attr primitive_attr;
     if (attrs.fuse_relu) {
       dnnl::post_ops relu;
@@ -26,15 +27,15 @@ absl::StatusOr<std::unique_ptr<AddCpu>> AddCpu::Create(const Shape& shape, const
     return absl::OkStatus();
   }));
   if (attrs.fuse_relu) {
-    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shape, layout));
+    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shape, layout, dtype));
   }
   return kernel;
 }
 
 absl::Status AddCpu::Forward(const Tensor& a, const Tensor& b, Tensor& y) {
-  RETURN_IF_ERROR(CheckTensor("add forward", "a", a, shape_));
-  RETURN_IF_ERROR(CheckTensor("add forward", "b", b, shape_));
-  RETURN_IF_ERROR(CheckTensor("add forward", "y", y, shape_));
+  RETURN_IF_ERROR(CheckTensor("add forward", "a", a, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("add forward", "b", b, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("add forward", "y", y, shape_, dtype_));
   return GuardDnnl("add forward", [&] {
     forward_.execute(Stream(), {{DNNL_ARG_SRC_0, MemoryAs(desc_, a)},
                                 {DNNL_ARG_SRC_1, MemoryAs(desc_, b)},
@@ -49,9 +50,9 @@ absl::Status AddCpu::Backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
         "add backward: without fuse_relu the gradient of both inputs is dy itself; alias it");
   }
   // The ReLU kernel checks the tensors, but its messages would name relu.
-  RETURN_IF_ERROR(CheckTensor("add backward", "y", y, shape_));
-  RETURN_IF_ERROR(CheckTensor("add backward", "dy", dy, shape_));
-  RETURN_IF_ERROR(CheckTensor("add backward", "dx", dx, shape_));
+  RETURN_IF_ERROR(CheckTensor("add backward", "y", y, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("add backward", "dy", dy, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("add backward", "dx", dx, shape_, dtype_));
   return relu_->Backward(y, dy, dx);
 }
 

@@ -16,11 +16,11 @@ namespace ald::cpu {
 
 class AddCpu {
  public:
-  // Builds the primitives once for f32 tensors of `shape` (any rank when plain); a, b, y and the
-  // fused ReLU's y, dy, dx all follow `layout`.
+  // Builds the primitives once for tensors of `dtype` and `shape` (any rank when plain); a, b, y
+  // and the fused ReLU's y, dy, dx all follow `layout`.
   static absl::StatusOr<std::unique_ptr<AddCpu>> Create(
       const Shape& shape, const AddAttrs& attrs,
-      ActivationLayout layout = ActivationLayout::kPlain);
+      ActivationLayout layout = ActivationLayout::kPlain, DType dtype = DType::kF32);
 
   // y = a + b (then max(., 0) if fused); y may be a itself (the residual path's buffer).
   absl::Status Forward(const Tensor& a, const Tensor& b, Tensor& y);
@@ -31,6 +31,7 @@ class AddCpu {
  private:
   Shape shape_;
   AddAttrs attrs_;
+  DType dtype_ = DType::kF32;
   dnnl::memory::desc desc_;
   dnnl::binary forward_;
   // ReLU's backward from its output is exactly the fused op's backward.

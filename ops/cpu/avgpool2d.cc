@@ -6,7 +6,8 @@ namespace ald::cpu {
 
 absl::StatusOr<std::unique_ptr<AvgPool2dCpu>> AvgPool2dCpu::Create(const Shape& input,
                                                                    const AvgPool2dAttrs& attrs,
-                                                                   ActivationLayout layout) {
+                                                                   ActivationLayout layout,
+                                                                   DType dtype) {
   auto kernel = std::unique_ptr<AvgPool2dCpu>(new AvgPool2dCpu());
   ASSIGN_OR_RETURN(kernel->output_, AvgPool2dShape(input, attrs));
   const dnnl::algorithm algorithm = attrs.count_include_pad
@@ -14,7 +15,7 @@ absl::StatusOr<std::unique_ptr<AvgPool2dCpu>> AvgPool2dCpu::Create(const Shape& 
                                         : dnnl::algorithm::pooling_avg_exclude_padding;
   ASSIGN_OR_RETURN(kernel->pooling_, PoolingPrimitives::Create("avgpool2d", algorithm, input,
                                                                kernel->output_, attrs.window,
-                                                               layout));
+                                                               layout, dtype));
   return kernel;
 }
 

@@ -13,11 +13,11 @@ namespace ald::cpu {
 
 class AvgPool2dCpu {
  public:
-  // Builds the primitives once for f32 NCHW inputs of `input` shape; x, y and their gradients
-  // are all in `layout`.
+  // Builds the primitives once for NCHW inputs of `input` shape; x, y and their gradients are
+  // all in `layout`, with elements of `dtype`.
   static absl::StatusOr<std::unique_ptr<AvgPool2dCpu>> Create(
       const Shape& input, const AvgPool2dAttrs& attrs,
-      ActivationLayout layout = ActivationLayout::kPlain);
+      ActivationLayout layout = ActivationLayout::kPlain, DType dtype = DType::kF32);
 
   const Shape& output_shape() const { return output_; }
   absl::Status Forward(const Tensor& x, Tensor& y);

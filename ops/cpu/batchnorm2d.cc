@@ -19,10 +19,12 @@ absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> BatchNorm2dCpu::Create(
 }
 
 absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> BatchNorm2dCpu::Create(
-    const Shape& input, const BatchNorm2dAttrs& attrs, ActivationLayout layout) {
+    const Shape& input, const BatchNorm2dAttrs& attrs, ActivationLayout layout, DType dtype) {
   RETURN_IF_ERROR(CheckLayout("batchnorm2d", input, layout));
-  const memory::desc desc = ActivationDesc(input, layout);
-  return Make(input, attrs, desc, desc);
+  const memory::desc desc = ActivationDesc(input, layout, dtype);
+  ASSIGN_OR_RETURN(std::unique_ptr<BatchNorm2dCpu> kernel, Make(input, attrs, desc, desc));
+  kernel->dtype_ = dtype;
+  return kernel;
 }
 
 absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> BatchNorm2dCpu::Make(
@@ -94,8 +96,8 @@ absl::Status BatchNorm2dCpu::ForwardTraining(const Tensor& x, const Tensor& gamm
                                              Tensor& var, Tensor& running_mean,
                                              Tensor& running_var) {
   const char* op = "batchnorm2d forward training";
-  RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
-  RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.input));
+  RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input, dtype_));
+  RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.input, dtype_));
   return GuardDnnl(op, [&]() -> absl::Status {
     const memory y_user = UserMemory(y);
     RETURN_IF_ERROR(ForwardTrainingNative(x_.ToWanted(UserMemory(x)), gamma, beta,
@@ -133,8 +135,8 @@ absl::Status BatchNorm2dCpu::ForwardInference(const Tensor& x, const Tensor& gam
                                               const Tensor& beta, const Tensor& running_mean,
                                               const Tensor& running_var, Tensor& y) {
   const char* op = "batchnorm2d forward inference";
-  RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
-  RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.input));
+  RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input, dtype_));
+  RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.input, dtype_));
   return GuardDnnl(op, [&]() -> absl::Status {
     const memory y_user = UserMemory(y);
     RETURN_IF_ERROR(ForwardInferenceNative(x_.ToWanted(UserMemory(x)), gamma, beta,
@@ -166,9 +168,9 @@ absl::Status BatchNorm2dCpu::Backward(const Tensor& x, const Tensor& gamma, cons
                                       const Tensor& var, const Tensor& dy, Tensor& dx,
                                       Tensor& dgamma, Tensor& dbeta) {
   const char* op = "batchnorm2d backward";
-  RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
-  RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.input));
-  RETURN_IF_ERROR(CheckTensor(op, "dx", dx, shapes_.input));
+  RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input, dtype_));
+  RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.input, dtype_));
+  RETURN_IF_ERROR(CheckTensor(op, "dx", dx, shapes_.input, dtype_));
   return GuardDnnl(op, [&]() -> absl::Status {
     const memory dx_user = UserMemory(dx);
     RETURN_IF_ERROR(BackwardNative(x_.ToWanted(UserMemory(x)), gamma, mean, var,

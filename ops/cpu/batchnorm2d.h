@@ -22,11 +22,13 @@ class BatchNorm2dCpu {
   static absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> Create(
       const Shape& input, const BatchNorm2dAttrs& attrs,
       const dnnl::memory::desc& data_layout = dnnl::memory::desc());
-  // x, y, dy and dx at the Tensor API are in `layout`, and so are the primitives: nothing is
-  // reordered. ActivationLayout::kPlain is the same kernel as the default above.
+  // x, y, dy and dx at the Tensor API are in `layout` with elements of `dtype`, and so are the
+  // primitives: nothing is reordered. ActivationLayout::kPlain with f32 is the same kernel as
+  // the default above. Scale, shift and the statistics are f32 whatever `dtype` is.
   static absl::StatusOr<std::unique_ptr<BatchNorm2dCpu>> Create(const Shape& input,
                                                                 const BatchNorm2dAttrs& attrs,
-                                                                ActivationLayout layout);
+                                                                ActivationLayout layout,
+                                                                DType dtype = DType::kF32);
 
   const BatchNorm2dShapes& shapes() const { return shapes_; }
   const BatchNorm2dAttrs& attrs() const { return attrs_; }
@@ -82,6 +84,7 @@ class BatchNorm2dCpu {
   BatchNorm2dShapes shapes_;
   BatchNorm2dAttrs attrs_;
   dnnl::memory::desc data_layout_, tensor_layout_;
+  DType dtype_ = DType::kF32;  // of the activations at the Tensor API
   dnnl::batch_normalization_forward::primitive_desc training_pd_;
   dnnl::batch_normalization_forward training_, inference_;
   dnnl::batch_normalization_backward backward_;

@@ -13,7 +13,8 @@ absl::StatusOr<std::unique_ptr<Conv2dCpu>> Conv2dCpu::Create(const Shape& input,
                                                              const Shape& weight,
                                                              const Conv2dAttrs& attrs,
                                                              ActivationLayout input_layout,
-                                                             ActivationLayout output_layout) {
+                                                             ActivationLayout output_layout,
+                                                             DType dtype) {
   ASSIGN_OR_RETURN(Conv2dShapes shapes, InferConv2d(input, weight, attrs));
   RETURN_IF_ERROR(CheckLayout("conv2d input", shapes.input, input_layout));
   RETURN_IF_ERROR(CheckLayout("conv2d output", shapes.output, output_layout));
@@ -22,9 +23,10 @@ absl::StatusOr<std::unique_ptr<Conv2dCpu>> Conv2dCpu::Create(const Shape& input,
   kernel->attrs_ = attrs;
   kernel->input_layout_ = input_layout;
   kernel->output_layout_ = output_layout;
+  kernel->dtype_ = dtype;
   RETURN_IF_ERROR(kernel->BuildPrimitives());
   if (attrs.fuse_relu) {
-    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shapes.output, output_layout));
+    ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shapes.output, output_layout, dtype));
   }
   return kernel;
 }
@@ -34,9 +36,11 @@ absl::Status Conv2dCpu::BuildPrimitives() {
     // Activations exactly in the caller's layouts (never `any`): a primitive that picked another
     // would cost a reorder of x, y, dy or dx on every call. Only the weights, plain in the
     // parameter buffer, are left to oneDNN and bridged.
-    const memory::desc src = ActivationDesc(shapes_.input, input_layout_),
-                       dst = ActivationDesc(shapes_.output, output_layout_),
-                       weights = AnyLayout(shapes_.weight);
+    const memory::desc src = ActivationDesc(shapes_.input, input_layout_, dtype_),
+                       dst = ActivationDesc(shapes_.output, output_layout_, dtype_),
+                       weights = AnyLayout(shapes_.weight, dtype_);
+    // The weight gradient is f32 whatever the activations are: it goes to the f32 store.
+    const memory::desc diff_weights = AnyLayout(shapes_.weight);
     // Bias stays plain [K]: it is tiny, and every implementation accepts it so.
     const memory::desc bias = attrs_.bias ? PlainDesc(shapes_.bias) : memory::desc();
     const memory::dims strides = {attrs_.stride[0], attrs_.stride[1]};
@@ -56,11 +60,11 @@ absl::Status Conv2dCpu::BuildPrimitives() {
     dnnl::convolution_backward_data::primitive_desc backward_data_pd(
         {direct, src, weights, dst, strides, padding, padding}, Engine(), forward_pd);
     dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(
-        {direct, src, weights, bias, dst, strides, padding, padding}, Engine(), forward_pd);
+        {direct, src, diff_weights, bias, dst, strides, padding, padding}, Engine(), forward_pd);
     RETURN_IF_ERROR(passes_.Build("conv2d",
                                   {shapes_.input, shapes_.weight, shapes_.bias, shapes_.output},
                                   attrs_.bias, forward_pd, backward_data_pd, backward_weights_pd,
-                                  {.src = src, .dst = dst}));
+                                  {.src = src, .dst = dst, .dtype = dtype_}));
     return absl::OkStatus();
   });
 }

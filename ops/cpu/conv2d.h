@@ -26,11 +26,12 @@ class Conv2dCpu {
   // Validates the shapes (InferConv2d) and the layouts, and builds the primitives, reorders and
   // scratch once. x and dx follow `input_layout`, y, dy (and the fused ReLU's tensors) follow
   // `output_layout`; they may differ (the stem convolution reads a plain 3-channel image and
-  // writes blocked activations).
+  // writes blocked activations). `dtype` is the activations' element type: bf16 runs the
+  // convolution on bf16 weights (passes().PrepareWeights) with f32 weight and bias gradients.
   static absl::StatusOr<std::unique_ptr<Conv2dCpu>> Create(
       const Shape& input, const Shape& weight, const Conv2dAttrs& attrs,
       ActivationLayout input_layout = ActivationLayout::kPlain,
-      ActivationLayout output_layout = ActivationLayout::kPlain);
+      ActivationLayout output_layout = ActivationLayout::kPlain, DType dtype = DType::kF32);
 
   const Conv2dShapes& shapes() const { return shapes_; }
   const Conv2dAttrs& attrs() const { return attrs_; }
@@ -70,6 +71,7 @@ class Conv2dCpu {
   // The Tensor API's activation layouts.
   ActivationLayout input_layout_ = ActivationLayout::kPlain;
   ActivationLayout output_layout_ = ActivationLayout::kPlain;
+  DType dtype_ = DType::kF32;
   absl::Status RequireFusedRelu() const;
 
   Conv2dShapes shapes_;

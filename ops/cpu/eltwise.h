@@ -14,11 +14,11 @@ namespace ald::cpu {
 
 class EltwiseCpu {
  public:
-  // Builds the primitives once for f32 tensors of `shape` (any rank when plain) whose bytes
-  // follow `layout`. `function` must outlive the kernel (registered functions do).
+  // Builds the primitives once for tensors of `dtype` and `shape` (any rank when plain) whose
+  // bytes follow `layout`. `function` must outlive the kernel (registered functions do).
   static absl::StatusOr<std::unique_ptr<EltwiseCpu>> Create(
       const eltwise::Function& function, const Shape& shape,
-      ActivationLayout layout = ActivationLayout::kPlain);
+      ActivationLayout layout = ActivationLayout::kPlain, DType dtype = DType::kF32);
 
   // y = f(x); y may be x.
   absl::Status Forward(const Tensor& x, Tensor& y);
@@ -30,6 +30,7 @@ class EltwiseCpu {
  private:
   const eltwise::Function* function_ = nullptr;
   Shape shape_;
+  DType dtype_ = DType::kF32;
   dnnl::memory::desc desc_;
   dnnl::eltwise_forward forward_;
   dnnl::eltwise_backward backward_;

@@ -6,7 +6,7 @@
 namespace ald::cpu {
 
 absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> GlobalAvgPoolCpu::Create(
-    const Shape& input, ActivationLayout layout) {
+    const Shape& input, ActivationLayout layout, DType dtype) {
   auto kernel = std::unique_ptr<GlobalAvgPoolCpu>(new GlobalAvgPoolCpu());
   ASSIGN_OR_RETURN(kernel->output_, GlobalAvgPoolShape(input));
   const Pool2dWindow whole_plane{
@@ -14,7 +14,7 @@ absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> GlobalAvgPoolCpu::Create(
   ASSIGN_OR_RETURN(
       kernel->pooling_,
       PoolingPrimitives::Create("global_avgpool", dnnl::algorithm::pooling_avg_exclude_padding,
-                                input, kernel->output_, whole_plane, layout));
+                                input, kernel->output_, whole_plane, layout, dtype));
   return kernel;
 }
 

@@ -15,10 +15,11 @@ namespace ald::cpu {
 
 class GlobalAvgPoolCpu {
  public:
-  // Builds the primitives once for f32 NCHW inputs of `input` shape whose bytes (and those of
-  // dx) follow `layout`; y and dy are plain [N, C] either way.
+  // Builds the primitives once for NCHW inputs of `input` shape whose bytes (and those of dx)
+  // follow `layout`; y and dy are plain [N, C] either way. All have elements of `dtype`.
   static absl::StatusOr<std::unique_ptr<GlobalAvgPoolCpu>> Create(
-      const Shape& input, ActivationLayout layout = ActivationLayout::kPlain);
+      const Shape& input, ActivationLayout layout = ActivationLayout::kPlain,
+      DType dtype = DType::kF32);
 
   const Shape& output_shape() const { return output_; }
   absl::Status Forward(const Tensor& x, Tensor& y);

@@ -9,6 +9,7 @@ const char* LayoutName(ActivationLayout layout) {
   switch (layout) {
     case ActivationLayout::kPlain: return "plain";
     case ActivationLayout::kBlocked16: return "nChw16c";
+    case ActivationLayout::kChannelsLast: return "nhwc";
   }
   return "unknown";
 }
@@ -19,7 +20,7 @@ absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLa
     return absl::InvalidArgumentError(absl::StrCat(op, ": layout ", LayoutName(layout),
                                                    " needs rank 4, got ", shape.ToString()));
   }
-  if (shape[1] % 16 != 0) {
+  if (layout == ActivationLayout::kBlocked16 && shape[1] % 16 != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(op, ": layout ", LayoutName(layout), " needs channels a multiple of 16, got ",
                      shape.ToString()));
@@ -27,10 +28,12 @@ absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLa
   return absl::OkStatus();
 }
 
-dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout) {
-  if (layout == ActivationLayout::kPlain) return PlainDesc(shape);
-  return dnnl::memory::desc(Dims(shape), dnnl::memory::data_type::f32,
-                            dnnl::memory::format_tag::nChw16c);
+dnnl::memory::desc ActivationDesc(const Shape& shape, ActivationLayout layout, DType dtype) {
+  if (layout == ActivationLayout::kPlain) return PlainDesc(shape, dtype);
+  if (layout == ActivationLayout::kChannelsLast) {
+    return dnnl::memory::desc(Dims(shape), DnnlType(dtype), dnnl::memory::format_tag::nhwc);
+  }
+  return dnnl::memory::desc(Dims(shape), DnnlType(dtype), dnnl::memory::format_tag::nChw16c);
 }
 
 }  // namespace ald::cpu

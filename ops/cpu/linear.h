@@ -20,8 +20,10 @@ class LinearCpu {
                                      dnnl::inner_product_backward_weights>;
 
   // Validates the shapes (InferLinear) and builds the primitives, reorders and scratch once.
+  // `dtype` is x's, y's and their gradients' element type (bf16: bf16 weights, see Conv2dCpu).
   static absl::StatusOr<std::unique_ptr<LinearCpu>> Create(const Shape& input, const Shape& weight,
-                                                           const LinearAttrs& attrs);
+                                                           const LinearAttrs& attrs,
+                                                           DType dtype = DType::kF32);
 
   const LinearShapes& shapes() const { return shapes_; }
 

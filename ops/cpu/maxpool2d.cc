@@ -6,12 +6,13 @@ namespace ald::cpu {
 
 absl::StatusOr<std::unique_ptr<MaxPool2dCpu>> MaxPool2dCpu::Create(const Shape& input,
                                                                    const MaxPool2dAttrs& attrs,
-                                                                   ActivationLayout layout) {
+                                                                   ActivationLayout layout,
+                                                                   DType dtype) {
   auto kernel = std::unique_ptr<MaxPool2dCpu>(new MaxPool2dCpu());
   ASSIGN_OR_RETURN(kernel->output_, MaxPool2dShape(input, attrs));
   ASSIGN_OR_RETURN(kernel->pooling_,
                    PoolingPrimitives::Create("maxpool2d", dnnl::algorithm::pooling_max, input,
-                                             kernel->output_, attrs, layout));
+                                             kernel->output_, attrs, layout, dtype));
   return kernel;
 }
 

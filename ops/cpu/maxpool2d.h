@@ -14,11 +14,11 @@ namespace ald::cpu {
 
 class MaxPool2dCpu {
  public:
-  // Builds the primitives once for f32 NCHW inputs of `input` shape; x, y and their gradients
-  // are all in `layout`.
+  // Builds the primitives once for NCHW inputs of `input` shape; x, y and their gradients are
+  // all in `layout`, with elements of `dtype`.
   static absl::StatusOr<std::unique_ptr<MaxPool2dCpu>> Create(
       const Shape& input, const MaxPool2dAttrs& attrs,
-      ActivationLayout layout = ActivationLayout::kPlain);
+      ActivationLayout layout = ActivationLayout::kPlain, DType dtype = DType::kF32);
 
   const Shape& output_shape() const { return output_; }
   // The workspace tensor Forward writes and Backward reads (opaque, see PoolingPrimitives).

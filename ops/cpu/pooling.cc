@@ -14,7 +14,8 @@ absl::StatusOr<PoolingPrimitives> PoolingPrimitives::Create(const std::string& o
                                                             dnnl::algorithm algorithm,
                                                             const Shape& input, const Shape& output,
                                                             const Pool2dWindow& window,
-                                                            ActivationLayout layout) {
+                                                            ActivationLayout layout,
+                                                            DType dtype) {
   RETURN_IF_ERROR(CheckLayout(op, input, layout));
   ASSIGN_OR_RETURN(const Shape pooled, Pool2dOutputShape(op, input, window));
   if (pooled.num_elements() != output.num_elements()) {
@@ -25,10 +26,11 @@ absl::StatusOr<PoolingPrimitives> PoolingPrimitives::Create(const std::string& o
   pooling.op_ = op;
   pooling.input_ = input;
   pooling.output_ = output;
+  pooling.dtype_ = dtype;
   RETURN_IF_ERROR(GuardDnnl(absl::StrCat(op, ": building primitives"), [&]() -> absl::Status {
     // `pooled` has the input's channels, so a layout valid for the input is valid for it.
-    pooling.input_desc_ = ActivationDesc(input, layout);
-    pooling.output_desc_ = ActivationDesc(pooled, layout);
+    pooling.input_desc_ = ActivationDesc(input, layout, dtype);
+    pooling.output_desc_ = ActivationDesc(pooled, layout, dtype);
     const dnnl::memory::dims strides(window.stride.begin(), window.stride.end());
     const dnnl::memory::dims kernel(window.kernel.begin(), window.kernel.end());
     // Symmetric padding: oneDNN floors (H + 2p - k) / s like our shape rule, so the last
@@ -71,8 +73,8 @@ absl::Status PoolingPrimitives::CheckWorkspace(const std::string& what,
 
 absl::Status PoolingPrimitives::Forward(const Tensor& x, Tensor& y, Tensor* workspace) {
   const std::string what = absl::StrCat(op_, " forward");
-  RETURN_IF_ERROR(CheckTensor(what, "x", x, input_));
-  RETURN_IF_ERROR(CheckTensor(what, "y", y, output_));
+  RETURN_IF_ERROR(CheckTensor(what, "x", x, input_, dtype_));
+  RETURN_IF_ERROR(CheckTensor(what, "y", y, output_, dtype_));
   RETURN_IF_ERROR(CheckWorkspace(what, workspace));
   return GuardDnnl(what, [&] {
     std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, MemoryAs(input_desc_, x)},
@@ -85,8 +87,8 @@ absl::Status PoolingPrimitives::Forward(const Tensor& x, Tensor& y, Tensor* work
 
 absl::Status PoolingPrimitives::ForwardInference(const Tensor& x, Tensor& y) {
   const std::string what = absl::StrCat(op_, " forward (inference)");
-  RETURN_IF_ERROR(CheckTensor(what, "x", x, input_));
-  RETURN_IF_ERROR(CheckTensor(what, "y", y, output_));
+  RETURN_IF_ERROR(CheckTensor(what, "x", x, input_, dtype_));
+  RETURN_IF_ERROR(CheckTensor(what, "y", y, output_, dtype_));
   return GuardDnnl(what, [&] {
     forward_inference_.execute(Stream(), {{DNNL_ARG_SRC, MemoryAs(input_desc_, x)},
                                           {DNNL_ARG_DST, MemoryAs(output_desc_, y)}});
@@ -96,8 +98,8 @@ absl::Status PoolingPrimitives::ForwardInference(const Tensor& x, Tensor& y) {
 
 absl::Status PoolingPrimitives::Backward(const Tensor& dy, Tensor& dx, const Tensor* workspace) {
   const std::string what = absl::StrCat(op_, " backward");
-  RETURN_IF_ERROR(CheckTensor(what, "dy", dy, output_));
-  RETURN_IF_ERROR(CheckTensor(what, "dx", dx, input_));
+  RETURN_IF_ERROR(CheckTensor(what, "dy", dy, output_, dtype_));
+  RETURN_IF_ERROR(CheckTensor(what, "dx", dx, input_, dtype_));
   RETURN_IF_ERROR(CheckWorkspace(what, workspace));
   return GuardDnnl(what, [&] {
     std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_DIFF_DST, MemoryAs(output_desc_, dy)},

@@ -17,10 +17,12 @@ class PoolingPrimitives {
  public:
   PoolingPrimitives() = default;
   // `output` is the shape callers pass (global_avgpool's [N, C]); oneDNN sees the same storage
-  // as [N, C, OH, OW]. Source and destination (and their gradients) are both in `layout`.
+  // as [N, C, OH, OW]. Source and destination (and their gradients) are both in `layout`, with
+  // elements of `dtype`.
   static absl::StatusOr<PoolingPrimitives> Create(
       const std::string& op, dnnl::algorithm algorithm, const Shape& input, const Shape& output,
-      const Pool2dWindow& window, ActivationLayout layout = ActivationLayout::kPlain);
+      const Pool2dWindow& window, ActivationLayout layout = ActivationLayout::kPlain,
+      DType dtype = DType::kF32);
 
   // Training forward; `workspace` is needed exactly when has_workspace() (max pooling).
   absl::Status Forward(const Tensor& x, Tensor& y, Tensor* workspace);
@@ -39,6 +41,7 @@ class PoolingPrimitives {
 
   std::string op_;
   Shape input_, output_;
+  DType dtype_ = DType::kF32;
   dnnl::memory::desc input_desc_, output_desc_, workspace_desc_;
   dnnl::pooling_forward forward_, forward_inference_;
   dnnl::pooling_backward backward_;

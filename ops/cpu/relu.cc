@@ -9,12 +9,13 @@ using dnnl::algorithm;
 using dnnl::prop_kind;
 
 absl::StatusOr<std::unique_ptr<ReluCpu>> ReluCpu::Create(const Shape& shape,
-                                                         ActivationLayout layout) {
+                                                         ActivationLayout layout, DType dtype) {
   RETURN_IF_ERROR(CheckLayout("relu", shape, layout));
   auto kernel = std::unique_ptr<ReluCpu>(new ReluCpu());
   kernel->shape_ = shape;
+  kernel->dtype_ = dtype;
   RETURN_IF_ERROR(GuardDnnl("relu: building primitives", [&]() -> absl::Status {
-    kernel->desc_ = ActivationDesc(shape, layout);
+    kernel->desc_ = ActivationDesc(shape, layout, dtype);
     const algorithm relu = algorithm::eltwise_relu_use_dst_for_bwd;
     dnnl::eltwise_forward::primitive_desc forward_pd(
         {prop_kind::forward_training, relu, kernel->desc_, 0.f, 0.f}, Engine());
@@ -28,8 +29,8 @@ absl::StatusOr<std::unique_ptr<ReluCpu>> ReluCpu::Create(const Shape& shape,
 }
 
 absl::Status ReluCpu::Forward(const Tensor& x, Tensor& y) {
-  RETURN_IF_ERROR(CheckTensor("relu forward", "x", x, shape_));
-  RETURN_IF_ERROR(CheckTensor("relu forward", "y", y, shape_));
+  RETURN_IF_ERROR(CheckTensor("relu forward", "x", x, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("relu forward", "y", y, shape_, dtype_));
   return GuardDnnl("relu forward", [&] {
     forward_.execute(Stream(), {{DNNL_ARG_SRC, MemoryAs(desc_, x)}, {DNNL_ARG_DST, MemoryAs(desc_, y)}});
     return absl::OkStatus();
@@ -37,9 +38,9 @@ absl::Status ReluCpu::Forward(const Tensor& x, Tensor& y) {
 }
 
 absl::Status ReluCpu::Backward(const Tensor& y, const Tensor& dy, Tensor& dx) {
-  RETURN_IF_ERROR(CheckTensor("relu backward", "y", y, shape_));
-  RETURN_IF_ERROR(CheckTensor("relu backward", "dy", dy, shape_));
-  RETURN_IF_ERROR(CheckTensor("relu backward", "dx", dx, shape_));
+  RETURN_IF_ERROR(CheckTensor("relu backward", "y", y, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("relu backward", "dy", dy, shape_, dtype_));
+  RETURN_IF_ERROR(CheckTensor("relu backward", "dx", dx, shape_, dtype_));
   return BackwardNative(MemoryAs(desc_, y), MemoryAs(desc_, dy), MemoryAs(desc_, dx));
 }
 

@@ -13,10 +13,11 @@ namespace ald::cpu {
 
 class ReluCpu {
  public:
-  // Builds the primitives once for f32 tensors of `shape` (any rank when plain) whose bytes
-  // follow `layout`.
+  // Builds the primitives once for tensors of `dtype` and `shape` (any rank when plain) whose
+  // bytes follow `layout`.
   static absl::StatusOr<std::unique_ptr<ReluCpu>> Create(
-      const Shape& shape, ActivationLayout layout = ActivationLayout::kPlain);
+      const Shape& shape, ActivationLayout layout = ActivationLayout::kPlain,
+      DType dtype = DType::kF32);
 
   // y = max(x, 0); y may be x itself.
   absl::Status Forward(const Tensor& x, Tensor& y);
@@ -28,6 +29,7 @@ class ReluCpu {
 
  private:
   Shape shape_;
+  DType dtype_ = DType::kF32;
   dnnl::memory::desc desc_;
   dnnl::eltwise_forward forward_;
   dnnl::eltwise_backward backward_;

@@ -1,7 +1,8 @@
 // shortcut_pad on the CPU. Hand-written: oneDNN has no channel padding, and composing it from a
 // strided pooling plus a reorder into a zeroed sub-buffer would take three passes over memory
 // where this takes one. Input and output are both plain NCHW or both nChw16c; element addresses
-// come from ActivationOffset, with direct loops kept for the plain layout.
+// come from ActivationOffset, with direct loops kept for the plain layout. It only moves
+// elements, so its bf16 form is the same loops over 2-byte elements.
 #pragma once
 
 #include <memory>
@@ -16,10 +17,11 @@ namespace ald::cpu {
 
 class ShortcutPadCpu {
  public:
-  // x, dx, y and dy all follow `layout` (blocked needs both channel counts % 16 == 0).
+  // x, dx, y and dy all follow `layout` (blocked needs both channel counts % 16 == 0) and have
+  // elements of `dtype` (f32 or bf16).
   static absl::StatusOr<std::unique_ptr<ShortcutPadCpu>> Create(
       const Shape& input, const ShortcutPadAttrs& attrs,
-      ActivationLayout layout = ActivationLayout::kPlain);
+      ActivationLayout layout = ActivationLayout::kPlain, DType dtype = DType::kF32);
   const Shape& output_shape() const { return output_; }
 
   absl::Status Forward(const Tensor& x, Tensor& y);
@@ -37,15 +39,24 @@ class ShortcutPadCpu {
   // The input's channels are one contiguous range of each output image when the layout is plain
   // or the padding before them is whole 16-channel blocks; the stride-1 backward is then a copy.
   bool ChannelSliceIsContiguous() const;
-  void ForwardPlain(const float* x, float* y) const;
+  // T is the element type: float or BFloat16.
+  template <typename T>
+  void ForwardPlain(const T* x, T* y) const;
   // Any layout: y zeroed, then every sampled x element written through the offsets.
-  void ForwardAnyLayout(const float* x, float* y) const;
+  template <typename T>
+  void ForwardAnyLayout(const T* x, T* y) const;
   // Any layout (the plain one too: the reference's per-element stride test is slower): dx
   // zeroed, then every sampled position read from dy through the offsets.
-  void BackwardAnyLayout(const float* dy, float* dx) const;
+  template <typename T>
+  void BackwardAnyLayout(const T* dy, T* dx) const;
+  template <typename T>
+  void Forward(const Tensor& x, Tensor& y) const;
+  template <typename T>
+  void Backward(const Tensor& dy, Tensor& dx) const;
 
   Shape input_, output_;
   ActivationLayout layout_ = ActivationLayout::kPlain;
+  DType dtype_ = DType::kF32;
   ref::ShortcutPadDims dims_{};
 };
 

@@ -1,9 +1,12 @@
 // The three passes of a layer with weights and an optional bias (convolution, inner product) on
 // oneDNN: forward, backward-data and backward-weights primitives in the layouts they chose, with
 // a Tensor API in the caller's layouts (bridged) and a native API in the chosen layouts (no
-// reorder). The caller's weights are plain; its activations are plain unless Build is told
-// otherwise (a convolution between blocked activations). Conv2dCpu and LinearCpu differ only in
-// how they describe their primitives.
+// reorder). The caller's weights are plain f32; its activations are plain f32 unless Build is
+// told otherwise (a convolution between blocked activations, bf16 activations). With bf16
+// activations the weights are bf16 inside the primitives: PrepareWeights casts them once into
+// the forward's layout, and the *Prepared passes read that copy (backward-data too), while the
+// weight and bias gradients stay f32. Conv2dCpu and LinearCpu differ only in how they describe
+// their primitives.
 #pragma once
 
 #include <string>
@@ -24,15 +27,15 @@ struct WeightedLayerShapes {
 };
 
 // The layouts of the Tensor API's activations: `src` for x and dx, `dst` for y and dy. A zero
-// desc (the default) means plain row-major.
+// desc (the default) means plain row-major of `dtype`, the activations' element type.
 struct WeightedLayerUserLayouts {
   dnnl::memory::desc src, dst;
+  DType dtype = DType::kF32;
 };
 
-// An f32 descriptor of `shape` that lets the primitive choose the layout (format_tag::any).
-inline dnnl::memory::desc AnyLayout(const Shape& shape) {
-  return dnnl::memory::desc(Dims(shape), dnnl::memory::data_type::f32,
-                            dnnl::memory::format_tag::any);
+// A descriptor of `shape` that lets the primitive choose the layout (format_tag::any).
+inline dnnl::memory::desc AnyLayout(const Shape& shape, DType dtype = DType::kF32) {
+  return dnnl::memory::desc(Dims(shape), DnnlType(dtype), dnnl::memory::format_tag::any);
 }
 
 template <typename Fwd, typename BwdData, typename BwdWeights>
@@ -55,8 +58,9 @@ class WeightedLayerPasses {
     forward_ = Fwd(forward_pd_);
     backward_data_ = BwdData(backward_data_pd_);
     backward_weights_ = BwdWeights(backward_weights_pd_);
-    user_src_ = user.src.data.ndims == 0 ? PlainDesc(shapes.input) : user.src;
-    user_dst_ = user.dst.data.ndims == 0 ? PlainDesc(shapes.output) : user.dst;
+    dtype_ = user.dtype;
+    user_src_ = user.src.data.ndims == 0 ? PlainDesc(shapes.input, dtype_) : user.src;
+    user_dst_ = user.dst.data.ndims == 0 ? PlainDesc(shapes.output, dtype_) : user.dst;
     const dnnl::memory::desc &src = user_src_, &dst = user_dst_;
     const dnnl::memory::desc weights = PlainDesc(shapes.weight);
     ASSIGN_OR_RETURN(fwd_src_, LayoutBridge::Create(src, fwd_pd.src_desc()));
@@ -70,45 +74,72 @@ class WeightedLayerPasses {
                      LayoutBridge::Create(dst, bwd_weights_pd.diff_dst_desc()));
     ASSIGN_OR_RETURN(bwd_weights_diff_weights_,
                      LayoutBridge::Create(weights, bwd_weights_pd.diff_weights_desc()));
+    const dnnl::memory::desc& prepared = fwd_pd.weights_desc();
+    prepare_weights_ = dnnl::reorder(dnnl::memory(weights, Engine(), DNNL_MEMORY_NONE),
+                                     dnnl::memory(prepared, Engine(), DNNL_MEMORY_NONE));
+    ASSIGN_OR_RETURN(prepared_to_bwd_data_,
+                     LayoutBridge::Create(prepared, bwd_data_pd.weights_desc()));
     return absl::OkStatus();
+  }
+
+  // The copy of the weights the *Prepared passes read: the forward's weight layout and type,
+  // as a flat tensor of its (possibly padded) size in elements.
+  DType prepared_weights_dtype() const {
+    return forward_pd_.weights_desc().data_type() == dnnl::memory::data_type::bf16
+               ? DType::kBF16
+               : DType::kF32;
+  }
+  Shape prepared_weights_shape() const {
+    const size_t element = DTypeSize(prepared_weights_dtype());
+    return Shape{static_cast<int64_t>((forward_pd_.weights_desc().get_size() + element - 1) /
+                                      element)};
+  }
+  // prepared = w (plain f32) reordered, and cast, into the forward's weight layout.
+  absl::Status PrepareWeights(const Tensor& w, Tensor& prepared) {
+    const std::string op = op_ + " prepare weights";
+    RETURN_IF_ERROR(CheckTensor(op, "w", w, shapes_.weight));
+    RETURN_IF_ERROR(CheckPrepared(op, prepared));
+    return GuardDnnl(op, [&] {
+      prepare_weights_.execute(Stream(), {{DNNL_ARG_FROM, PlainMemory(w)},
+                                          {DNNL_ARG_TO, PreparedMemory(prepared)}});
+      return absl::OkStatus();
+    });
   }
 
   // y = layer(x, w) + b (plus whatever post-ops the forward carries).
   absl::Status Forward(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
     const std::string op = op_ + " forward";
-    RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
     RETURN_IF_ERROR(CheckTensor(op, "w", w, shapes_.weight));
-    if (bias_) RETURN_IF_ERROR(CheckTensor(op, "b", b, shapes_.bias));
-    RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.output));
-    return GuardDnnl(op, [&] {
-      const dnnl::memory y_user = MemoryAs(user_dst_, y);
-      RunForward(fwd_src_.ToWanted(MemoryAs(user_src_, x)),
-                 fwd_weights_.ToWanted(PlainMemory(w)), PlainBias(b), fwd_dst_.WantedFor(y_user));
-      fwd_dst_.FromWanted(y_user);
-      return absl::OkStatus();
-    });
+    return ForwardFrom(op, x, [&] { return fwd_weights_.ToWanted(PlainMemory(w)); }, b, y);
+  }
+  // The same from weights PrepareWeights wrote.
+  absl::Status ForwardPrepared(const Tensor& x, const Tensor& prepared, const Tensor& b,
+                               Tensor& y) {
+    const std::string op = op_ + " forward";
+    RETURN_IF_ERROR(CheckPrepared(op, prepared));
+    return ForwardFrom(op, x, [&] { return PreparedMemory(prepared); }, b, y);
   }
 
   absl::Status BackwardData(const Tensor& dy, const Tensor& w, Tensor& dx) {
     const std::string op = op_ + " backward data";
-    RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.output));
     RETURN_IF_ERROR(CheckTensor(op, "w", w, shapes_.weight));
-    RETURN_IF_ERROR(CheckTensor(op, "dx", dx, shapes_.input));
-    return GuardDnnl(op, [&] {
-      const dnnl::memory dx_user = MemoryAs(user_src_, dx);
-      RunBackwardData(bwd_data_diff_dst_.ToWanted(MemoryAs(user_dst_, dy)),
-                      bwd_data_weights_.ToWanted(PlainMemory(w)),
-                      bwd_data_diff_src_.WantedFor(dx_user));
-      bwd_data_diff_src_.FromWanted(dx_user);
-      return absl::OkStatus();
-    });
+    return BackwardDataFrom(op, dy, [&] { return bwd_data_weights_.ToWanted(PlainMemory(w)); },
+                            dx);
+  }
+  // The same from weights PrepareWeights wrote (reordered again only where backward-data
+  // chose another layout than the forward).
+  absl::Status BackwardDataPrepared(const Tensor& dy, const Tensor& prepared, Tensor& dx) {
+    const std::string op = op_ + " backward data";
+    RETURN_IF_ERROR(CheckPrepared(op, prepared));
+    return BackwardDataFrom(
+        op, dy, [&] { return prepared_to_bwd_data_.ToWanted(PreparedMemory(prepared)); }, dx);
   }
 
   // dw, and db when the layer has a bias (otherwise `db` is not touched and may be undefined).
   absl::Status BackwardWeights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor& db) {
     const std::string op = op_ + " backward weights";
-    RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input));
-    RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.output));
+    RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input, dtype_));
+    RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.output, dtype_));
     RETURN_IF_ERROR(CheckTensor(op, "dw", dw, shapes_.weight));
     if (bias_) RETURN_IF_ERROR(CheckTensor(op, "db", db, shapes_.bias));
     return GuardDnnl(op, [&] {
@@ -153,6 +184,43 @@ class WeightedLayerPasses {
 
  private:
   dnnl::memory PlainBias(const Tensor& b) const { return bias_ ? PlainMemory(b) : dnnl::memory(); }
+  dnnl::memory PreparedMemory(const Tensor& prepared) const {
+    return MemoryAs(forward_pd_.weights_desc(), prepared);
+  }
+  absl::Status CheckPrepared(const std::string& op, const Tensor& prepared) const {
+    return CheckTensor(op, "prepared weights", prepared, prepared_weights_shape(),
+                       prepared_weights_dtype());
+  }
+
+  // Forward and backward-data with the weights' memory from `weights` (plain and bridged, or
+  // prepared); called after the weights were checked.
+  template <typename WeightsMemory>
+  absl::Status ForwardFrom(const std::string& op, const Tensor& x, WeightsMemory weights,
+                           const Tensor& b, Tensor& y) {
+    RETURN_IF_ERROR(CheckTensor(op, "x", x, shapes_.input, dtype_));
+    if (bias_) RETURN_IF_ERROR(CheckTensor(op, "b", b, shapes_.bias));
+    RETURN_IF_ERROR(CheckTensor(op, "y", y, shapes_.output, dtype_));
+    return GuardDnnl(op, [&] {
+      const dnnl::memory y_user = MemoryAs(user_dst_, y);
+      RunForward(fwd_src_.ToWanted(MemoryAs(user_src_, x)), weights(), PlainBias(b),
+                 fwd_dst_.WantedFor(y_user));
+      fwd_dst_.FromWanted(y_user);
+      return absl::OkStatus();
+    });
+  }
+  template <typename WeightsMemory>
+  absl::Status BackwardDataFrom(const std::string& op, const Tensor& dy, WeightsMemory weights,
+                                Tensor& dx) {
+    RETURN_IF_ERROR(CheckTensor(op, "dy", dy, shapes_.output, dtype_));
+    RETURN_IF_ERROR(CheckTensor(op, "dx", dx, shapes_.input, dtype_));
+    return GuardDnnl(op, [&] {
+      const dnnl::memory dx_user = MemoryAs(user_src_, dx);
+      RunBackwardData(bwd_data_diff_dst_.ToWanted(MemoryAs(user_dst_, dy)), weights(),
+                      bwd_data_diff_src_.WantedFor(dx_user));
+      bwd_data_diff_src_.FromWanted(dx_user);
+      return absl::OkStatus();
+    });
+  }
 
   void RunForward(const dnnl::memory& src, const dnnl::memory& weights, const dnnl::memory& bias,
                   const dnnl::memory& dst) {
@@ -178,6 +246,7 @@ class WeightedLayerPasses {
   std::string op_;
   WeightedLayerShapes shapes_;
   dnnl::memory::desc user_src_, user_dst_;
+  DType dtype_ = DType::kF32;  // of x, y and their gradients
   bool bias_ = false;
   typename Fwd::primitive_desc forward_pd_;
   typename BwdData::primitive_desc backward_data_pd_;
@@ -189,6 +258,9 @@ class WeightedLayerPasses {
   LayoutBridge fwd_src_, fwd_weights_, fwd_dst_;
   LayoutBridge bwd_data_diff_dst_, bwd_data_weights_, bwd_data_diff_src_;
   LayoutBridge bwd_weights_src_, bwd_weights_diff_dst_, bwd_weights_diff_weights_;
+  // Plain f32 weights into the forward's layout and type; that copy into backward-data's.
+  dnnl::reorder prepare_weights_;
+  LayoutBridge prepared_to_bwd_data_;
 };
 
 }  // namespace ald::cpu

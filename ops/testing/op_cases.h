@@ -66,6 +66,13 @@ absl::StatusOr<Outcome> RunReference(const TrainingGraph& graph, ParameterStore&
 ::testing::AssertionResult OutcomesClose(const Outcome& backend, const Outcome& reference,
                                          const OpCase& op_case);
 
+// A bf16 run (activations and weights rounded to 8 significant bits, f32 accumulation) against
+// the double reference: the loss within 1% (relative, plus 1e-5), each parameter's gradient
+// within 5% in relative L2 norm (||a - e|| <= 0.05 ||e||), or 1% of the largest gradient norm
+// for gradients near zero. Element-wise bounds would fail on gradients that nearly cancel; a
+// norm bound still catches a wrong op (errors of order 100%).
+::testing::AssertionResult Bf16OutcomesClose(const Outcome& backend, const Outcome& reference);
+
 // The reference's gradients against central finite differences of its loss, along a random
 // unit direction in each parameter tensor and along that tensor's largest-gradient coordinate.
 ::testing::AssertionResult ReferenceMatchesFiniteDifferences(const TrainingGraph& graph,

@@ -112,6 +112,8 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "send models: " + ModelSendingAlgorithmList() + ")"));
   status.Update(Expect(c.wire == "fp32" || c.comm != "nccl", "wire", c.wire,
                        "fp32 with --comm=nccl (the GPU exchange sends fp32 only so far)"));
+  status.Update(Expect(c.comm != "nccl" || c.precision == "fp32", "precision", c.precision,
+                       "fp32 with --comm=nccl (bf16 runs on the CPU only for now)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
   return status;

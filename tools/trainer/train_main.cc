@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "ops/cpu/bf16_support.h"
 #include "tools/trainer/command_line_check.h"
 #include "tools/trainer/exit_status.h"
 #include "tools/trainer/metrics.h"
@@ -22,7 +23,8 @@ namespace {
 
 // The line that says what is about to train. MPI and multi-GPU runs have one worker per
 // process: their rank 0 reports instead.
-void Announce(const TrainConfig& config) {
+// `precision_note` (empty for fp32) says how this CPU runs bf16 (ops/cpu/bf16_support.h).
+void Announce(const TrainConfig& config, const std::string& precision_note) {
   if (config.quiet || !(config.comm == "inproc" || config.workers == 1)) return;
   const std::string how =
       config.workers == 1
@@ -32,9 +34,10 @@ void Announce(const TrainConfig& config) {
                          config.algo == "aldsgd" ? absl::StrCat(" over ", config.base) : "",
                          config.combine == "awc" ? " (adapt with combine)" : "", " on ",
                          config.topology);
-  std::printf("training %s on %s: %s, batch %lld per worker, %lld epoch(s)\n",
+  std::printf("training %s on %s: %s, batch %lld per worker, %lld epoch(s)%s\n",
               config.model.c_str(), config.dataset.c_str(), how.c_str(),
-              static_cast<long long>(config.batch), static_cast<long long>(config.epochs));
+              static_cast<long long>(config.batch), static_cast<long long>(config.epochs),
+              precision_note.empty() ? "" : absl::StrCat(", ", precision_note).c_str());
 }
 
 void ReportFinal(const TrainConfig& config, const TrainResult& result) {
@@ -81,7 +84,13 @@ int Fail(const absl::Status& status) {
 
 int TrainAndReport(const TrainConfig& config) {
   if (absl::Status valid = ValidateConfig(config); !valid.ok()) return Fail(valid);
-  Announce(config);
+  std::string precision_note;
+  if (config.precision == "bf16") {
+    absl::StatusOr<std::string> note = cpu::Bf16PrecisionNote("precision");
+    if (!note.ok()) return Fail(note.status());
+    precision_note = *note;
+  }
+  Announce(config, precision_note);
   absl::StatusOr<TrainResult> result = Train(config);
   if (!result.ok()) return Fail(result.status());
   ReportFinal(config, *result);

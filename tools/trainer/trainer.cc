@@ -179,6 +179,7 @@ absl::Status Worker::Setup() {
   CompileOptions options;
   options.bucket_cap_bytes = static_cast<size_t>(config_.bucket_mb * (1 << 20));
   options.min_buckets = static_cast<size_t>(config_.min_buckets);
+  options.precision = ParsePrecision(config_.precision).value_or(Precision::kF32);
   if (config_.comm == "nccl") {
     ASSIGN_OR_RETURN(model_, CreateCudaWorkerModel(data_.train_graph, data_.eval_graph, options));
   } else {

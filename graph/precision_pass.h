@@ -1,0 +1,29 @@
+// The precision pass (--precision=bf16): which activations, and so which gradients (autodiff
+// gives a gradient its primal's type), are stored and computed in bf16. Every op that oneDNN
+// runs in bf16 (convolution, linear, batch norm, element-wise, pooling, add, flatten, the
+// shortcut) gets bf16 outputs; ops that stay f32 (softmax cross-entropy, accuracy, dropout)
+// read f32, and so does a convolution of a one-channel image (oneDNN 2.6 has only its reference
+// kernel for that in bf16). Where the two meet (the graph input before the stem, the logits
+// before the loss) a
+// cast node converts, so the logits, the loss and its seed gradient stay f32. Parameters, their
+// gradients, batch-norm statistics and the optimizer's state are never touched: the lowering
+// casts weights into a bf16 copy once per step (graph/lowering/shared.h).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "graph/graph.h"
+
+namespace ald {
+
+enum class Precision { kF32, kBF16 };
+
+const char* PrecisionName(Precision precision);  // "fp32", "bf16": the flag's spelling
+std::optional<Precision> ParsePrecision(std::string_view name);
+
+// Runs before autodiff, on a forward graph. Returns the number of casts inserted; graph.logits
+// becomes the f32 cast of the last layer's bf16 output.
+int AssignBf16(ModelGraph& graph);
+
+}  // namespace ald
