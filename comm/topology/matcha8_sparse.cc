@@ -61,8 +61,8 @@ absl::StatusOr<NetworkGraph> Matcha8SparseGraph(int edges) {
     if (pair.edges == edges) return Build(pair.first, absl::StrCat("matcha8-sparse:", edges));
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("matcha8-sparse:", edges, ": the authors' sparse matcha8 pairs have ",
-                   absl::StrJoin(Matcha8SparseLevels(), ", "), " edges"));
+      absl::StrCat("the authors' sparse matcha8 pairs have ",
+                   absl::StrJoin(Matcha8SparseLevels(), ", "), " edges, not ", edges));
 }
 
 std::optional<NetworkGraph> Matcha8SparsePartner(const NetworkGraph& graph,

@@ -106,5 +106,14 @@ TEST(Matcha8SparseTest, TheFlagParsesLevelsAndRefusesOthers) {
               HasSubstr("has 8 nodes but there are 4 workers"));
 }
 
+TEST(Matcha8SparseTest, TheAlternatingScheduleConnectsOnlyTheDenserPairs) {
+  TopologyOptions options;
+  options.copies = 2;
+  options.schedule = StaticSchedule::kAlternate;
+  for (int edges : Matcha8SparseLevels()) {
+    EXPECT_EQ(Topology::Create(*Matcha8SparseGraph(edges), options).ok(), edges >= 9) << edges;
+  }
+}
+
 }  // namespace
 }  // namespace ald

@@ -176,9 +176,10 @@ absl::StatusOr<Topology> Topology::Create(const NetworkGraph& base, const Topolo
         base.name(), ": over a period of ", alternating ? 2 * options.copies : options.copies,
         " steps the expected communication graph is never connected",
         alternating ? " (the alternating schedule activates only matchings 0 and 1)" : "",
-        !base.connected() ? " (this graph is connected only in union with its partner: use 2 "
-                            "graph copies, --graphs=2)"
-                          : "",
+        !base.connected() && options.copies == 1
+            ? " (this graph is connected only in union with its partner: use 2 graph copies, "
+              "--graphs=2)"
+            : "",
         ": ", connected.message()));
   }
   return Topology(options, std::move(copies));
