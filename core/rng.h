@@ -17,6 +17,8 @@ enum class RngStream : uint32_t {
   kDropout = 3,   // dropout masks
   kAugment = 4,   // data augmentation
   kTopology = 5,  // sampled communication graphs (MATCHA)
+  kPartition = 6,  // a fixed split of the data among the workers (data/partition.h)
+  kShardOrder = 7, // a worker's walk through its fixed shard, per epoch
   kTest = 15,     // tests and benchmarks
 };
 

@@ -12,12 +12,28 @@ namespace ald {
 absl::StatusOr<std::unique_ptr<BatchLoader>> BatchLoader::Create(const Dataset& dataset,
                                                                  const LoaderOptions& options,
                                                                  LoaderPosition start) {
-  const ShardOptions shard_options{.count = dataset.count,
-                                   .num_workers = options.num_workers,
-                                   .worker = options.worker,
-                                   .batch_size = options.batch_size,
-                                   .seed = options.seed,
-                                   .shuffle = options.shuffle};
+  ShardOptions shard_options{.count = dataset.count,
+                             .num_workers = options.num_workers,
+                             .worker = options.worker,
+                             .batch_size = options.batch_size,
+                             .seed = options.seed,
+                             .shuffle = options.shuffle,
+                             .own_examples = {}};
+  if (options.partition.kind != PartitionKind::kReshuffle) {
+    // Every worker computes the whole split (a pure function of the seed) and keeps its part.
+    absl::StatusOr<std::vector<std::vector<int64_t>>> split =
+        PartitionExamples(dataset.labels, dataset.num_classes, options.num_workers, options.seed,
+                          options.partition, options.batch_size);
+    if (!split.ok()) {
+      return absl::Status(split.status().code(),
+                          absl::StrCat(dataset.name, ": ", split.status().message()));
+    }
+    if (options.worker < 0 || options.worker >= static_cast<int>(split->size())) {
+      return absl::InvalidArgumentError(absl::StrCat(dataset.name, ": worker ", options.worker,
+                                                     " is outside [0, ", split->size(), ")"));
+    }
+    shard_options.own_examples = std::move((*split)[options.worker]);
+  }
   ASSIGN_OR_RETURN(EpochShards shards, EpochShards::Create(shard_options, dataset.name));
   ASSIGN_OR_RETURN(BatchAssembler assembler, BatchAssembler::Create(dataset));
   std::unique_ptr<BatchLoader> loader(

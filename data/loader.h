@@ -1,4 +1,5 @@
-// Training batches for one worker of W: its own shard of a per-epoch permutation (see shard.h),
+// Training batches for one worker of W: its own shard of a per-epoch permutation or of a fixed
+// split (see shard.h, partition.h),
 // normalised, optionally augmented, prepared ahead on a prefetch thread, written into the
 // caller's tensors (the graph's input buffers), and resumable at any (epoch, step).
 #pragma once
@@ -10,6 +11,7 @@
 #include "core/tensor.h"
 #include "data/batch.h"
 #include "data/dataset.h"
+#include "data/partition.h"
 #include "data/prefetch.h"
 #include "data/shard.h"
 
@@ -21,6 +23,8 @@ struct LoaderOptions {
   int num_workers = 1;
   uint64_t seed = 0;
   bool shuffle = true;
+  // How the dataset is split among the workers (partition.h); the default reshuffles every epoch.
+  PartitionSpec partition;
   // Random crop of the 4-pixel zero-padded image and horizontal flip (CIFAR-style), drawn from
   // Rng(seed, worker, global step, RngStream::kAugment).
   bool augment = false;

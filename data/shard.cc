@@ -9,15 +9,18 @@
 
 namespace ald {
 
+void Shuffle(std::span<int64_t> values, Rng& rng) {
+  // Drawing with Below so every permutation is equally likely.
+  for (size_t i = values.size(); i > 1; --i) {
+    std::swap(values[i - 1], values[rng.Below(static_cast<uint32_t>(i))]);
+  }
+}
+
 std::vector<int64_t> EpochPermutation(int64_t count, uint64_t seed, int64_t epoch) {
   std::vector<int64_t> order(count);
   std::iota(order.begin(), order.end(), int64_t{0});
   Rng rng(seed, 0, static_cast<uint32_t>(epoch), RngStream::kShuffle);
-  // Fisher-Yates, drawing with Below so every permutation is equally likely.
-  for (int64_t i = count - 1; i > 0; --i) {
-    const int64_t j = rng.Below(static_cast<uint32_t>(i + 1));
-    std::swap(order[i], order[j]);
-  }
+  Shuffle(order, rng);
   return order;
 }
 
@@ -41,15 +44,38 @@ absl::StatusOr<EpochShards> EpochShards::Create(const ShardOptions& options,
         absl::StrCat(what, ": ", options.count, " examples give each of ", options.num_workers,
                      " workers ", shard_size, ", fewer than one batch of ", options.batch_size));
   }
+  for (int64_t index : options.own_examples) {
+    if (index < 0 || index >= options.count) {
+      return absl::InvalidArgumentError(absl::StrCat(what, ": example ", index, " of worker ",
+                                                     options.worker, "'s shard is outside [0, ",
+                                                     options.count, ")"));
+    }
+  }
   return EpochShards(options);
 }
 
 EpochShards::EpochShards(const ShardOptions& options)
     : options_(options), shard_size_(options.count / options.num_workers) {}
 
+void EpochShards::WalkOwnExamples(int64_t epoch) {
+  const size_t epoch_size = static_cast<size_t>(steps_per_epoch() * options_.batch_size);
+  Rng rng(options_.seed, static_cast<uint32_t>(options_.worker), static_cast<uint32_t>(epoch),
+          RngStream::kShardOrder);
+  order_.clear();
+  while (order_.size() < epoch_size) {
+    const size_t start = order_.size();
+    order_.insert(order_.end(), options_.own_examples.begin(), options_.own_examples.end());
+    if (options_.shuffle) Shuffle(std::span<int64_t>(order_).subspan(start), rng);
+  }
+  order_.resize(epoch_size);
+}
+
 std::span<const int64_t> EpochShards::BatchIndices(int64_t epoch, int64_t step) {
+  const bool own = !options_.own_examples.empty();
   if (epoch != cached_epoch_) {
-    if (options_.shuffle) {
+    if (own) {
+      WalkOwnExamples(epoch);
+    } else if (options_.shuffle) {
       order_ = EpochPermutation(options_.count, options_.seed, epoch);
     } else if (order_.empty()) {
       order_.resize(options_.count);
@@ -57,7 +83,8 @@ std::span<const int64_t> EpochShards::BatchIndices(int64_t epoch, int64_t step) 
     }
     cached_epoch_ = epoch;
   }
-  const int64_t begin = options_.worker * shard_size_ + step * options_.batch_size;
+  // The shared permutation holds every worker's shard; a walk holds only this worker's.
+  const int64_t begin = (own ? 0 : options_.worker * shard_size_) + step * options_.batch_size;
   return std::span<const int64_t>(order_).subspan(begin, options_.batch_size);
 }
 

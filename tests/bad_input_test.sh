@@ -68,6 +68,23 @@ expect_bad_input wire_value "--wire=fp16" "fp32 or bf16" -- --data_dir="$good" -
 expect_bad_input wire_allreduce "--wire=bf16" "--algo=allreduce" "dpsgd | matcha" -- \
   --data_dir="$good" --wire=bf16 --algo=allreduce
 expect_bad_input wire_nccl "--wire=bf16" "--comm=nccl" -- --data_dir="$good" --wire=bf16 --comm=nccl
+# The study's options (issue 16): each names its flag and what it expects.
+expect_bad_input dirichlet_zero "--partition=dirichlet:0" "dirichlet:ALPHA (a finite ALPHA > 0)" \
+  -- --data_dir="$good" --partition=dirichlet:0
+expect_bad_input shards_zero "--partition=shards:0" "shards:K (an integer K >= 1)" \
+  -- --data_dir="$good" --partition=shards:0
+expect_bad_input sparse_level "--topology=matcha8-sparse:6" "12, 10, 9, 7, 5 edges" \
+  -- --data_dir="$good" --workers=8 --batch=8 --algo=dpsgd --topology=matcha8-sparse:6
+expect_bad_input sparse_alone "--topology=matcha8-sparse:5" "--graphs=2" \
+  -- --data_dir="$good" --workers=8 --batch=8 --algo=dpsgd --topology=matcha8-sparse:5
+expect_bad_input sparse_matcha "--topology=matcha8-sparse:5" "use the static scheme" \
+  -- --data_dir="$good" --workers=8 --batch=8 --algo=aldsgd --topology=matcha8-sparse:5
+expect_bad_input alternate_alone "--topology=matcha8" "{0, 4}" -- --data_dir="$good" --workers=8 \
+  --batch=8 --algo=dpsgd --dpsgd_schedule=alternate --topology=matcha8
+expect_bad_input alternate_matcha "--dpsgd_schedule=alternate" "alternate applies to dpsgd" \
+  -- --data_dir="$good" --algo=matcha --dpsgd_schedule=alternate
+expect_bad_input leader_loss "--leader_loss=ema:0" "ema:BETA with BETA in (0, 1)" \
+  -- --data_dir="$good" --leader_loss=ema:0
 
 # Data files.
 bad() { rm -rf "$tmp/$1"; cp -r "$good" "$tmp/$1"; echo "$tmp/$1"; }

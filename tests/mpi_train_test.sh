@@ -44,4 +44,25 @@ for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc \
   compare "$run" inproc mpi "inproc and MPI (pipelined)"
   compare "$run" mpi mpiseq "MPI pipelined and MPI sequential"
 done
+# A fixed split (--partition) is computed by every rank alone from the seed: the MPI ranks train
+# on the same examples as the in-process workers (identical checkpoints, identical label
+# histograms in the metrics), and on other examples than the reshuffled default.
+for split in dirichlet:0.3 shards:2; do
+  run="aldsgd_${split%%:*}"
+  "$train" "${common[@]}" --workers=4 --algo=aldsgd --partition="$split" \
+    --checkpoint_dir="$tmp/inproc_$run" --metrics="$tmp/inproc_$run.csv"
+  mpi --algo=aldsgd --partition="$split" --checkpoint_dir="$tmp/mpi_$run" \
+    --metrics="$tmp/mpi_$run.csv"
+  compare "$run" inproc mpi "--partition=$split: inproc and MPI"
+  # Column 14: label_histogram.
+  if [[ "$(cut -d, -f14 "$tmp/inproc_$run.csv")" == "$(cut -d, -f14 "$tmp/mpi_$run.csv")" ]]; then
+    echo "PASS: --partition=$split: the same label histograms in process and under MPI"
+  else
+    echo "FAIL: --partition=$split: label histograms differ"; failed=1
+  fi
+  if cmp -s "$tmp/inproc_$run/worker-0/checkpoint-12.safetensors" \
+            "$tmp/inproc_aldsgd/worker-0/checkpoint-12.safetensors"; then
+    echo "FAIL: --partition=$split trained on the reshuffled default's data"; failed=1
+  fi
+done
 exit "$failed"

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -159,7 +160,10 @@ TEST(TrainTest, InProcessWorkersLearnWithEachAlgorithm) {
     std::vector<std::string> lines;
     for (std::string line; std::getline(metrics, line);) lines.push_back(line);
     ASSERT_EQ(lines.size(), 1 + 4) << "a header and one row per worker";
-    EXPECT_TRUE(lines[0].ends_with(",wall_seconds,bytes_sent,train_seconds")) << lines[0];
+    EXPECT_TRUE(lines[0].ends_with(
+        ",wall_seconds,bytes_sent,train_seconds,label_histogram,leader_steps,"
+        "loss_leader_changes,degree_leader_changes,own_loss_leader,own_degree_leader"))
+        << lines[0];
     // The training clock leaves out evaluation, so it is positive and behind the wall clock.
     const std::vector<std::string> row = absl::StrSplit(lines[1], ',');
     const double wall = std::stod(row[10]), train = std::stod(row[12]);
@@ -313,6 +317,56 @@ TEST(TrainTest, AnUnknownAlgorithmOrTopologyIsNamed) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("/no/such/topology.txt"), std::string::npos)
       << result.status();
+}
+
+// Issue 16's options: AL-DSGD on the authors' sparsest pair as two graph copies with a smoothed
+// leader loss, their alternating D-PSGD on matcha8's pair, label-skewed data. The metrics carry each
+// worker's label histogram (the whole training set, split) and the leader diagnostics, which
+// an algorithm without leaders leaves empty.
+TEST(TrainTest, TheStudysOptionsReachTheRunAndItsMetrics) {
+  for (const std::string algo : {"aldsgd", "dpsgd"}) {
+    SCOPED_TRACE(algo);
+    TrainConfig config = Synthetic("study_" + algo);
+    config.checkpoint_dir.clear();
+    config.workers = 8;
+    config.epochs = 1;
+    config.algo = algo;
+    config.base = "dpsgd";
+    config.graphs = 2;
+    config.topology = algo == "aldsgd" ? "matcha8-sparse:5" : "matcha8";
+    config.dpsgd_schedule = algo == "aldsgd" ? "all" : "alternate";
+    config.partition = "dirichlet:0.5";
+    if (algo == "aldsgd") config.leader_loss = "ema:0.9";
+    config.metrics = absl::StrCat(::testing::TempDir(), "/metrics_study_", algo, ".csv");
+    absl::StatusOr<TrainResult> result = Train(config);
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->steps, 1024 / 8 / 16);
+    std::ifstream metrics(config.metrics);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(metrics, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 1u + 8);
+    int64_t examples = 0;
+    std::set<std::string> histograms;
+    for (size_t w = 1; w < lines.size(); ++w) {
+      const std::vector<std::string> row = absl::StrSplit(lines[w], ',');
+      ASSERT_EQ(row.size(), 19u) << lines[w];
+      histograms.insert(row[13]);
+      for (absl::string_view count : absl::StrSplit(row[13], ';')) {
+        examples += std::stoll(std::string(count));
+      }
+      if (algo == "dpsgd") {
+        EXPECT_EQ(row[14], "");
+        continue;
+      }
+      // On the sparse pair a worker has a neighbour on some steps only.
+      const int64_t leader_steps = std::stoll(row[14]);
+      EXPECT_GE(leader_steps, 0);
+      EXPECT_LE(leader_steps, result->steps);
+      EXPECT_LE(std::stoll(row[17]), leader_steps);  // own adjacent leader
+    }
+    EXPECT_EQ(examples, 1024);        // every example belongs to one worker
+    EXPECT_GT(histograms.size(), 1u);  // and the label mixes differ
+  }
 }
 
 // --comm=nccl --workers=1 trains on one GPU. Where it cannot (no --config=cuda build, or no

@@ -36,8 +36,31 @@ def load_run(out, name):
             "worker_acc": {int(r["worker"]): float(r["test_accuracy"]) for r in rows},
             "loss": sum(float(r["train_loss"]) for r in rows) / len(rows),
             "average_model": float(rows[0]["average_model_accuracy"] or "nan"),
+            # AL-DSGD's leader diagnostics since the previous evaluation, summed over the
+            # workers (CSVs before these columns, and algorithms without leaders: None).
+            "leaders": leader_sums(rows),
         })
     return summary, evals
+
+
+LEADER_COLUMNS = ("leader_steps", "loss_leader_changes", "degree_leader_changes",
+                  "own_loss_leader", "own_degree_leader")
+
+
+def leader_sums(rows):
+    if not rows[0].get("leader_steps"):
+        return None
+    return {c: sum(int(r[c]) for r in rows) for c in LEADER_COLUMNS}
+
+
+def leader_rates(evals):
+    """Over the whole run: (adjacent-leader changes, own adjacent leader) per leader step."""
+    sums = [e["leaders"] for e in evals if e["leaders"]]
+    steps = sum(s["leader_steps"] for s in sums)
+    if not steps:
+        return None, None
+    return (sum(s["loss_leader_changes"] for s in sums) / steps,
+            sum(s["own_loss_leader"] for s in sums) / steps)
 
 
 def main(out, lr):
@@ -67,6 +90,8 @@ def main(out, lr):
             "epochs_to_98pct_of_best": epochs_to(0.98),
             "wall_seconds": summary["wall_seconds"],
             "bytes_sent_per_worker": summary["bytes_sent_per_worker"],
+            "loss_leader_change_rate": leader_rates(evals)[0],
+            "own_loss_leader_rate": leader_rates(evals)[1],
         })
     rows.sort(key=lambda r: (r["topology"], r["algorithm"]))
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
@@ -77,6 +102,9 @@ def main(out, lr):
     def pct(v):
         return "" if v is None else "%.2f%%" % (100 * v)
 
+    def share(v):
+        return "" if v is None else "%.2f" % v
+
     def epochs(v):
         return "never" if v is None else "%.2g" % v
 
@@ -85,16 +113,17 @@ def main(out, lr):
         (lr, 100 * best_final), "",
         "| topology | algorithm | final test acc (mean of workers) | worst worker | degree-1 worker "
         "| average model | epochs to 90% of best | epochs to 98% of best | wall s "
-        "| MB sent / worker |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| MB sent / worker | leader changes / step | own leader / step |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.1f | %s | %s |" % (
             r["topology"], r["algorithm"], pct(r["final_test_accuracy"]),
             pct(r["min_worker_accuracy"]), pct(r["degree1_worker_accuracy"]),
             pct(r["average_model_accuracy"]), epochs(r["epochs_to_90pct_of_best"]),
             epochs(r["epochs_to_98pct_of_best"]), r["wall_seconds"],
-            r["bytes_sent_per_worker"] / 1e6))
+            r["bytes_sent_per_worker"] / 1e6, share(r["loss_leader_change_rate"]),
+            share(r["own_loss_leader_rate"])))
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -7,14 +7,22 @@
 # no pull, K = 1); writes results.csv, results.md and PNG plots into OUT.
 #
 #   tools/compare_algorithms.sh [--model=lenet5] [--epochs=3] [--out=DIR] [--lrs="0.05 0.1 0.2 0.4"]
-#       [--eval_every=STEPS] [--ablation_topologies="matcha8 ring"]
+#       [--eval_every=STEPS] [--ablation_topologies="matcha8 ring"] [--extra="FLAGS"]
 #
 # --eval_every evaluates more often than once per epoch (each evaluation runs 9 models over the
-# test set, so it costs wall time). Uses the binary bazel builds with -c opt, copied into OUT
-# first so that rebuilding during an hour-long comparison cannot change it half-way.
+# test set, so it costs wall time). --extra passes training flags to every run, the tuning
+# included (e.g. --extra="--partition=fixed --graphs=2 --pad=2 --augment"). Uses the binary
+# bazel builds with -c opt, copied into OUT first so that rebuilding during an hour-long
+# comparison cannot change it half-way.
+#
+# --study (issue 16) instead runs the paired comparisons that decide the AL-DSGD paper's claims,
+# every variant once per seed, with the first of --lrs (no tuning), and prints each pairing's mean
+# difference with a 95% t-interval over the seeds (tools/aldsgd_study.py):
+#
+#   tools/compare_algorithms.sh --study --seeds="1 2 3 4 5" [--steps=N] [--model=...] ...
 set -euo pipefail
 model=lenet5 epochs=3 out=comparison lrs="0.05 0.1 0.2 0.4" seed=1 eval_every=0
-ablation_topologies="matcha8 ring"
+ablation_topologies="matcha8 ring" extra="" study=false seeds="1 2 3 4 5" steps=0
 for arg in "$@"; do
   case "$arg" in
     --model=*) model="${arg#*=}" ;;
@@ -24,6 +32,10 @@ for arg in "$@"; do
     --seed=*) seed="${arg#*=}" ;;
     --eval_every=*) eval_every="${arg#*=}" ;;
     --ablation_topologies=*) ablation_topologies="${arg#*=}" ;;
+    --extra=*) extra="${arg#*=}" ;;
+    --study) study=true ;;
+    --seeds=*) seeds="${arg#*=}" ;;
+    --steps=*) steps="${arg#*=}" ;;
     *) echo "compare_algorithms: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -33,18 +45,68 @@ mkdir -p "$out/runs"
 train="$out/train"
 cp -f "$(bazel info -c opt bazel-bin 2>/dev/null)/tools/train" "$train"
 
+# shellcheck disable=SC2206  # --extra is a list of flags, split on spaces on purpose
 common=(--model="$model" --dataset=fashion_mnist --workers=8 --batch=16 --momentum=0
         --weight_decay=5e-4 --lr_schedule=step --epochs="$epochs" --seed="$seed" --budget=0.5
-        --eval_every="$eval_every" --quiet)
+        --eval_every="$eval_every" --steps="$steps" --quiet $extra)
 
-run() {  # run NAME TOPOLOGY FLAGS...
+run() {  # run NAME TOPOLOGY FLAGS... (an empty TOPOLOGY: FLAGS name it)
   local name="$1" topology="$2"
   shift 2
   if [[ -f "$out/runs/$name.json" ]]; then echo "  $name: done before"; return; fi
-  echo "  $name ($topology): $*"
-  "$train" "${common[@]}" --topology="$topology" "$@" --metrics="$out/runs/$name.csv" \
-    --summary_json="$out/runs/$name.json"
+  echo "  $name${topology:+ ($topology)}: $*"
+  "$train" "${common[@]}" ${topology:+--topology="$topology"} "$@" \
+    --metrics="$out/runs/$name.csv" --summary_json="$out/runs/$name.json"
 }
+
+if $study; then
+  # Each pairing compares two variants trained on the same seed (the same data order and x_0);
+  # aldsgd_study.py reads the pairs from runs/PAIRINGS. matcha8 uses AL-DSGD's default base,
+  # MATCHA; the sparsest pair (matcha8-sparse:5, connected only as K = 2 copies) needs the
+  # static scheme, so its base is D-PSGD, and so is matcha8's for the sparsity claim.
+  lr="${lrs%% *}"
+  declare -A variant=(
+    [m8_aldsgd_k2]="--topology=matcha8 --algo=aldsgd --base=matcha --graphs=2"
+    [m8_matcha_k2]="--topology=matcha8 --algo=matcha --graphs=2"
+    [m8_aldsgd_k1]="--topology=matcha8 --algo=aldsgd --base=matcha --graphs=1"
+    [m8_matcha_k1]="--topology=matcha8 --algo=matcha --graphs=1"
+    [m8_aldsgd_alternate]="--topology=matcha8 --algo=aldsgd --base=dpsgd --dpsgd_schedule=alternate --graphs=2"
+    [m8_dpsgd_alternate]="--topology=matcha8 --algo=dpsgd --dpsgd_schedule=alternate --graphs=2"
+    [m8_aldsgd_unsynced]="--topology=matcha8 --algo=aldsgd --base=matcha --graphs=2 --sync_init=false"
+    [m8_aldsgd_fixed]="--topology=matcha8 --algo=aldsgd --base=matcha --graphs=2 --partition=fixed"
+    [m8_aldsgd_dirichlet]="--topology=matcha8 --algo=aldsgd --base=matcha --graphs=2 --partition=dirichlet:0.1"
+    [m8_matcha_dirichlet]="--topology=matcha8 --algo=matcha --graphs=2 --partition=dirichlet:0.1"
+    [m8_aldsgd_paper]="--topology=matcha8 --algo=aldsgd --base=matcha --graphs=2 --aldsgd_form=paper"
+    [m8_aldsgd_dpsgd_k2]="--topology=matcha8 --algo=aldsgd --base=dpsgd --graphs=2"
+    [m8_dpsgd_k2]="--topology=matcha8 --algo=dpsgd --graphs=2"
+    [sp5_aldsgd_dpsgd_k2]="--topology=matcha8-sparse:5 --algo=aldsgd --base=dpsgd --graphs=2"
+    [sp5_dpsgd_k2]="--topology=matcha8-sparse:5 --algo=dpsgd --graphs=2"
+  )
+  # NAME A B: the difference A - B, seed by seed.
+  cat > "$out/runs/PAIRINGS" <<'PAIRS'
+aldsgd_vs_base_k2 m8_aldsgd_k2 m8_matcha_k2
+aldsgd_vs_base_k1 m8_aldsgd_k1 m8_matcha_k1
+aldsgd_vs_alternating_dpsgd m8_aldsgd_alternate m8_dpsgd_alternate
+unsynced_vs_synced_init m8_aldsgd_unsynced m8_aldsgd_k2
+fixed_vs_dirichlet0.1 m8_aldsgd_fixed m8_aldsgd_dirichlet
+aldsgd_vs_base_dirichlet0.1 m8_aldsgd_dirichlet m8_matcha_dirichlet
+paper_vs_code_form m8_aldsgd_paper m8_aldsgd_k2
+aldsgd_dpsgd_vs_dpsgd_k2 m8_aldsgd_dpsgd_k2 m8_dpsgd_k2
+sparse5_aldsgd_dpsgd_vs_dpsgd_k2 sp5_aldsgd_dpsgd_k2 sp5_dpsgd_k2
+PAIRS
+  echo "study: ${#variant[@]} variants x seeds $seeds, lr $lr, $model, extra flags: ${extra:-none}"
+  start=$(date +%s)
+  for s in $seeds; do
+    for name in $(printf '%s\n' "${!variant[@]}" | sort); do
+      # shellcheck disable=SC2086  # a variant is a list of flags
+      run "${name}_seed$s" "" ${variant[$name]} --lr="$lr" --seed="$s" ||
+        echo "  ${name}_seed$s failed: its pairs leave this seed out"
+    done
+  done
+  echo "study: $(( $(date +%s) - start )) s of wall time for the runs not done before"
+  python3 tools/aldsgd_study.py "$out"
+  exit 0
+fi
 
 # 1. The learning rate, tuned on D-PSGD over matcha8 for one epoch (the authors tuned on D-PSGD
 #    and reused the value for every algorithm).

@@ -44,6 +44,7 @@ Aldsgd::Aldsgd(const AlgorithmContext& context)
       base_(context, "aldsgd"),
       buffers_(context.buffers),
       options_(context.options),
+      rank_(context.comm->rank()),
       scalars_(context.comm, ExchangeKind::kScalars, my_scalars_.size(), 1,
                &base_.mutable_stats()),
       pre_step_(base_.device().CreateExchange(ExchangeKind::kPreStepModel,
@@ -83,7 +84,15 @@ absl::Status Aldsgd::ShareLoss(float loss) {
   }
   loss_known_ = true;
   const Neighborhood& neighborhood = base_.neighborhood();
-  my_scalars_ = {loss, static_cast<float>(neighborhood.degree())};
+  const double beta = options_.leader_loss_beta;
+  if (beta > 0) {
+    // Every step, whether or not a neighbour is active: the average is of this worker's losses.
+    loss_average_ = {loss_average_[1] == 0.0f
+                         ? loss
+                         : static_cast<float>(beta * loss_average_[0] + (1.0 - beta) * loss),
+                     1.0f};
+  }
+  my_scalars_ = {beta > 0 ? loss_average_[0] : loss, static_cast<float>(neighborhood.degree())};
   if (needs_leaders_ && neighborhood.degree() > 0) {
     RETURN_IF_ERROR(scalars_.Post(0, BucketSpan{0, my_scalars_.size()}, my_scalars_));
   }
@@ -106,9 +115,34 @@ absl::Status Aldsgd::ResolveLeaders() {
       degrees_.push_back(static_cast<int>(scalars_.received(k)[1]));
     }
     leaders_ = ChooseLeaders(losses_, degrees_);
+    CountLeaders();
   }
   leaders_known_ = true;
   return absl::OkStatus();
+}
+
+void Aldsgd::CountLeaders() {
+  const Neighborhood& neighborhood = base_.neighborhood();
+  const auto rank_at = [&](int position) {
+    return position == 0 ? rank_ : neighborhood.neighbors[position - 1].rank;
+  };
+  const int loss_leader = rank_at(leaders_.loss_leader);
+  const int degree_leader = rank_at(leaders_.max_degree);
+  ++leader_counts_.steps;
+  leader_counts_.loss_leader_changes +=
+      previous_loss_leader_ >= 0 && loss_leader != previous_loss_leader_;
+  leader_counts_.degree_leader_changes +=
+      previous_degree_leader_ >= 0 && degree_leader != previous_degree_leader_;
+  leader_counts_.own_loss_leader += leaders_.loss_leader == 0;
+  leader_counts_.own_degree_leader += leaders_.max_degree == 0;
+  previous_loss_leader_ = loss_leader;
+  previous_degree_leader_ = degree_leader;
+}
+
+std::vector<AlgorithmStateTensor> Aldsgd::State() {
+  if (options_.leader_loss_beta <= 0) return {};
+  return {{"aldsgd/loss_average", *Tensor::Wrap(loss_average_.data(), sizeof(loss_average_),
+                                                Shape{2}, DType::kF32)}};
 }
 
 absl::Status Aldsgd::PullTowardLeaders(int bucket) {
@@ -165,6 +199,10 @@ void Aldsgd::SetTrace(Trace* trace, int pid) {
 absl::StatusOr<std::unique_ptr<Algorithm>> MakeAldsgd(const AlgorithmContext& context) {
   RETURN_IF_ERROR(Dpsgd::CheckContext(context, "aldsgd"));
   const AlgorithmOptions& o = context.options;
+  if (!(o.leader_loss_beta >= 0 && o.leader_loss_beta < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "aldsgd: the leader loss's averaging weight must be in [0, 1), got ", o.leader_loss_beta));
+  }
   for (const auto& [name, value] :
        {std::pair<const char*, double>{"c1", o.c1}, {"c2", o.c2}, {"p1", o.p1}, {"p2", o.p2}}) {
     if (!std::isfinite(value)) {

@@ -51,10 +51,15 @@ class Aldsgd final : public Algorithm {
   }
   void SetTrace(Trace* trace, int pid) override;
   const CommStats& stats() const override { return base_.stats(); }
+  const LeaderCounts* leader_counts() const override { return &leader_counts_; }
+  // The running average of the loss, when the leader is chosen by one (it must survive a resume).
+  std::vector<AlgorithmStateTensor> State() override;
 
  private:
   // Once a step: waits for the neighbours' losses and degrees and picks N and tau.
   absl::Status ResolveLeaders();
+  // Adds the leaders just chosen to leader_counts_.
+  void CountLeaders();
   // The paper form's corrective force on bucket `bucket`, inside the base rule's local step.
   absl::Status PullTowardLeaders(int bucket);
 
@@ -66,6 +71,7 @@ class Aldsgd final : public Algorithm {
   Dpsgd base_;
   WorkerBuffers buffers_;
   AlgorithmOptions options_;
+  const int rank_;
   NeighborExchange scalars_;  // on the host in fp32, whatever the device and the wire
   std::unique_ptr<ModelExchange> pre_step_;  // on the device
   // x_i as the step began: sent, and the pull's anchor (device memory on a GPU).
@@ -75,6 +81,10 @@ class Aldsgd final : public Algorithm {
   bool loss_known_ = false;
   bool leaders_known_ = false;
   AldsgdLeaders leaders_;
+  // Running average of the loss and whether it has a first value yet (leader_loss_beta > 0).
+  std::array<float, 2> loss_average_ = {0.0f, 0.0f};
+  LeaderCounts leader_counts_;
+  int previous_loss_leader_ = -1, previous_degree_leader_ = -1;  // ranks; -1: none yet
   std::vector<float> losses_;
   std::vector<int> degrees_;
   std::vector<float> pull_weights_;

@@ -495,5 +495,92 @@ TEST(AldsgdTest, CodeFormNeedsTheLoss) {
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
 }
 
+// Where each worker's adjacent and degree leaders are, by hand, from matcha8 with every matching
+// active and the given losses: ranks (self first on ties).
+std::vector<AldsgdLeaders> LeaderRanksByHand(const std::vector<float>& losses) {
+  const NetworkGraph graph = Matcha8Graph();
+  std::vector<AldsgdLeaders> result;
+  for (int i = 0; i < 8; ++i) {
+    std::vector<int> members = {i};
+    for (int j : graph.neighbors(i)) members.push_back(j);
+    AldsgdLeaders leaders;
+    leaders.loss_leader = leaders.max_degree = i;
+    for (int m : members) {
+      if (losses[m] < losses[leaders.loss_leader]) leaders.loss_leader = m;
+      if (graph.degree(m) > graph.degree(leaders.max_degree)) leaders.max_degree = m;
+    }
+    result.push_back(leaders);
+  }
+  return result;
+}
+
+TEST(AldsgdTest, LeaderDiagnosticsCountChangesAndSelfLeadership) {
+  const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
+  GossipCase test_case = ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2));
+  // Even steps the reference losses, odd steps their mirror: the adjacent leader flips where
+  // the lowest and the highest loss of C_i are different workers.
+  std::vector<float> mirrored;
+  for (float loss : kLosses) mirrored.push_back(1.0f - loss);
+  test_case.losses.clear();
+  test_case.loss_at = [&](int rank, int step) {
+    return step % 2 == 0 ? kLosses[rank] : mirrored[rank];
+  };
+  test_case.steps = 4;
+  absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const std::vector<AldsgdLeaders> even = LeaderRanksByHand(kLosses);
+  const std::vector<AldsgdLeaders> odd = LeaderRanksByHand(mirrored);
+  int someone_flips = 0;
+  for (int i = 0; i < 8; ++i) {
+    const LeaderCounts& counts = run->leader_counts[i];
+    const bool flips = even[i].loss_leader != odd[i].loss_leader;
+    someone_flips += flips;
+    EXPECT_EQ(counts.steps, 4) << i;
+    EXPECT_EQ(counts.loss_leader_changes, flips ? 3 : 0) << i;
+    EXPECT_EQ(counts.degree_leader_changes, 0) << i;  // one graph: the degrees never change
+    EXPECT_EQ(counts.own_loss_leader, 2 * (even[i].loss_leader == i) + 2 * (odd[i].loss_leader == i))
+        << i;
+    EXPECT_EQ(counts.own_degree_leader, 4 * (even[i].max_degree == i)) << i;
+  }
+  EXPECT_GT(someone_flips, 0);
+  EXPECT_EQ(run->leader_counts[1].own_degree_leader, 4);  // degree 5, the maximum
+}
+
+// Two workers on one edge. Batch losses: worker 1 leads at step 0 (0.1 < 1.0), worker 0 at
+// step 1 (0.0 < 0.2). Averaged with beta = 0.5, worker 0's 0.5 stays above worker 1's 0.15.
+TEST(AldsgdTest, LeaderLossByRunningAverageSmoothsTheBatchLoss) {
+  const Topology topology = MakeTopology(*RingGraph(2), Scheme::kStatic, 1.0);
+  for (double beta : {0.0, 0.5}) {
+    GossipCase test_case;
+    test_case.topology = &topology;
+    test_case.options = Coefficients(0.3, 0.0, 0.2, 0.0);
+    test_case.options.leader_loss_beta = beta;
+    test_case.bucket_sizes = {1};
+    test_case.initial = {{0.0f}, {1.0f}};
+    const std::vector<std::vector<float>> losses = {{1.0f, 0.0f}, {0.1f, 0.2f}};
+    test_case.loss_at = [&](int rank, int step) { return losses[rank][step]; };
+    test_case.steps = 2;
+    absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+    ASSERT_TRUE(run.ok()) << run.status();
+    const bool batch = beta == 0.0;
+    EXPECT_EQ(run->leader_counts[0].loss_leader_changes, batch ? 1 : 0) << beta;
+    EXPECT_EQ(run->leader_counts[0].own_loss_leader, batch ? 1 : 0) << beta;
+    EXPECT_EQ(run->leader_counts[1].own_loss_leader, batch ? 1 : 2) << beta;
+  }
+}
+
+TEST(AldsgdTest, TheRunningAverageIsStateAndItsWeightIsChecked) {
+  const Topology topology = MakeTopology(*RingGraph(2), Scheme::kStatic, 1.0);
+  GossipCase test_case;
+  test_case.topology = &topology;
+  test_case.options = Coefficients(0.3, 0.1, 0.2, 0.2);
+  test_case.options.leader_loss_beta = 1.0;
+  test_case.bucket_sizes = {1};
+  test_case.initial = {{0.0f}, {1.0f}};
+  absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(std::string(run.status().message()).find("must be in [0, 1)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ald

@@ -63,6 +63,10 @@ struct AlgorithmOptions {
   // max-degree neighbour tau (c2, p2); all zero with one graph copy = its base algorithm.
   AldsgdForm aldsgd_form = AldsgdForm::kCode;
   double c1 = 0.3, c2 = 0.1, p1 = 0.2, p2 = 0.2;
+  // The loss AL-DSGD's adjacent leader is chosen by: 0, this step's batch loss (the authors'
+  // choice); beta in (0, 1), the running average m = beta m + (1 - beta) loss over this worker's
+  // steps (m = the first loss), which LSGD's leader election also smooths with.
+  double leader_loss_beta = 0.0;
   // EASGD: moving rate beta (alpha = beta / n) and communication period tau.
   double easgd_beta = 0.9;
   // LSGD: pull strength lambda toward the leader, refreshed every tau steps.
@@ -75,6 +79,16 @@ struct AlgorithmOptions {
   // All workers start from rank 0's parameters (broadcast in Start()).
   bool sync_init = true;
   uint64_t seed = 0;
+};
+
+// AL-DSGD's leader diagnostics, counted over the steps in which a worker chose its leaders
+// (some neighbour was active), from the start of the run.
+struct LeaderCounts {
+  int64_t steps = 0;
+  // The adjacent leader (degree leader) is another rank than at the previous such step.
+  int64_t loss_leader_changes = 0, degree_leader_changes = 0;
+  // The worker is its own adjacent leader (degree leader).
+  int64_t own_loss_leader = 0, own_degree_leader = 0;
 };
 
 // A piece of an algorithm's own state, as a view into its storage (see Algorithm::State).
@@ -119,6 +133,8 @@ class Algorithm {
   virtual std::vector<AlgorithmStateTensor> State() { return {}; }
 
   virtual const CommStats& stats() const { return stats_; }
+  // Null for algorithms without leaders.
+  virtual const LeaderCounts* leader_counts() const { return nullptr; }
 
   // Records this worker's updates, transfers and waits into `trace` (not owned; null stops) as
   // worker `pid` (DESIGN.md, "Profiling"). An algorithm with helpers that trace overrides it

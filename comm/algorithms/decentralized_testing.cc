@@ -12,6 +12,7 @@ absl::StatusOr<GossipRun> RunGossip(const MakeAlgorithm& make, const GossipCase&
   GossipRun run;
   run.history.assign(test_case.steps + 1, std::vector<std::vector<float>>(n));
   run.stats.resize(n);
+  run.leader_counts.resize(n);
   // Each thread writes only its own rank's slots.
   RETURN_IF_ERROR(RunWorkers(n, [&](int rank, Communicator& comm) -> absl::Status {
     TestWorker worker(test_case.initial[rank], test_case.bucket_sizes);
@@ -19,10 +20,11 @@ absl::StatusOr<GossipRun> RunGossip(const MakeAlgorithm& make, const GossipCase&
     ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algorithm, make(context));
     RETURN_IF_ERROR(algorithm->Start());
     run.history[0][rank] = worker.params;
-    const float loss = test_case.losses.empty() ? 0.0f : test_case.losses[rank];
+    const float fixed_loss = test_case.losses.empty() ? 0.0f : test_case.losses[rank];
     SchedulerHarness harness(*algorithm, static_cast<int>(test_case.bucket_sizes.size()),
                              test_case.pipelined);
     for (int step = 0; step < test_case.steps; ++step) {
+      const float loss = test_case.loss_at ? test_case.loss_at(rank, step) : fixed_loss;
       RETURN_IF_ERROR(harness.Step(step, test_case.local, loss, [&] {
         if (test_case.gradient) test_case.gradient(rank, worker.params, worker.grads);
       }));
@@ -34,6 +36,7 @@ absl::StatusOr<GossipRun> RunGossip(const MakeAlgorithm& make, const GossipCase&
     RETURN_IF_ERROR(harness.Flush());
     run.history[test_case.steps][rank] = worker.params;
     run.stats[rank] = algorithm->stats();
+    if (algorithm->leader_counts() != nullptr) run.leader_counts[rank] = *algorithm->leader_counts();
     return absl::OkStatus();
   }));
   return run;

@@ -24,6 +24,8 @@ struct GossipCase {
   std::vector<size_t> bucket_sizes;         // tiling every rank's buffers
   LocalStep local;
   std::vector<float> losses;  // each rank's loss, every step (zeros when empty)
+  // Each rank's loss at a step, when set (instead of `losses`).
+  std::function<float(int rank, int step)> loss_at;
   int steps = 1;
   // Steps pipelined (combines that may wait are deferred to the next forward) or sequential.
   bool pipelined = false;
@@ -38,6 +40,7 @@ struct GossipRun {
   // history[t][rank]: parameters after step t; history[0] is after Start(), before step 0.
   std::vector<std::vector<std::vector<float>>> history;
   std::vector<CommStats> stats;  // per rank, after the last step
+  std::vector<LeaderCounts> leader_counts;  // per rank, after the last step (AL-DSGD)
   const std::vector<std::vector<float>>& final() const { return history.back(); }
 };
 

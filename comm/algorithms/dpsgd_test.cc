@@ -253,6 +253,53 @@ TEST(DpsgdTest, Bf16WireHalvesTheBytesSent) {
   }
 }
 
+// x_{t+1} = W(t)·x_t with zero gradients, W(t) the topology's matrix at step t, for `steps`.
+void ExpectMixingByTheTopologysMatrices(const testing::MakeAlgorithm& make,
+                                        const Topology& topology, int steps) {
+  GossipCase test_case = RandomCase(topology, 5);
+  test_case.steps = steps;
+  absl::StatusOr<GossipRun> run = RunGossip(make, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  for (int t = 0; t < steps; ++t) {
+    const Eigen::MatrixXd expected = topology.MixingMatrixAt(t) * Stack(run->history[t]);
+    EXPECT_TRUE(Stack(run->history[t + 1]).isApprox(expected, 1e-5)) << "step " << t;
+  }
+}
+
+// --graphs=K for the baselines: D-PSGD and MATCHA walk copy t mod K of the graph, as AL-DSGD
+// does; the copies' matrices differ, so a rule stuck on copy 0 fails.
+TEST(DpsgdTest, BaselinesWalkTheGraphCopiesToo) {
+  TopologyOptions options;
+  options.copies = 2;
+  const Topology dpsgd = testing::MustCreateTopology(Matcha8Graph(), options);
+  ASSERT_FALSE(dpsgd.MixingMatrixAt(0).isApprox(dpsgd.MixingMatrixAt(1)));
+  ExpectMixingByTheTopologysMatrices(MakeDpsgd, dpsgd, 4);
+  options.scheme = Scheme::kMatcha;
+  options.budget = 0.5;
+  options.seed = 9;
+  ExpectMixingByTheTopologysMatrices(MakeMatchaSgd, testing::MustCreateTopology(Matcha8Graph(), options),
+                                     6);
+}
+
+// --dpsgd_schedule=alternate through the algorithm: one matching per step, so each worker has
+// at most one neighbour, and idle workers keep their model.
+TEST(DpsgdTest, AlternatingScheduleGossipsWithOnePeerPerStep) {
+  TopologyOptions options;
+  options.copies = 2;
+  options.schedule = StaticSchedule::kAlternate;
+  const Topology topology = testing::MustCreateTopology(Matcha8Graph(), options);
+  for (int64_t t = 0; t < 4; ++t) {
+    for (int degree : topology.ActiveDegrees(t)) EXPECT_LE(degree, 1);
+  }
+  ExpectMixingByTheTopologysMatrices(MakeDpsgd, topology, 4);
+  GossipCase test_case = RandomCase(topology, 5);
+  absl::StatusOr<GossipRun> run = RunGossip(MakeDpsgd, test_case);
+  ASSERT_TRUE(run.ok()) << run.status();
+  // Step 0: copy 0's matching 1 (1-7, 3-6) alone; workers 0, 2, 4, 5 sit it out.
+  for (int idle : {0, 2, 4, 5}) EXPECT_EQ(run->history[1][idle], run->history[0][idle]);
+  EXPECT_NE(run->history[1][1], run->history[0][1]);
+}
+
 TEST(DpsgdTest, NeedsTheStaticScheme) {
   TopologyOptions options;
   options.scheme = Scheme::kMatcha;

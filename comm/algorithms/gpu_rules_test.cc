@@ -3,10 +3,14 @@
 // identical plan, with one rank on one GPU (more ranks need more GPUs: NCCL puts one rank on each). The all-reduce of a
 // single rank is its own value, so pipelined all-reduce SGD must equal plain SGD bit for bit;
 // a decentralized step whose only neighbour is the rank itself (NCCL sends to itself) must
-// equal SGD followed by x = w_self·y + w·y, and AL-DSGD the same with its leader weights. All
+// equal SGD followed by x = w_self·y + w·y, and AL-DSGD the same with its leader weights (its
+// leader the rank itself, or, where the self-loop reports a lower loss and a higher degree than
+// the rank's own, the neighbour entry of C_i). All
 // run several steps, so the next forward really does read parameters that the communication
 // stream combined while the previous step ended: a missing wait between the two streams shows
 // up as a difference.
+#include <array>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -15,6 +19,7 @@
 #include "comm/algorithms/dpsgd.h"
 #include "comm/algorithms/registry.h"
 #include "comm/inproc_communicator.h"
+#include "comm/neighbor_exchange.h"
 #include "comm/nccl_communicator.h"
 #include "core/rng.h"
 #include "cuda_runtime_api.h"
@@ -45,6 +50,42 @@ std::function<absl::StatusOr<Neighborhood>(int64_t)> SelfLoop() {
     return neighborhood;
   };
 }
+
+// The host communicator, except that the AL-DSGD scalars a rank sends (loss, degree) arrive
+// with the loss lowered by 1 and the degree raised by 1: over the self-loop, the neighbour entry
+// of C_i then leads on both counts, so the leader is not the worker itself. (One GPU holds one
+// NCCL rank: a real second worker needs a second GPU.)
+class SelfNeighbourLeads final : public Communicator {
+ public:
+  explicit SelfNeighbourLeads(Communicator& inner) : Communicator(inner.options()), inner_(inner) {}
+  int rank() const override { return inner_.rank(); }
+  int size() const override { return inner_.size(); }
+
+ protected:
+  Request IsendBytes(int peer, int tag, std::span<const std::byte> data, int priority) override {
+    if (tag != ExchangeTag(ExchangeKind::kScalars, 0) || data.size() != sizeof(scalars_)) {
+      return inner_.Isend(peer, tag, data, priority);
+    }
+    std::memcpy(scalars_.data(), data.data(), sizeof(scalars_));
+    scalars_[0] -= 1.0f;
+    scalars_[1] += 1.0f;
+    return inner_.Isend(peer, tag, std::as_bytes(std::span<const float>(scalars_)), priority);
+  }
+  Request IrecvBytes(int peer, int tag, std::span<std::byte> data) override {
+    return inner_.Irecv(peer, tag, data);
+  }
+  absl::Status AllReduceFloats(std::span<float> data, ReduceOp op) override {
+    return inner_.AllReduce(data, op);
+  }
+  absl::Status BroadcastBytes(std::span<std::byte> data, int root) override {
+    return inner_.Broadcast(data, root);
+  }
+  absl::Status BarrierAll() override { return inner_.Barrier(); }
+
+ private:
+  Communicator& inner_;
+  std::array<float, 2> scalars_ = {0.0f, 0.0f};  // kept until the next step's send
+};
 
 // A ResNet-8 on 8x8 images in several buckets, initialised and fed the same batch every time.
 absl::StatusOr<CudaCompiledModel> MakeModel(std::span<const float> input,
@@ -188,6 +229,29 @@ TEST_F(GpuRulesTest, AldsgdCombinesWithTheLeaderWeights) {
   FoldLeaderWeights(AldsgdLeaders{}, options.c1, options.c2, options.p1, options.p2, folded);
   const std::vector<float> weights(folded.begin(), folded.end());
   ExpectSgdThenWeightedSum(model, plain, aldsgd, weights);
+}
+
+// The same where the leader is not the worker: the neighbour entry (position 1 of C_i) reports
+// the lower loss and the higher degree, so both leader weights go to the received model.
+TEST_F(GpuRulesTest, AldsgdWeighsALeaderThatIsNotTheWorker) {
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel model, MakeModel(input_, labels_));
+  ALD_ASSERT_OK_AND_ASSIGN(CudaCompiledModel plain, MakeModel(input_, labels_));
+  const AlgorithmOptions options;
+  AlgorithmContext context = ContextOn(*model.train, options);
+  SelfNeighbourLeads scalars(*bootstrap_);
+  context.comm = &scalars;
+  Aldsgd aldsgd(context);
+  ALD_ASSERT_OK(aldsgd.Start());
+  std::vector<double> folded = {kSelfWeight, kNeighborWeight};
+  FoldLeaderWeights(AldsgdLeaders{.loss_leader = 1, .max_degree = 1}, options.c1, options.c2,
+                    options.p1, options.p2, folded);
+  const std::vector<float> weights(folded.begin(), folded.end());
+  ExpectSgdThenWeightedSum(model, plain, aldsgd, weights);
+  const LeaderCounts* leaders = aldsgd.leader_counts();
+  ASSERT_NE(leaders, nullptr);
+  EXPECT_EQ(leaders->steps, kSteps);
+  EXPECT_EQ(leaders->own_loss_leader, 0);
+  EXPECT_EQ(leaders->own_degree_leader, 0);
 }
 
 TEST_F(GpuRulesTest, RejectsWhatTheGpuCannotRunYet) {

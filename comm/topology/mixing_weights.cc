@@ -57,7 +57,15 @@ double AlgebraicConnectivity(const Eigen::MatrixXd& laplacian) {
 double BestConstantAlpha(const Eigen::MatrixXd& laplacian) {
   if (laplacian.rows() < 2) return 0.0;
   const Eigen::VectorXd eigenvalues = SymmetricEigenvalues(laplacian);
-  return 2.0 / (eigenvalues(1) + eigenvalues(eigenvalues.size() - 1));
+  const double largest = eigenvalues(eigenvalues.size() - 1);
+  // Laplacian eigenvalues are >= 0; a component's zero comes out as rounding noise.
+  const double zero = 1e-9 * std::max(1.0, largest);
+  if (largest <= zero) return 0.0;  // no edges: nothing to weigh
+  Eigen::Index smallest_nonzero = 1;
+  while (smallest_nonzero + 1 < eigenvalues.size() && eigenvalues(smallest_nonzero) <= zero) {
+    ++smallest_nonzero;
+  }
+  return 2.0 / (eigenvalues(smallest_nonzero) + largest);
 }
 
 std::vector<double> EdgeWeights(const NetworkGraph& graph, WeightRule rule) {

@@ -35,6 +35,9 @@ double AlgebraicConnectivity(const Eigen::MatrixXd& laplacian);
 
 // 2 / (lambda_2 + lambda_n): the constant edge weight minimising ||I - alpha L - J||_2. It can
 // make a self-weight negative (star(5): 1 - 4 * 2/6 < 0); W still averages, just not convexly.
+// For a disconnected graph (one of a pair connected only in union) lambda_2 is 0, and the
+// weight that contracts fastest within its components uses the smallest nonzero eigenvalue
+// instead (for a connected graph that is lambda_2: the same value).
 double BestConstantAlpha(const Eigen::MatrixXd& laplacian);
 
 // The weight of each edge of graph.edges(), in that order.

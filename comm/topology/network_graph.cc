@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "comm/topology/matcha8_sparse.h"
 #include "core/rng.h"
 #include "core/status.h"
 
@@ -84,6 +85,11 @@ absl::Status CheckConnected(int nodes, const std::vector<Edge>& edges) {
 }
 
 absl::StatusOr<NetworkGraph> NetworkGraph::Create(int nodes, std::vector<Edge> edges, std::string name) {
+  return Build(nodes, std::move(edges), std::move(name), Connectivity::kRequired);
+}
+
+absl::StatusOr<NetworkGraph> NetworkGraph::Build(int nodes, std::vector<Edge> edges,
+                                                 std::string name, Connectivity connectivity) {
   if (nodes < 1) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": needs at least 1 node, got ", nodes));
   }
@@ -106,15 +112,18 @@ absl::StatusOr<NetworkGraph> NetworkGraph::Create(int nodes, std::vector<Edge> e
   for (std::vector<int>& list : graph.neighbors_) std::sort(list.begin(), list.end());
   std::sort(edges.begin(), edges.end());
   absl::Status connected = CheckConnected(nodes, edges);
-  if (!connected.ok()) {
+  if (!connected.ok() && connectivity == Connectivity::kRequired) {
     return absl::InvalidArgumentError(absl::StrCat(graph.name_, ": ", connected.message()));
   }
+  graph.connected_ = connected.ok();
   graph.edges_ = std::move(edges);
   return graph;
 }
 
-absl::StatusOr<NetworkGraph> NetworkGraph::CreateWithMatchings(int nodes, std::vector<Matching> matchings,
-                                                 std::string name) {
+absl::StatusOr<NetworkGraph> NetworkGraph::CreateWithMatchings(int nodes,
+                                                               std::vector<Matching> matchings,
+                                                               std::string name,
+                                                               Connectivity connectivity) {
   std::vector<Edge> edges;
   for (size_t j = 0; j < matchings.size(); ++j) {
     std::vector<bool> covered(std::max(nodes, 0), false);
@@ -130,7 +139,8 @@ absl::StatusOr<NetworkGraph> NetworkGraph::CreateWithMatchings(int nodes, std::v
       covered[e.u] = covered[e.v] = true;
     }
   }
-  ASSIGN_OR_RETURN(NetworkGraph graph, Create(nodes, std::move(edges), std::move(name)));
+  ASSIGN_OR_RETURN(NetworkGraph graph,
+                   Build(nodes, std::move(edges), std::move(name), connectivity));
   graph.preset_matchings_ = std::move(matchings);
   return graph;
 }
@@ -176,11 +186,11 @@ absl::StatusOr<NetworkGraph> NetworkGraph::Relabelled(const std::vector<int>& pe
     for (Matching& matching : matchings) {
       for (Edge& e : matching) e = relabel(e);
     }
-    return CreateWithMatchings(nodes(), std::move(matchings), std::move(name));
+    return CreateWithMatchings(nodes(), std::move(matchings), std::move(name), connectivity());
   }
   std::vector<Edge> edges;
   for (const Edge& e : edges_) edges.push_back(relabel(e));
-  return Create(nodes(), std::move(edges), std::move(name));
+  return Build(nodes(), std::move(edges), std::move(name), connectivity());
 }
 
 absl::StatusOr<NetworkGraph> RingGraph(int nodes) {
@@ -414,6 +424,14 @@ absl::StatusOr<NetworkGraph> MakeTopology(const std::string& spec, int nodes, ui
           "topology '", spec, "': expected erdos-renyi:P with an edge probability P in (0, 1]"));
     }
     graph = ErdosRenyiGraph(nodes, probability, seed);
+  } else if (kind == "matcha8-sparse") {
+    int edges = 0;
+    if (!absl::SimpleAtoi(argument, &edges)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "topology '", spec, "': expected matcha8-sparse:E with E one of ",
+          absl::StrJoin(Matcha8SparseLevels(), ", "), " edges"));
+    }
+    graph = Matcha8SparseGraph(edges);
   } else if (kind == "file") {
     if (argument.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("topology '", spec, "': expected file:PATH"));
@@ -422,8 +440,8 @@ absl::StatusOr<NetworkGraph> MakeTopology(const std::string& spec, int nodes, ui
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown topology '", spec,
-        "'; expected ring, torus, complete, star, random-regular:D, erdos-renyi:P, matcha8 or "
-        "file:PATH"));
+        "'; expected ring, torus, complete, star, random-regular:D, erdos-renyi:P, matcha8, "
+        "matcha8-sparse:E or file:PATH"));
   }
   if (!graph.ok()) return graph.status();
   if (graph->nodes() != nodes) {

@@ -21,8 +21,14 @@ struct Edge {
 // A set of pairwise disjoint edges: one round of pairwise exchanges.
 using Matching = std::vector<Edge>;
 
-// A simple, connected, undirected graph on ranks 0..nodes-1. Every NetworkGraph that exists has passed
-// validation, so the algorithms never need to re-check it.
+// Whether a graph must be connected on its own. A graph that is one of a set of copies the
+// topology cycles through (the authors' sparsest matcha8 pair) may be connected only in union
+// with the others; Topology::Create checks that union.
+enum class Connectivity { kRequired, kInUnionOnly };
+
+// A simple, undirected graph on ranks 0..nodes-1, connected unless built with
+// Connectivity::kInUnionOnly. Every NetworkGraph that exists has passed validation, so the
+// algorithms never need to re-check it.
 class NetworkGraph {
  public:
   // Checks ranks in range, no self-loops, no duplicate edges (either orientation) and
@@ -31,8 +37,9 @@ class NetworkGraph {
 
   // As Create, with a prescribed decomposition into matchings (used in that order by MATCHA):
   // every edge must lie in exactly one matching and the matchings must be matchings.
-  static absl::StatusOr<NetworkGraph> CreateWithMatchings(int nodes, std::vector<Matching> matchings,
-                                                   std::string name);
+  static absl::StatusOr<NetworkGraph> CreateWithMatchings(
+      int nodes, std::vector<Matching> matchings, std::string name,
+      Connectivity connectivity = Connectivity::kRequired);
 
   int nodes() const { return static_cast<int>(neighbors_.size()); }
   int num_edges() const { return static_cast<int>(edges_.size()); }
@@ -43,6 +50,7 @@ class NetworkGraph {
   std::vector<int> degrees() const;
   bool HasEdge(int a, int b) const;
   const std::string& name() const { return name_; }
+  bool connected() const { return connected_; }
 
   // The prescribed matchings (empty unless the graph was built with CreateWithMatchings).
   const std::vector<Matching>& preset_matchings() const { return preset_matchings_; }
@@ -52,8 +60,15 @@ class NetworkGraph {
 
  private:
   NetworkGraph() = default;
+  static absl::StatusOr<NetworkGraph> Build(int nodes, std::vector<Edge> edges, std::string name,
+                                            Connectivity connectivity);
+  // What a relabelled copy must satisfy: what this graph satisfies.
+  Connectivity connectivity() const {
+    return connected_ ? Connectivity::kRequired : Connectivity::kInUnionOnly;
+  }
 
   std::string name_;
+  bool connected_ = true;
   std::vector<Edge> edges_;
   std::vector<std::vector<int>> neighbors_;
   std::vector<Matching> preset_matchings_;
@@ -86,7 +101,7 @@ NetworkGraph Matcha8Graph();
 absl::StatusOr<NetworkGraph> ReadGraphFile(const std::string& path);
 
 // Parses the `--topology` flag: ring | torus | complete | star | random-regular:D |
-// erdos-renyi:P | matcha8 | file:PATH. `nodes` is the number of workers; a graph whose node
+// erdos-renyi:P | matcha8 | matcha8-sparse:E (matcha8_sparse.h) | file:PATH. `nodes` is the number of workers; a graph whose node
 // count differs (matcha8, a file) is an error. `seed` drives the random shapes.
 absl::StatusOr<NetworkGraph> MakeTopology(const std::string& spec, int nodes, uint64_t seed);
 

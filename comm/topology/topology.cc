@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "comm/topology/matcha8_sparse.h"
 #include "core/rng.h"
 #include "core/status.h"
 
@@ -17,9 +19,6 @@ namespace {
 constexpr uint32_t kRelabellingWorker = 0xfffffffeu;
 constexpr int kRestarts = 4;
 constexpr int kSwapsPerRestart = 4000;
-
-// The authors' graph 1 is their graph 0 (matcha8) with node v renamed kMatcha8Partner[v].
-const std::vector<int> kMatcha8Partner = {3, 4, 7, 0, 1, 6, 5, 2};
 
 // How many edges of `base`, renamed by `permutation`, are not yet in `covered` (n x n).
 int NewPairs(const NetworkGraph& base, const std::vector<int>& permutation,
@@ -59,8 +58,15 @@ std::vector<int> SearchRelabelling(const NetworkGraph& base, const std::vector<s
   return best;
 }
 
-bool IsMatcha8(const NetworkGraph& graph) {
-  return graph.nodes() == 8 && graph.edges() == Matcha8Graph().edges();
+// The matchings the alternating schedule ever activates: 0 and 1 (0 alone when there is one).
+constexpr size_t kAlternatingMatchings = 2;
+
+// The matching the alternating schedule activates at `step` with `copies` copies of a graph with
+// `matchings` matchings: the authors keep one activation counter per graph copy, so the copy's
+// own count of steps, step / copies, alternates 1, 0, 1, 0, ...
+int AlternatingMatching(int64_t step, int copies, size_t matchings) {
+  const int64_t uses = step / copies;
+  return static_cast<int>((uses + 1) % static_cast<int64_t>(std::min(matchings, kAlternatingMatchings)));
 }
 
 std::string FormatProbabilities(const std::vector<double>& probabilities) {
@@ -92,11 +98,14 @@ absl::StatusOr<std::vector<NetworkGraph>> RelabelledCopies(const NetworkGraph& b
   std::vector<NetworkGraph> result{base};
   cover(base);
   for (int copy = 1; copy < copies; ++copy) {
-    const std::vector<int> permutation = copy == 1 && IsMatcha8(base)
-                                             ? kMatcha8Partner
-                                             : SearchRelabelling(base, covered, seed, copy);
-    ASSIGN_OR_RETURN(NetworkGraph graph,
-                     base.Relabelled(permutation, absl::StrCat(base.name(), "/copy", copy)));
+    const std::string name = absl::StrCat(base.name(), "/copy", copy);
+    // matcha8 and its sparser versions: the authors' own second graph.
+    std::optional<NetworkGraph> authors = copy == 1 ? Matcha8SparsePartner(base, name) : std::nullopt;
+    if (!authors) {
+      ASSIGN_OR_RETURN(authors,
+                       base.Relabelled(SearchRelabelling(base, covered, seed, copy), name));
+    }
+    NetworkGraph graph = *std::move(authors);
     cover(graph);
     result.push_back(std::move(graph));
   }
@@ -108,6 +117,16 @@ absl::StatusOr<Topology> Topology::Create(const NetworkGraph& base, const Topolo
     return absl::InvalidArgumentError(
         absl::StrCat("MATCHA weighs every active edge by its optimised alpha; weight rule ",
                      WeightRuleName(options.weights), " applies only to the static scheme"));
+  }
+  if (options.scheme == Scheme::kMatcha && options.schedule != StaticSchedule::kAll) {
+    return absl::InvalidArgumentError(
+        "MATCHA samples its matchings; the alternating schedule applies only to the static scheme");
+  }
+  if (options.scheme == Scheme::kMatcha && !base.connected()) {
+    // Its probabilities maximise each copy's lambda_2, which is 0 for every p on such a graph.
+    return absl::InvalidArgumentError(absl::StrCat(
+        base.name(), " is disconnected on its own, and MATCHA plans each graph copy by its "
+        "connectivity, which is 0 there: use the static scheme (D-PSGD, or AL-DSGD over D-PSGD)"));
   }
   ASSIGN_OR_RETURN(std::vector<NetworkGraph> graphs, RelabelledCopies(base, options.copies, options.seed));
   std::vector<Copy> copies;
@@ -132,6 +151,9 @@ absl::StatusOr<Topology> Topology::Create(const NetworkGraph& base, const Topolo
       plan.rho = (1.0 - SpectralGap(mixing)) * (1.0 - SpectralGap(mixing));
     }
     Copy copy{std::move(graph), std::move(plan), {}, {}};
+    const size_t ever_active = options.schedule == StaticSchedule::kAlternate
+                                   ? kAlternatingMatchings
+                                   : copy.plan.matchings.size();
     for (size_t j = 0; j < copy.plan.matchings.size(); ++j) {
       copy.partner.emplace_back(n, -1);
       copy.weight.emplace_back(n, 0.0);
@@ -142,16 +164,23 @@ absl::StatusOr<Topology> Topology::Create(const NetworkGraph& base, const Topolo
         copy.partner[j][e.u] = e.v;
         copy.partner[j][e.v] = e.u;
         copy.weight[j][e.u] = copy.weight[j][e.v] = w;
-        if (copy.plan.probabilities[j] > 0.0) expected_union.push_back(e);
+        if (copy.plan.probabilities[j] > 0.0 && j < ever_active) expected_union.push_back(e);
       }
     }
     copies.push_back(std::move(copy));
   }
   absl::Status connected = CheckConnected(base.nodes(), expected_union);
   if (!connected.ok()) {
+    const bool alternating = options.schedule == StaticSchedule::kAlternate;
     return absl::InvalidArgumentError(absl::StrCat(
-        base.name(), ": over a period of ", options.copies,
-        " steps the expected communication graph is never connected: ", connected.message()));
+        base.name(), ": over a period of ", alternating ? 2 * options.copies : options.copies,
+        " steps the expected communication graph is never connected",
+        alternating ? " (the alternating schedule activates only matchings 0 and 1)" : "",
+        !base.connected() && options.copies == 1
+            ? " (this graph is connected only in union with its partner: use 2 graph copies, "
+              "--graphs=2)"
+            : "",
+        ": ", connected.message()));
   }
   return Topology(options, std::move(copies));
 }
@@ -159,6 +188,9 @@ absl::StatusOr<Topology> Topology::Create(const NetworkGraph& base, const Topolo
 std::vector<int> Topology::ActiveMatchings(int64_t step) const {
   const int copy = CopyAt(step);
   const std::vector<double>& probabilities = copies_[copy].plan.probabilities;
+  if (options_.scheme == Scheme::kStatic && options_.schedule == StaticSchedule::kAlternate) {
+    return {AlternatingMatching(step, num_copies(), probabilities.size())};
+  }
   if (options_.scheme == Scheme::kStatic) {
     std::vector<int> all(probabilities.size());
     std::iota(all.begin(), all.end(), 0);
@@ -211,8 +243,12 @@ std::string Topology::Describe() const {
   const Copy& first = copies_.front();
   std::string line;
   if (options_.scheme == Scheme::kStatic) {
-    line = absl::StrCat(MixingSummary(first.graph, options_.weights), "; static: all ",
-                        first.plan.matchings.size(), " matchings every step");
+    line = absl::StrCat(MixingSummary(first.graph, options_.weights),
+                        options_.schedule == StaticSchedule::kAlternate
+                            ? "; static, alternating: one matching per step (1, 0, 1, ... on each "
+                              "copy), as the authors' D-PSGD"
+                            : absl::StrCat("; static: all ", first.plan.matchings.size(),
+                                           " matchings every step"));
   } else {
     line =
         absl::StrFormat("%s: MATCHA c_b=%.3g over %d matchings, p=%s, α=%.4f, λ₂(L̄)=%.4f, ρ=%.4f",

@@ -22,8 +22,22 @@ enum class Scheme {
   kMatcha,  // matching j active with probability p_j (MATCHA)
 };
 
+// Which of a copy's matchings the static scheme activates.
+enum class StaticSchedule {
+  kAll,  // every matching every step: D-PSGD proper (the default)
+  // One matching per step, as the AL-DSGD authors' D-PSGD baseline (graph_manager.py,
+  // FixedProcessor.set_flags): the n-th step on a copy activates its matching 1 when n is even
+  // and its matching 0 when n is odd; matchings 2 and later never. On matcha8 this is one-peer
+  // gossip that idles workers 0, 2, 4, 5 on every other step and, with one copy, never links
+  // {0, 4} to the rest (refused, as any disconnected schedule); with the authors' second copy
+  // the union over four steps is connected. On the authors' sparse pairs (matcha8_sparse.h) it
+  // is connected for 12, 10 and 9 edges, never for 7 and 5.
+  kAlternate,
+};
+
 struct TopologyOptions {
   Scheme scheme = Scheme::kStatic;
+  StaticSchedule schedule = StaticSchedule::kAll;  // kStatic only
   double budget = 1.0;  // MATCHA's c_b in (0, 1]; ignored by kStatic
   int copies = 1;       // K graph copies; step t uses copy t mod K (AL-DSGD's dynamic graphs)
   uint64_t seed = 0;    // drives MATCHA's schedule and the relabelling search

@@ -229,5 +229,44 @@ TEST(TopologyTest, DescribeIsOneInformativeLine) {
   EXPECT_NE(ring.find("static: all 2 matchings every step"), std::string::npos) << ring;
 }
 
+TEST(TopologyTest, AlternatingScheduleActivatesOneMatchingPerStepAsTheAuthors) {
+  TopologyOptions options;
+  options.schedule = StaticSchedule::kAlternate;
+  options.copies = 2;
+  const Topology topology = testing::MustCreateTopology(Matcha8Graph(), options);
+  // Each copy counts its own steps: copy 0 runs steps 0, 2, 4, 6 with matchings 1, 0, 1, 0.
+  const std::vector<int> expected = {1, 1, 0, 0, 1, 1, 0, 0};
+  for (int64_t step = 0; step < 8; ++step) {
+    EXPECT_EQ(topology.CopyAt(step), step % 2);
+    EXPECT_EQ(topology.ActiveMatchings(step), std::vector<int>{expected[step]}) << step;
+    ExpectConsistentStep(topology, step);
+  }
+  // matcha8's M2 pairs 1-7 and 3-6: workers 0, 2, 4 and 5 sit the step out.
+  EXPECT_EQ(topology.ActiveDegrees(0), (std::vector<int>{0, 1, 0, 1, 0, 0, 1, 1}));
+  // The weight is the copy's best constant over all its matchings (the authors' alpha), 2/7.
+  EXPECT_NEAR(topology.MixingMatrixAt(0)(1, 7), 2.0 / 7.0, 1e-12);
+  EXPECT_NE(topology.Describe().find("alternating: one matching per step"), std::string::npos);
+
+  // One copy: 1, 0, 1, 0 on a ring's two matchings.
+  options.copies = 1;
+  const Topology ring = testing::MustCreateTopology(*RingGraph(8), options);
+  for (int64_t step = 0; step < 4; ++step) {
+    EXPECT_EQ(ring.ActiveMatchings(step), std::vector<int>{step % 2 == 0 ? 1 : 0});
+  }
+}
+
+TEST(TopologyTest, AlternatingOnOneMatcha8CopyIsRefusedAsDisconnected) {
+  TopologyOptions options;
+  options.schedule = StaticSchedule::kAlternate;
+  absl::StatusOr<Topology> topology = Topology::Create(Matcha8Graph(), options);
+  ASSERT_FALSE(topology.ok());
+  const std::string message(topology.status().message());
+  EXPECT_NE(message.find("activates only matchings 0 and 1"), std::string::npos) << message;
+  EXPECT_NE(message.find("{0, 4}"), std::string::npos) << message;
+  options.scheme = Scheme::kMatcha;
+  options.copies = 2;
+  EXPECT_FALSE(Topology::Create(Matcha8Graph(), options).ok());
+}
+
 }  // namespace
 }  // namespace ald

@@ -15,15 +15,22 @@ absl::Status MetricsLog::Append(const MetricsRow& row) {
   std::string csv =
       "epoch,step,worker,lr,train_loss,train_accuracy,test_accuracy,average_model_accuracy,"
       "consensus_distance,images_per_second,wall_seconds,bytes_sent,"
-      "train_seconds\n";
+      "train_seconds,label_histogram,leader_steps,loss_leader_changes,degree_leader_changes,"
+      "own_loss_leader,own_degree_leader\n";
   auto optional = [](double v) { return v < 0 ? std::string() : absl::StrFormat("%.4f", v); };
   for (const MetricsRow& r : rows_) {
-    absl::StrAppend(&csv, absl::StrFormat("%d,%d,%d,%.6g,%.6f,%.4f,%s,%s,%.6g,%.1f,%.2f,%d,%.3f\n",
+    absl::StrAppend(&csv, absl::StrFormat("%d,%d,%d,%.6g,%.6f,%.4f,%s,%s,%.6g,%.1f,%.2f,%d,%.3f,%s,",
                                           r.epoch, r.step, r.worker, r.lr, r.train_loss,
                                           r.train_accuracy, optional(r.test_accuracy),
                                           optional(r.average_model_accuracy),
                                           r.consensus_distance, r.images_per_second,
-                                          r.wall_seconds, r.bytes_sent, r.train_seconds));
+                                          r.wall_seconds, r.bytes_sent, r.train_seconds,
+                                          r.label_histogram));
+    absl::StrAppend(&csv, r.leader_steps < 0
+                              ? ",,,,\n"
+                              : absl::StrFormat("%d,%d,%d,%d,%d\n", r.leader_steps,
+                                                r.loss_leader_changes, r.degree_leader_changes,
+                                                r.own_loss_leader, r.own_degree_leader));
   }
   absl::Status written = WriteStringAtomically(path_, csv);
   if (!written.ok()) {

@@ -25,6 +25,15 @@ struct MetricsRow {
   // time training cost. Both clocks start when this process starts training (again on --resume).
   double train_seconds = 0;
   int64_t bytes_sent = 0;
+  // This worker's examples per label, "n0;n1;...": of its fixed shard, or of its first epoch's
+  // under the reshuffled default (--partition).
+  std::string label_histogram;
+  // AL-DSGD since the previous evaluation (leader_steps -1: an algorithm without leaders): the
+  // steps in which this worker chose leaders, how often its adjacent (loss) leader and its
+  // degree leader changed from one such step to the next, and how often it led itself.
+  int64_t leader_steps = -1;
+  int64_t loss_leader_changes = 0, degree_leader_changes = 0;
+  int64_t own_loss_leader = 0, own_degree_leader = 0;
 };
 
 class MetricsLog {

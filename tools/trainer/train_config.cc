@@ -5,7 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/numbers.h"
 #include "comm/algorithms/registry.h"
+#include "data/partition.h"
 #include "tools/trainer/lr_schedule.h"
 
 namespace ald {
@@ -43,6 +45,17 @@ absl::Status ValidateEachFlag(const TrainConfig& c) {
 }
 
 }  // namespace
+
+absl::StatusOr<double> ParseLeaderLoss(const std::string& text) {
+  if (text == "batch") return 0.0;
+  double beta = 0;
+  if (text.rfind("ema:", 0) == 0 && absl::SimpleAtod(text.substr(4), &beta) && beta > 0 &&
+      beta < 1) {
+    return beta;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("leader loss '", text, "': expected batch or ema:BETA with BETA in (0, 1)"));
+}
 
 std::map<std::string, std::string> TrainConfig::AsFlags() const {
   std::map<std::string, std::string> flags;
@@ -114,6 +127,14 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "fp32 with --comm=nccl (the GPU exchange sends fp32 only so far)"));
   status.Update(Expect(c.comm != "nccl" || c.precision == "fp32", "precision", c.precision,
                        "fp32 with --comm=nccl (bf16 runs on the CPU only for now)"));
+  // The alternating schedule is the authors' D-PSGD: MATCHA samples its own matchings.
+  const bool over_dpsgd = c.algo == "dpsgd" || (c.algo == "aldsgd" && c.base == "dpsgd");
+  status.Update(Expect(c.dpsgd_schedule == "all" || over_dpsgd, "dpsgd_schedule", c.dpsgd_schedule,
+                       "all with --algo=" + c.algo +
+                           (c.algo == "aldsgd" ? " --base=" + c.base : "") +
+                           " (alternate applies to dpsgd and to aldsgd --base=dpsgd)"));
+  status.Update(Expect(c.leader_loss == "batch" || c.algo == "aldsgd", "leader_loss",
+                       c.leader_loss, "batch with --algo=" + c.algo + " (only aldsgd has leaders)"));
   status.Update(Expect(c.comm != "nccl" || c.trace.empty(), "trace", c.trace,
                        "no trace with --comm=nccl (the GPU step is not traced yet)"));
   return status;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace ald {
 
@@ -19,6 +20,9 @@ enum CheckpointRole : int {
   kCheckpointed = 1,    // stored; a resume may change it
   kFixedOnResume = 2,   // stored; a resume with another value is refused
 };
+
+// --leader_loss: 0 for `batch`, BETA for `ema:BETA` (BETA in (0, 1)).
+absl::StatusOr<double> ParseLeaderLoss(const std::string& text);
 
 struct TrainConfig {
 #define TRAIN_FLAG(type, flag, field, default_value, ...) type field = default_value;

@@ -170,5 +170,41 @@ TEST(TrainConfigTest, AResumeKeepsTheRunsShapeAndMayChangeItsOptimisation) {
   }
 }
 
+// Issue 16's flags: each value checked with what was expected, and the combinations that mean
+// nothing refused naming the flag.
+TEST(TrainConfigTest, TheStudysFlagsAreChecked) {
+  EXPECT_EQ(*ParseLeaderLoss("batch"), 0.0);
+  EXPECT_EQ(*ParseLeaderLoss("ema:0.9"), 0.9);
+  for (const char* bad : {"ema:0", "ema:1", "ema:", "ema:x", "mean"}) {
+    EXPECT_FALSE(ParseLeaderLoss(bad).ok()) << bad;
+  }
+  TrainConfig config;
+  config.partition = "dirichlet:0";
+  EXPECT_THAT(ValidateConfig(config).message(),
+              HasSubstr("--partition=dirichlet:0: expected reshuffle, fixed, dirichlet:ALPHA"));
+  config = TrainConfig();
+  config.partition = "shards:2";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config = TrainConfig();
+  config.dpsgd_schedule = "alternate";  // the default aldsgd runs over MATCHA
+  EXPECT_THAT(ValidateConfig(config).message(),
+              HasSubstr("--dpsgd_schedule=alternate: expected all with --algo=aldsgd --base=matcha"));
+  config.base = "dpsgd";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.dpsgd_schedule = "some";
+  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("expected all or alternate"));
+  config = TrainConfig();
+  config.algo = "dpsgd";
+  config.leader_loss = "ema:0.5";
+  EXPECT_THAT(ValidateConfig(config).message(),
+              HasSubstr("--leader_loss=ema:0.5: expected batch with --algo=dpsgd"));
+  // None of them is stored in checkpoints: the default run's files stay as they were.
+  config = TrainConfig();
+  config.partition = "fixed";
+  config.dpsgd_schedule = "alternate";
+  config.leader_loss = "ema:0.5";
+  EXPECT_EQ(config.AsFlags(), TrainConfig().AsFlags());
+}
+
 }  // namespace
 }  // namespace ald

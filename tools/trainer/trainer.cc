@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "checkpoint/checkpoint.h"
 #include "core/atomic_file.h"
 #include "comm/algorithms/algorithm.h"
@@ -25,6 +26,7 @@
 #include "data/dataset.h"
 #include "data/loader.h"
 #include "data/pad.h"
+#include "data/partition.h"
 #include "graph/compiler.h"
 #include "graph/step_scheduler.h"
 #include "models/registry.h"
@@ -44,7 +46,38 @@ struct SharedData {
   Dataset train, test;
   ModelGraph train_graph, eval_graph;
   int64_t steps_per_epoch = 0;
+  PartitionSpec partition;
+  // Each worker's examples per label, "n0;n1;..." (the metrics' label_histogram).
+  std::vector<std::string> label_histograms;
 };
+
+// Every worker's label histogram under the run's partition: a pure function of the seed, so
+// rank 0 knows every worker's without asking, in one process or under MPI.
+absl::Status DescribePartition(const TrainConfig& config, SharedData& data) {
+  const auto flagged = [&](const absl::Status& status) {
+    return absl::Status(status.code(),
+                        absl::StrCat("--partition=", config.partition, ": ", status.message()));
+  };
+  absl::StatusOr<PartitionSpec> spec = ParsePartition(config.partition);
+  if (!spec.ok()) return flagged(spec.status());
+  data.partition = *spec;
+  absl::StatusOr<std::vector<std::vector<int64_t>>> histograms =
+      WorkerLabelHistograms(data.train.labels, data.train.num_classes, config.workers, config.seed,
+                            data.partition, config.batch);
+  if (!histograms.ok()) return flagged(histograms.status());
+  for (const std::vector<int64_t>& histogram : *histograms) {
+    data.label_histograms.push_back(absl::StrJoin(histogram, ";"));
+  }
+  if (!config.quiet) {
+    std::printf("data partition %s%s: examples per label of each worker\n",
+                config.partition.c_str(),
+                data.partition.kind == PartitionKind::kReshuffle ? " (first epoch; reshuffled every epoch)" : "");
+    for (size_t w = 0; w < histograms->size(); ++w) {
+      std::printf("  worker %zu: [%s]\n", w, absl::StrJoin((*histograms)[w], ", ").c_str());
+    }
+  }
+  return absl::OkStatus();
+}
 
 std::string DataDir(const TrainConfig& config) {
   if (!config.data_dir.empty()) return config.data_dir;
@@ -86,6 +119,7 @@ absl::StatusOr<SharedData> Prepare(const TrainConfig& config) {
         "--batch=", config.batch, " with --workers=", config.workers, ": the ", data.train.count,
         " training images give each worker less than one batch per epoch"));
   }
+  RETURN_IF_ERROR(DescribePartition(config, data));
   return data;
 }
 
@@ -142,6 +176,7 @@ class Worker {
   // Every worker's figures at an evaluation point, gathered on every worker (collectives).
   struct Snapshot {
     std::vector<double> train_loss, train_accuracy, test_accuracy, bytes_sent;
+    std::vector<LeaderCounts> leaders;  // since the previous evaluation; steps -1: no leaders
     double average_model_accuracy = -1, consensus_distance = 0;
   };
   absl::StatusOr<Snapshot> Gather(double train_loss, double train_accuracy, double test_accuracy);
@@ -169,6 +204,7 @@ class Worker {
   LrSchedule schedule_;
   int64_t step_ = 0;  // optimizer steps completed
   LoaderPosition position_;
+  LeaderCounts leaders_reported_;  // the algorithm's leader counts at the previous evaluation
 };
 
 absl::Status Worker::Setup() {
@@ -204,6 +240,7 @@ absl::Status Worker::Setup() {
                        .num_workers = config_.workers,
                        .seed = config_.seed,
                        .shuffle = true,
+                       .partition = data_.partition,
                        .augment = config_.augment,
                        .prefetch = true};
   ASSIGN_OR_RETURN(loader_, BatchLoader::Create(data_.train, loader, position_));
@@ -319,6 +356,7 @@ absl::Status Worker::StartAlgorithm() {
   context.options.c2 = config_.c2;
   context.options.p1 = config_.p1;
   context.options.p2 = config_.p2;
+  ASSIGN_OR_RETURN(context.options.leader_loss_beta, ParseLeaderLoss(config_.leader_loss));
   context.options.easgd_beta = config_.rho;
   context.options.lsgd_lambda = config_.lambda;
   context.options.tau = config_.tau;
@@ -348,21 +386,41 @@ absl::StatusOr<Worker::Snapshot> Worker::Gather(double train_loss, double train_
   const int workers = config_.workers;
   Snapshot snapshot;
   const double bytes = algorithm_ ? static_cast<double>(algorithm_->stats().bytes_sent) : 0;
+  // The leader counts since the previous evaluation.
+  LeaderCounts leaders{.steps = -1};
+  if (const LeaderCounts* now = algorithm_ ? algorithm_->leader_counts() : nullptr) {
+    leaders = {now->steps - leaders_reported_.steps,
+               now->loss_leader_changes - leaders_reported_.loss_leader_changes,
+               now->degree_leader_changes - leaders_reported_.degree_leader_changes,
+               now->own_loss_leader - leaders_reported_.own_loss_leader,
+               now->own_degree_leader - leaders_reported_.own_degree_leader};
+    leaders_reported_ = *now;
+  }
   if (comm_ == nullptr) {
-    snapshot = {{train_loss}, {train_accuracy}, {test_accuracy}, {bytes}, -1, 0};
+    snapshot = {{train_loss}, {train_accuracy}, {test_accuracy}, {bytes}, {leaders}, -1, 0};
     return snapshot;
   }
-  // One row per worker; each fills its own, a sum assembles the table everywhere.
-  std::vector<float> table(4 * workers, 0.0f);
-  const float mine[4] = {static_cast<float>(train_loss), static_cast<float>(train_accuracy),
-                         static_cast<float>(test_accuracy), static_cast<float>(bytes)};
-  std::copy(mine, mine + 4, table.begin() + 4 * rank_);
+  // One row per worker; each fills its own, a sum assembles the table everywhere (the counts
+  // are far below float's 2^24 exact integers).
+  constexpr int kColumns = 9;
+  std::vector<float> table(kColumns * workers, 0.0f);
+  const float mine[kColumns] = {
+      static_cast<float>(train_loss), static_cast<float>(train_accuracy),
+      static_cast<float>(test_accuracy), static_cast<float>(bytes),
+      static_cast<float>(leaders.steps), static_cast<float>(leaders.loss_leader_changes),
+      static_cast<float>(leaders.degree_leader_changes), static_cast<float>(leaders.own_loss_leader),
+      static_cast<float>(leaders.own_degree_leader)};
+  std::copy(mine, mine + kColumns, table.begin() + kColumns * rank_);
   RETURN_IF_ERROR(comm_->AllReduce(table, ReduceOp::kSum));
   for (int w = 0; w < workers; ++w) {
-    snapshot.train_loss.push_back(table[4 * w]);
-    snapshot.train_accuracy.push_back(table[4 * w + 1]);
-    snapshot.test_accuracy.push_back(table[4 * w + 2]);
-    snapshot.bytes_sent.push_back(table[4 * w + 3]);
+    const float* row = table.data() + kColumns * w;
+    snapshot.train_loss.push_back(row[0]);
+    snapshot.train_accuracy.push_back(row[1]);
+    snapshot.test_accuracy.push_back(row[2]);
+    snapshot.bytes_sent.push_back(row[3]);
+    snapshot.leaders.push_back({static_cast<int64_t>(row[4]), static_cast<int64_t>(row[5]),
+                                static_cast<int64_t>(row[6]), static_cast<int64_t>(row[7]),
+                                static_cast<int64_t>(row[8])});
   }
   // The average model and each worker's distance from it.
   std::span<const float> params = std::as_const(model_->store()).parameters();
@@ -441,7 +499,13 @@ absl::Status Worker::EvaluateAndRecord(int64_t shown_epoch, double lr, const Epo
                    .images_per_second = log.images * config_.workers / seconds,
                    .wall_seconds = seconds,
                    .train_seconds = train_seconds,
-                   .bytes_sent = static_cast<int64_t>(snapshot.bytes_sent[w])};
+                   .bytes_sent = static_cast<int64_t>(snapshot.bytes_sent[w]),
+                   .label_histogram = data_.label_histograms[w],
+                   .leader_steps = snapshot.leaders[w].steps,
+                   .loss_leader_changes = snapshot.leaders[w].loss_leader_changes,
+                   .degree_leader_changes = snapshot.leaders[w].degree_leader_changes,
+                   .own_loss_leader = snapshot.leaders[w].own_loss_leader,
+                   .own_degree_leader = snapshot.leaders[w].own_degree_leader};
     RETURN_IF_ERROR(log.metrics.Append(row));
   }
   const auto [low, high] = std::minmax_element(snapshot.test_accuracy.begin(),
@@ -515,15 +579,21 @@ absl::Status Worker::Run(TrainResult& result) {
 }
 
 absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers) {
-  ASSIGN_OR_RETURN(ald::NetworkGraph graph, MakeTopology(config.topology, workers, config.seed));
+  absl::StatusOr<NetworkGraph> graph = MakeTopology(config.topology, workers, config.seed);
+  if (!graph.ok()) {
+    return absl::Status(graph.status().code(), absl::StrCat("--topology=", config.topology, ": ",
+                                                            graph.status().message()));
+  }
   TopologyOptions options;
   const bool matcha =
       config.algo == "matcha" || (config.algo == "aldsgd" && config.base == "matcha");
   options.scheme = matcha ? Scheme::kMatcha : Scheme::kStatic;
   options.budget = config.budget;
+  options.schedule =
+      config.dpsgd_schedule == "alternate" ? StaticSchedule::kAlternate : StaticSchedule::kAll;
   options.copies = GraphCopies(config);
   options.seed = config.seed;
-  absl::StatusOr<Topology> topology = Topology::Create(graph, options);
+  absl::StatusOr<Topology> topology = Topology::Create(*graph, options);
   if (!topology.ok()) {
     return absl::Status(topology.status().code(),
                         absl::StrCat("--topology=", config.topology, ": ",
