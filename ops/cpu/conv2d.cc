@@ -33,9 +33,9 @@ absl::StatusOr<std::unique_ptr<Conv2dCpu>> Conv2dCpu::Create(const Shape& input,
 
 absl::Status Conv2dCpu::BuildPrimitives() {
   return GuardDnnl("conv2d: building primitives", [&]() -> absl::Status {
-    // Activations exactly in the caller's layouts (never `any`): a primitive that picked another
-    // would cost a reorder of x, y, dy or dx on every call. Only the weights, plain in the
-    // parameter buffer, are left to oneDNN and bridged.
+    // Activations exactly in the caller's layouts (never `any`, but for the stem below): a
+    // primitive that picked another would cost a reorder of x, y, dy or dx on every call. Only
+    // the weights, plain in the parameter buffer, are left to oneDNN and bridged.
     const memory::desc src = ActivationDesc(shapes_.input, input_layout_, dtype_),
                        dst = ActivationDesc(shapes_.output, output_layout_, dtype_),
                        weights = AnyLayout(shapes_.weight, dtype_);
@@ -54,13 +54,27 @@ absl::Status Conv2dCpu::BuildPrimitives() {
       relu.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
       fused.set_post_ops(relu);
     }
+    // A stem over a 1-3 channel image whose few output channels stay plain (LeNet-5's first
+    // convolution: 1 -> 6): on plain NCHW output oneDNN has only im2col + GEMM, which spends
+    // 3-9x longer on forward and backward-weights than its direct kernel on a blocked output. Here
+    // the output's reorder to plain (6 channels) costs less than it saves, so forward and
+    // backward-weights choose their own output layout and the bridges reorder y and dy.
+    // Backward-data keeps the exact layout: it has no direct kernel for such a source (and a
+    // stem's input rarely needs a gradient).
+    const bool stem_with_plain_output = dtype_ == DType::kF32 &&
+                                        input_layout_ == ActivationLayout::kPlain &&
+                                        output_layout_ == ActivationLayout::kPlain &&
+                                        shapes_.input.dim(1) < 4;
+    const memory::desc chosen_dst = stem_with_plain_output ? AnyLayout(shapes_.output) : dst;
     dnnl::convolution_forward::primitive_desc forward_pd(
-        {prop_kind::forward_training, direct, src, weights, bias, dst, strides, padding, padding},
+        {prop_kind::forward_training, direct, src, weights, bias, chosen_dst, strides, padding,
+         padding},
         fused, Engine());
     dnnl::convolution_backward_data::primitive_desc backward_data_pd(
         {direct, src, weights, dst, strides, padding, padding}, Engine(), forward_pd);
     dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(
-        {direct, src, diff_weights, bias, dst, strides, padding, padding}, Engine(), forward_pd);
+        {direct, src, diff_weights, bias, forward_pd.dst_desc(), strides, padding, padding},
+        Engine(), forward_pd);
     RETURN_IF_ERROR(passes_.Build("conv2d",
                                   {shapes_.input, shapes_.weight, shapes_.bias, shapes_.output},
                                   attrs_.bias, forward_pd, backward_data_pd, backward_weights_pd,

@@ -56,6 +56,10 @@ std::vector<OpCase> MakeCases() {
       {"conv2d/1x1", Shape{4, 16, 8, 8}, conv(16, 1, 1, 0, true)},
       {"conv2d/downsample", Shape{2, 32, 16, 16}, conv(64, 3, 2, 1, false)},
       {"conv2d/fused_relu", Shape{2, 8, 9, 9}, then_relu(conv(16, 3, 1, 1, true)), true},
+      // LeNet-5's stem: one input channel, six plain output channels (forward and
+      // backward-weights run on a blocked output, bridged).
+      {"conv2d/stem_1_to_6_fused_relu", Shape{3, 1, 12, 12}, then_relu(conv(6, 5, 1, 2, true)),
+       true},
       {"conv2d/fused_relu_stride2", Shape{3, 16, 10, 7}, then_relu(conv(8, 3, 2, 1, false)),
        true},
 
