@@ -163,6 +163,8 @@ absl::StatusOr<std::unique_ptr<Communicator>> CreateMpiCommunicator(MpiOptions o
 
 void MarkMpiJobFailed() { MpiRuntime::MarkJobFailed(); }
 
+int MpiRanksOnThisHost() { return MpiRuntime::RanksOnThisHost(); }
+
 absl::Duration MpiProgressThreadCpuTime() { return MpiRuntime::ThreadCpuTime(); }
 
 }  // namespace ald

@@ -34,6 +34,9 @@ absl::StatusOr<std::unique_ptr<Communicator>> CreateMpiCommunicator(MpiOptions o
 // process can report its error and exit.
 void MarkMpiJobFailed();
 
+// How many ranks of the job run on this host (by host name), once a communicator exists.
+int MpiRanksOnThisHost();
+
 // CPU time the progress thread has used so far (for measuring its cost).
 absl::Duration MpiProgressThreadCpuTime();
 

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -94,6 +95,14 @@ absl::Duration MpiRuntime::ThreadCpuTime() {
     return absl::ZeroDuration();
   }
   return absl::DurationFromTimespec(used);
+}
+
+int MpiRuntime::RanksOnThisHost() {
+  absl::MutexLock lock(&runtime_mu);
+  if (runtime == nullptr || runtime->processes_.empty()) return 1;
+  return static_cast<int>(std::count_if(
+      runtime->processes_.begin(), runtime->processes_.end(),
+      [](const PeerProcess& peer) { return std::strcmp(peer.host, runtime->me_.host) == 0; }));
 }
 
 absl::Status MpiRuntime::Initialize() {

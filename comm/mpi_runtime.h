@@ -67,6 +67,8 @@ class MpiRuntime {
   static absl::StatusOr<MpiRuntime*> Acquire(const MpiOptions& options);
   static void Release();
   static absl::Duration ThreadCpuTime();
+  // How many ranks of the job run on this host (by host name); 1 before ExchangeProcessIds.
+  static int RanksOnThisHost();
   // This process's job has failed (whatever the cause: a timeout is not seen as a dead peer):
   // the runtime will not finalize MPI, which would wait for ranks that may be gone.
   static void MarkJobFailed();

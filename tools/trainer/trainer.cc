@@ -8,8 +8,6 @@
 #include <mutex>
 #include <thread>
 
-#include <omp.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,6 +31,7 @@
 #include "tools/trainer/progress.h"
 #include "tools/trainer/resume_step.h"
 #include "tools/trainer/worker_model.h"
+#include "tools/trainer/worker_threads.h"
 
 namespace ald {
 namespace {
@@ -551,15 +550,17 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
     comms.push_back(std::move(comm));
   }
   // oneDNN's OpenMP threads are per calling thread: share the cores among the workers.
-  const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
-                                      config.workers);
+  const WorkerThreads threads = ChooseWorkerThreads(
+      config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
+      config.workers);
+  if (!config.quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
   std::vector<TrainResult> results(config.workers);
   std::mutex mutex;
   absl::Status first = absl::OkStatus();
   std::vector<std::thread> pool;
   for (int rank = 0; rank < config.workers; ++rank) {
     pool.emplace_back([&, rank] {
-      omp_set_num_threads(threads);
+      UseWorkerThreads(threads);
       absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology, trace,
                                       results[rank]);
       if (!status.ok()) {
@@ -605,6 +606,12 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
       trace->UseUnixEpoch();
     }
     ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
+    // The in-process rule (TrainInProcess), with this host's ranks as its workers.
+    const WorkerThreads threads = ChooseWorkerThreads(
+        config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
+        MpiRanksOnThisHost());
+    if (!mpi_config.quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
+    UseWorkerThreads(threads);
     TrainResult run;
     if (comm->size() == 1) {
       // A single process trains alone (plain SGD), as --workers=1 does in process.
@@ -626,6 +633,10 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   } else {
     ASSIGN_OR_RETURN(SharedData data, Prepare(config));
     if (config.workers == 1) {
+      const WorkerThreads threads = ChooseWorkerThreads(
+          config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()), 1);
+      if (!config.quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
+      UseWorkerThreads(threads);
       TrainResult run;
       RETURN_IF_ERROR(RunWorker(config, 0, data, nullptr, nullptr, trace.get(), run));
       result = run;
