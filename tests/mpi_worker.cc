@@ -261,6 +261,7 @@ int RunFaultExchange() {
     if (!status.ok()) {
       std::fprintf(stderr, "rank %d: step %d failed after %.2fs: %s\n", me, step,
                    absl::ToDoubleSeconds(absl::Now() - start), std::string(status.message()).c_str());
+      MarkMpiJobFailed(status);
       return 1;
     }
   }
