@@ -30,7 +30,17 @@ class MpiCommunicator final : public Communicator {
     rank_ = runtime->world_rank();
     size_ = runtime->world_size();
   }
-  ~MpiCommunicator() override { MpiRuntime::Release(); }
+  ~MpiCommunicator() override {
+    // The duplicate of MPI_COMM_WORLD is freed (Open MPI keeps it otherwise), but not after a
+    // failure, when the progress thread may be stuck inside MPI.
+    if (!runtime_->broken()) {
+      (void)runtime_->Call([comm = comm_]() mutable {
+        MPI_Comm_free(&comm);
+        return absl::OkStatus();
+      });
+    }
+    MpiRuntime::Release();
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }

@@ -28,6 +28,9 @@ namespace ald::mpi_internal {
 
 absl::Mutex runtime_mu(absl::kConstInit);
 MpiRuntime* runtime = nullptr;  // guarded by runtime_mu
+// Released runtimes are never deleted (abandoned operations may still point into one); held
+// here, they are not leaks.
+MpiRuntime* retired_runtime = nullptr;  // guarded by runtime_mu
 int runtime_users = 0;          // guarded by runtime_mu
 bool runtime_finalized = false;  // guarded by runtime_mu
 
@@ -61,6 +64,7 @@ void MpiRuntime::Release() {
     absl::MutexLock lock(&runtime_mu);
     if (--runtime_users > 0) return;
     finished = runtime;
+    retired_runtime = runtime;
     runtime = nullptr;
     runtime_finalized = true;
   }
@@ -325,7 +329,9 @@ void MpiRuntime::Abandon(std::shared_ptr<MpiOperation> op) {
     if (!op->is_receive) {
       // A send that never started is simply dropped; a started one cannot be cancelled.
       for (auto& [peer, lane] : lanes_) {
-        std::erase_if(lane.queued, [&](const QueuedSend& send) { return send.op == op; });
+        if (std::erase_if(lane.queued, [&](const QueuedSend& send) { return send.op == op; })) {
+          Complete(*op, absl::CancelledError(absl::StrCat(op->description, " was dropped")));
+        }
       }
       return;
     }

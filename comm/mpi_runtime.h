@@ -33,6 +33,8 @@ constexpr absl::Duration kLivenessInterval = absl::Milliseconds(100);
 // How long an MPI error waits for the liveness mesh to name its cause: a broken MPI connection
 // and the dead rank's liveness EOF arrive a moment apart.
 constexpr absl::Duration kAttributionPatience = absl::Seconds(1);
+// How long an abandoned operation's owner waits for MPI to let go of its buffer.
+constexpr absl::Duration kAbandonPatience = absl::Seconds(1);
 // Sends at least this large wait in their peer's lane: one in flight per peer, the highest
 // priority next. Smaller ones (AL-DSGD's loss and degree) go at once, never behind a model.
 constexpr size_t kLaneMinBytes = 64 * 1024;
@@ -90,6 +92,10 @@ class MpiRuntime {
   void MarkBroken() {
     absl::MutexLock lock(&mu_);
     broken_ = true;
+  }
+  bool broken() {
+    absl::MutexLock lock(&mu_);
+    return broken_;
   }
   // Runs `call` on the progress thread and returns its result.
   absl::Status Call(std::function<absl::Status()> call);
@@ -160,7 +166,13 @@ class MpiRequestState final : public RequestState {
       absl::MutexLock lock(&runtime_->mu());
       done = op_->done;
     }
-    if (!done) runtime_->Abandon(op_);
+    if (done) return;
+    runtime_->Abandon(op_);
+    // The caller frees the buffer next, and MPI may still write into it (a receive whose data
+    // is arriving) or read it (a started send) until the operation completes: wait for that,
+    // bounded, since a progress thread stuck in MPI after a failure moves no data anyway.
+    runtime_->mu().LockWhenWithTimeout(absl::Condition(&op_->done), kAbandonPatience);
+    runtime_->mu().Unlock();
   }
 
   std::optional<absl::Status> Poll() override {

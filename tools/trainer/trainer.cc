@@ -528,6 +528,15 @@ absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers)
   return topology;
 }
 
+// The OpenMP threads of each of `workers_on_host` workers (worker_threads.h), said at start.
+WorkerThreads DecideWorkerThreads(const TrainConfig& config, int workers_on_host, bool quiet) {
+  const WorkerThreads threads = ChooseWorkerThreads(
+      config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
+      workers_on_host);
+  if (!quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
+  return threads;
+}
+
 // One worker's whole run on the calling thread.
 absl::Status RunWorker(const TrainConfig& config, int rank, const SharedData& data,
                        Communicator* comm, const Topology* topology, Trace* trace,
@@ -550,10 +559,7 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
     comms.push_back(std::move(comm));
   }
   // oneDNN's OpenMP threads are per calling thread: share the cores among the workers.
-  const WorkerThreads threads = ChooseWorkerThreads(
-      config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
-      config.workers);
-  if (!config.quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
+  const WorkerThreads threads = DecideWorkerThreads(config, config.workers, config.quiet);
   std::vector<TrainResult> results(config.workers);
   std::mutex mutex;
   absl::Status first = absl::OkStatus();
@@ -598,11 +604,7 @@ absl::StatusOr<TrainResult> TrainMpiRank(const TrainConfig& config, const CommOp
   }
   ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
   // The in-process rule (TrainInProcess), with this host's ranks as its workers.
-  const WorkerThreads threads = ChooseWorkerThreads(
-      config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
-      MpiRanksOnThisHost());
-  if (!mpi_config.quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
-  UseWorkerThreads(threads);
+  UseWorkerThreads(DecideWorkerThreads(config, MpiRanksOnThisHost(), mpi_config.quiet));
   TrainResult run;
   if (comm.size() == 1) {
     // A single process trains alone (plain SGD), as --workers=1 does in process.
@@ -644,10 +646,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   } else {
     ASSIGN_OR_RETURN(SharedData data, Prepare(config));
     if (config.workers == 1) {
-      const WorkerThreads threads = ChooseWorkerThreads(
-          config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()), 1);
-      if (!config.quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
-      UseWorkerThreads(threads);
+      UseWorkerThreads(DecideWorkerThreads(config, 1, config.quiet));
       TrainResult run;
       RETURN_IF_ERROR(RunWorker(config, 0, data, nullptr, nullptr, trace.get(), run));
       result = run;
