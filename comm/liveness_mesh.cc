@@ -201,7 +201,9 @@ absl::Status LivenessMesh::ConnectTo(int peer, absl::Time deadline) {
       const std::string where = FormatAddress(target.addresses[i], target.port);
       const absl::Time attempt_deadline = std::min(deadline, absl::Now() + kAttemptLimit);
       const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) return absl::InternalError(absl::StrCat("liveness socket: ", std::strerror(errno)));
+      if (fd < 0) {
+        return absl::InternalError(absl::StrCat("liveness socket: ", std::strerror(errno)));
+      }
       sockaddr_in address{};
       address.sin_family = AF_INET;
       address.sin_addr.s_addr = target.addresses[i];

@@ -115,9 +115,9 @@ int MpiRuntime::RanksOnThisHost() {
   absl::MutexLock lock(&runtime_mu);
   if (runtime == nullptr || runtime->processes_.empty()) return 1;
   const char* mine = runtime->processes_[runtime->world_rank_].host;
-  return static_cast<int>(
-      std::count_if(runtime->processes_.begin(), runtime->processes_.end(),
-                    [mine](const LivenessEndpoint& peer) { return std::strcmp(peer.host, mine) == 0; }));
+  return static_cast<int>(std::count_if(
+      runtime->processes_.begin(), runtime->processes_.end(),
+      [mine](const LivenessEndpoint& peer) { return std::strcmp(peer.host, mine) == 0; }));
 }
 
 absl::Status MpiRuntime::Initialize() {
