@@ -30,14 +30,24 @@ class MpiCommunicator final : public Communicator {
     rank_ = runtime->world_rank();
     size_ = runtime->world_size();
   }
-  ~MpiCommunicator() override { MpiRuntime::Release(); }
+  ~MpiCommunicator() override {
+    // The duplicate of MPI_COMM_WORLD is freed (Open MPI keeps it otherwise), but not after a
+    // failure, when the progress thread may be stuck inside MPI.
+    if (!runtime_->broken()) {
+      (void)runtime_->Call([comm = comm_]() mutable {
+        MPI_Comm_free(&comm);
+        return absl::OkStatus();
+      });
+    }
+    MpiRuntime::Release();
+  }
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
  protected:
   Request IsendBytes(int peer, int tag, std::span<const std::byte> data, int priority) override {
-    auto op = MakeOperation(DescribeTransfer("send to", peer, tag, data.size()), peer, data.size());
+    auto op = MakeOperation(DescribeTransfer("send to", peer, tag, data.size()), data.size());
     if (absl::Status valid = CheckCount(data.size(), op->description); !valid.ok()) {
       return Request::Finished(valid);
     }
@@ -52,7 +62,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   Request IrecvBytes(int peer, int tag, std::span<std::byte> data) override {
-    auto op = MakeOperation(DescribeTransfer("recv from", peer, tag, data.size()), peer, data.size());
+    auto op = MakeOperation(DescribeTransfer("recv from", peer, tag, data.size()), data.size());
     op->is_receive = true;
     if (absl::Status valid = CheckCount(data.size(), op->description); !valid.ok()) {
       return Request::Finished(valid);
@@ -108,10 +118,9 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
-  std::shared_ptr<MpiOperation> MakeOperation(std::string description, int peer, size_t bytes) {
+  std::shared_ptr<MpiOperation> MakeOperation(std::string description, size_t bytes) {
     auto op = std::make_shared<MpiOperation>();
     op->description = std::move(description);
-    op->peers = {peer};
     op->expected_bytes = bytes;
     return op;
   }
@@ -138,8 +147,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   absl::Status Collective(std::string description, std::function<int(MPI_Request*)> start) {
-    return RunCollective(runtime_, std::move(description), rank_, size_, timeout(),
-                         std::move(start));
+    return RunCollective(runtime_, std::move(description), timeout(), std::move(start));
   }
 
   MpiRuntime* runtime_;
@@ -152,26 +160,31 @@ class MpiCommunicator final : public Communicator {
 
 absl::StatusOr<std::unique_ptr<Communicator>> CreateMpiCommunicator(MpiOptions options) {
   ASSIGN_OR_RETURN(MpiRuntime * mpi, MpiRuntime::Acquire(options));
-  // Release the runtime on any failure below; the communicator takes the reference over.
-  auto release = [](MpiRuntime*) { MpiRuntime::Release(); };
-  std::unique_ptr<MpiRuntime, decltype(release)> reference(mpi, release);
-  RETURN_IF_ERROR(mpi->ExchangeProcessIds(options.comm.timeout));
   MPI_Comm comm = MPI_COMM_NULL;
-  RETURN_IF_ERROR(RunCollective(mpi, "duplicating MPI_COMM_WORLD", mpi->world_rank(),
-                                mpi->world_size(), options.comm.timeout,
-                                [&comm](MPI_Request* request) {
-                                  return MPI_Comm_idup(MPI_COMM_WORLD, &comm, request);
-                                }));
-  RETURN_IF_ERROR(mpi->Call([comm] {
-    const int code = MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
-    if (code == MPI_SUCCESS) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("MPI_Comm_set_errhandler: ", MpiErrorText(code)));
-  }));
-  reference.release();
+  absl::Status set_up = [&] {
+    RETURN_IF_ERROR(mpi->ConnectLiveness(options.comm.timeout));
+    RETURN_IF_ERROR(RunCollective(mpi, "duplicating MPI_COMM_WORLD", options.comm.timeout,
+                                  [&comm](MPI_Request* request) {
+                                    return MPI_Comm_idup(MPI_COMM_WORLD, &comm, request);
+                                  }));
+    return mpi->Call([comm] {
+      const int code = MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+      if (code == MPI_SUCCESS) return absl::OkStatus();
+      return absl::InternalError(absl::StrCat("MPI_Comm_set_errhandler: ", MpiErrorText(code)));
+    });
+  }();
+  if (!set_up.ok()) {
+    // The others may be waiting for this rank: tell them, and do not finalize.
+    MpiRuntime::MarkJobFailed(set_up);
+    MpiRuntime::Release();
+    return set_up;
+  }
   return std::unique_ptr<Communicator>(new MpiCommunicator(mpi, comm, options.comm));
 }
 
-void MarkMpiJobFailed() { MpiRuntime::MarkJobFailed(); }
+void MarkMpiJobFailed(const absl::Status& why) { MpiRuntime::MarkJobFailed(why); }
+
+int MpiRanksOnThisHost() { return MpiRuntime::RanksOnThisHost(); }
 
 absl::Duration MpiProgressThreadCpuTime() { return MpiRuntime::ThreadCpuTime(); }
 

@@ -8,10 +8,13 @@
 // after any activity (low latency for ping-pong), and otherwise polls MPI_Testsome every
 // `poll_interval`, which keeps it a few percent of one core on a 2-core machine.
 //
-// Faults: every wait has a deadline. Ranks on this host are also watched by process id, so a
-// dead peer there is reported as Unavailable within ~0.1 s instead of at the deadline. After an
-// error the process should report it and exit: MPI is then not finalized (MPI_Finalize would
-// wait for the dead peer), and pending sends may still read their buffers until exit.
+// Faults: every wait has a deadline. Beside MPI, a liveness mesh (liveness_mesh.h: a TCP
+// connection between every pair of ranks, with heartbeats) learns within ~0.1 s which rank died,
+// on any host, and which one a rank that exits because of it blames; every wait then fails as
+// Unavailable naming that rank, whatever peer it was waiting for. A rank silent for the timeout
+// is named then. After an error the process should report it and exit: MPI is then not
+// finalized (MPI_Finalize would wait for the dead peer), and pending sends may still read their
+// buffers until exit.
 #pragma once
 
 #include <memory>
@@ -29,10 +32,13 @@ namespace ald {
 // finalizes it, after which no new one can be created in this process.
 absl::StatusOr<std::unique_ptr<Communicator>> CreateMpiCommunicator(MpiOptions options = {});
 
-// The job failed in this process (call it before destroying the communicators, on any error):
-// MPI is then not finalized, since MPI_Finalize would wait for ranks that may be dead, and the
-// process can report its error and exit.
-void MarkMpiJobFailed();
+// The job failed in this process with `why` (call it before destroying the communicators, on
+// any error): MPI is then not finalized, since MPI_Finalize would wait for ranks that may be
+// dead, and the other ranks learn whom to blame: the rank this one saw fail, else this one.
+void MarkMpiJobFailed(const absl::Status& why);
+
+// How many ranks of the job run on this host (by host name), once a communicator exists.
+int MpiRanksOnThisHost();
 
 // CPU time the progress thread has used so far (for measuring its cost).
 absl::Duration MpiProgressThreadCpuTime();

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -27,6 +28,9 @@ namespace ald::mpi_internal {
 
 absl::Mutex runtime_mu(absl::kConstInit);
 MpiRuntime* runtime = nullptr;  // guarded by runtime_mu
+// Released runtimes are never deleted (abandoned operations may still point into one); held
+// here, they are not leaks.
+MpiRuntime* retired_runtime = nullptr;  // guarded by runtime_mu
 int runtime_users = 0;          // guarded by runtime_mu
 bool runtime_finalized = false;  // guarded by runtime_mu
 
@@ -60,6 +64,7 @@ void MpiRuntime::Release() {
     absl::MutexLock lock(&runtime_mu);
     if (--runtime_users > 0) return;
     finished = runtime;
+    retired_runtime = runtime;
     runtime = nullptr;
     runtime_finalized = true;
   }
@@ -68,6 +73,14 @@ void MpiRuntime::Release() {
     absl::MutexLock lock(&finished->mu_);
     finished->stopping_ = true;
     broken = finished->broken_;
+  }
+  if (finished->liveness_ != nullptr) {
+    // A failure the caller did not report (MarkJobFailed) is still this job's end: say so.
+    if (broken) {
+      finished->liveness_->Leave(absl::UnavailableError("the MPI job failed"));
+    } else {
+      finished->liveness_->Close();
+    }
   }
   // After a failure the thread may be stuck inside MPI for good (a transport that lost its
   // peer); the process is about to exit, and joining could keep it from ever doing so.
@@ -79,9 +92,11 @@ void MpiRuntime::Release() {
   // The runtime stays allocated: operations abandoned after an error may still point into it.
 }
 
-void MpiRuntime::MarkJobFailed() {
+void MpiRuntime::MarkJobFailed(const absl::Status& why) {
   absl::MutexLock lock(&runtime_mu);
-  if (runtime != nullptr) runtime->MarkBroken();
+  if (runtime == nullptr) return;
+  runtime->MarkBroken();
+  if (runtime->liveness_ != nullptr) runtime->liveness_->Leave(why);
 }
 
 absl::Duration MpiRuntime::ThreadCpuTime() {
@@ -94,6 +109,15 @@ absl::Duration MpiRuntime::ThreadCpuTime() {
     return absl::ZeroDuration();
   }
   return absl::DurationFromTimespec(used);
+}
+
+int MpiRuntime::RanksOnThisHost() {
+  absl::MutexLock lock(&runtime_mu);
+  if (runtime == nullptr || runtime->processes_.empty()) return 1;
+  const char* mine = runtime->processes_[runtime->world_rank_].host;
+  return static_cast<int>(std::count_if(
+      runtime->processes_.begin(), runtime->processes_.end(),
+      [mine](const LivenessEndpoint& peer) { return std::strcmp(peer.host, mine) == 0; }));
 }
 
 absl::Status MpiRuntime::Initialize() {
@@ -114,8 +138,6 @@ absl::Status MpiRuntime::Initialize() {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &world_rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &world_size_);
-  gethostname(me_.host, sizeof(me_.host) - 1);
-  me_.pid = static_cast<int>(getpid());
   return absl::OkStatus();
 }
 
@@ -307,7 +329,9 @@ void MpiRuntime::Abandon(std::shared_ptr<MpiOperation> op) {
     if (!op->is_receive) {
       // A send that never started is simply dropped; a started one cannot be cancelled.
       for (auto& [peer, lane] : lanes_) {
-        std::erase_if(lane.queued, [&](const QueuedSend& send) { return send.op == op; });
+        if (std::erase_if(lane.queued, [&](const QueuedSend& send) { return send.op == op; })) {
+          Complete(*op, absl::CancelledError(absl::StrCat(op->description, " was dropped")));
+        }
       }
       return;
     }
@@ -330,49 +354,45 @@ absl::Status MpiRuntime::Call(std::function<absl::Status()> call) {
   return *result;
 }
 
-absl::Status MpiRuntime::CheckAlive(const std::vector<int>& ranks,
-                                    const std::string& operation) const {
-  for (int rank : ranks) {
-    if (rank >= static_cast<int>(processes_.size())) continue;
-    const PeerProcess& peer = processes_[rank];
-    if (std::strcmp(peer.host, me_.host) != 0 || peer.pid <= 0) continue;  // another machine
-    if (kill(peer.pid, 0) != 0 && errno == ESRCH) {
-      return absl::UnavailableError(absl::StrFormat(
-          "%s: rank %d is unavailable (its process %d on %s is gone)", operation, rank, peer.pid,
-          peer.host));
-    }
-  }
-  return absl::OkStatus();
+absl::Status MpiRuntime::CheckJob(const std::string& operation) const {
+  if (liveness_ == nullptr) return absl::OkStatus();
+  const std::optional<PeerFailure> failure = liveness_->failure();
+  if (!failure.has_value()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(failure->what, " (during ", operation, ")"));
 }
 
-std::vector<int> AllRanksBut(int rank, int size) {
-  std::vector<int> others;
-  for (int other = 0; other < size; ++other) {
-    if (other != rank) others.push_back(other);
-  }
-  return others;
+absl::Status MpiRuntime::Attribute(absl::Status status) const {
+  if (!absl::IsUnavailable(status) || liveness_ == nullptr) return status;
+  const std::optional<PeerFailure> failure = liveness_->AwaitFailure(kAttributionPatience);
+  if (!failure.has_value()) return status;
+  return absl::UnavailableError(absl::StrCat(failure->what, " (during ", status.message(), ")"));
 }
 
-// Starts a collective over `comm` and waits for it with a deadline.
-absl::Status RunCollective(MpiRuntime* runtime, std::string description, int rank, int size,
-                           absl::Duration timeout, std::function<int(MPI_Request*)> start) {
+absl::Status RunCollective(MpiRuntime* runtime, std::string description, absl::Duration timeout,
+                           std::function<int(MPI_Request*)> start) {
   auto op = std::make_shared<MpiOperation>();
   op->description = std::move(description);
-  op->peers = AllRanksBut(rank, size);
   runtime->Start(op, std::move(start));
   Request request(std::make_unique<MpiRequestState>(runtime, std::move(op)), timeout);
   return request.Wait();
 }
 
-absl::Status MpiRuntime::ExchangeProcessIds(absl::Duration timeout) {
-  if (!processes_.empty()) return absl::OkStatus();
-  std::vector<PeerProcess> processes(world_size_);
-  RETURN_IF_ERROR(RunCollective(
-      this, "exchange of process ids", world_rank_, world_size_, timeout, [&](MPI_Request* r) {
-        return MPI_Iallgather(&me_, sizeof(PeerProcess), MPI_BYTE, processes.data(),
-                              sizeof(PeerProcess), MPI_BYTE, MPI_COMM_WORLD, r);
-      }));
+absl::Status MpiRuntime::ConnectLiveness(absl::Duration timeout) {
+  if (liveness_ != nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::unique_ptr<LivenessMesh> mesh,
+                   LivenessMesh::Listen(world_rank_, world_size_, timeout));
+  const LivenessEndpoint me = mesh->endpoint();
+  std::vector<LivenessEndpoint> processes(world_size_);
+  RETURN_IF_ERROR(RunCollective(this, "exchange of liveness endpoints", timeout,
+                                [&](MPI_Request* r) {
+                                  return MPI_Iallgather(&me, sizeof(me), MPI_BYTE,
+                                                        processes.data(), sizeof(me), MPI_BYTE,
+                                                        MPI_COMM_WORLD, r);
+                                }));
+  RETURN_IF_ERROR(mesh->Connect(processes, timeout));
+  absl::MutexLock lock(&runtime_mu);  // RanksOnThisHost reads these
   processes_ = std::move(processes);
+  liveness_ = std::move(mesh);
   return absl::OkStatus();
 }
 

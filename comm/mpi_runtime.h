@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "comm/communicator.h"
+#include "comm/liveness_mesh.h"
 #include "comm/mpi_options.h"
 
 namespace ald {
@@ -27,8 +28,13 @@ namespace ald {
 
 namespace mpi_internal {
 
-// How often a waiting request checks whether the processes of its peers still exist.
+// How often a waiting request asks the liveness mesh whether a rank of the job has failed.
 constexpr absl::Duration kLivenessInterval = absl::Milliseconds(100);
+// How long an MPI error waits for the liveness mesh to name its cause: a broken MPI connection
+// and the dead rank's liveness EOF arrive a moment apart.
+constexpr absl::Duration kAttributionPatience = absl::Seconds(1);
+// How long an abandoned operation's owner waits for MPI to let go of its buffer.
+constexpr absl::Duration kAbandonPatience = absl::Seconds(1);
 // Sends at least this large wait in their peer's lane: one in flight per peer, the highest
 // priority next. Smaller ones (AL-DSGD's loss and degree) go at once, never behind a model.
 constexpr size_t kLaneMinBytes = 64 * 1024;
@@ -44,7 +50,6 @@ inline std::string MpiErrorText(int code) {
 // mutex; `request` belongs to the progress thread.
 struct MpiOperation {
   std::string description;      // "recv from rank 3 (tag 17, 1048576 bytes)"
-  std::vector<int> peers;       // ranks without which it can never complete
   size_t expected_bytes = 0;    // receives: checked against what arrived
   bool is_receive = false;
   int lane = -1;  // the peer whose send lane it occupies once started, or -1
@@ -55,11 +60,6 @@ struct MpiOperation {
   std::optional<absl::Time> completed_at;
 };
 
-struct PeerProcess {
-  char host[64] = {};
-  int pid = 0;
-};
-
 // The process-wide MPI state: the progress thread and what it knows about the other ranks.
 class MpiRuntime {
  public:
@@ -67,9 +67,12 @@ class MpiRuntime {
   static absl::StatusOr<MpiRuntime*> Acquire(const MpiOptions& options);
   static void Release();
   static absl::Duration ThreadCpuTime();
-  // This process's job has failed (whatever the cause: a timeout is not seen as a dead peer):
-  // the runtime will not finalize MPI, which would wait for ranks that may be gone.
-  static void MarkJobFailed();
+  // How many ranks of the job run on this host (by host name); 1 before ExchangeProcessIds.
+  static int RanksOnThisHost();
+  // This process's job has failed with `why`: the runtime will not finalize MPI, which would
+  // wait for ranks that may be gone, and the liveness mesh tells the others who is to blame
+  // (the rank it saw fail, else this one with `why`).
+  static void MarkJobFailed(const absl::Status& why);
 
   absl::Mutex& mu() { return mu_; }
   int world_rank() const { return world_rank_; }
@@ -90,12 +93,21 @@ class MpiRuntime {
     absl::MutexLock lock(&mu_);
     broken_ = true;
   }
+  bool broken() {
+    absl::MutexLock lock(&mu_);
+    return broken_;
+  }
   // Runs `call` on the progress thread and returns its result.
   absl::Status Call(std::function<absl::Status()> call);
-  // Unavailable naming the first of `ranks` whose process on this host no longer exists.
-  absl::Status CheckAlive(const std::vector<int>& ranks, const std::string& operation) const;
-  // Learns the host and process id of every rank (once; a collective with a deadline).
-  absl::Status ExchangeProcessIds(absl::Duration timeout);
+  // Unavailable naming the rank that failed, once the liveness mesh knows of one (whatever
+  // `operation` waits for: the job cannot go on without it).
+  absl::Status CheckJob(const std::string& operation) const;
+  // An Unavailable `status` (an MPI error) with the failed rank named, once the mesh knows it
+  // (waiting up to kAttributionPatience); other statuses unchanged.
+  absl::Status Attribute(absl::Status status) const;
+  // Learns every rank's host and process id and connects the liveness mesh (once; `timeout`
+  // bounds both, and is the silence after which a rank is called hung).
+  absl::Status ConnectLiveness(absl::Duration timeout);
 
  private:
   explicit MpiRuntime(const MpiOptions& options) : options_(options) {}
@@ -134,12 +146,12 @@ class MpiRuntime {
   std::vector<MPI_Request> active_requests_;
   std::map<int, SendLane> lanes_;  // by peer
   uint64_t next_sequence_ = 0;
-  // Set once by Initialize / ExchangeProcessIds.
+  // Set once by Initialize / ConnectLiveness.
   std::optional<absl::Status> init_status_;  // guarded by mu_
   int world_rank_ = 0;
   int world_size_ = 1;
-  std::vector<PeerProcess> processes_;
-  PeerProcess me_;
+  std::vector<LivenessEndpoint> processes_;
+  std::unique_ptr<LivenessMesh> liveness_;  // kept until exit: requests may still ask it
 };
 
 
@@ -154,18 +166,27 @@ class MpiRequestState final : public RequestState {
       absl::MutexLock lock(&runtime_->mu());
       done = op_->done;
     }
-    if (!done) runtime_->Abandon(op_);
+    if (done) return;
+    runtime_->Abandon(op_);
+    // The caller frees the buffer next, and MPI may still write into it (a receive whose data
+    // is arriving) or read it (a started send) until the operation completes: wait for that,
+    // bounded, since a progress thread stuck in MPI after a failure moves no data anyway.
+    runtime_->mu().LockWhenWithTimeout(absl::Condition(&op_->done), kAbandonPatience);
+    runtime_->mu().Unlock();
   }
 
   std::optional<absl::Status> Poll() override {
+    std::optional<absl::Status> failed;
     {
       absl::MutexLock lock(&runtime_->mu());
-      if (op_->done) return op_->status;
+      if (op_->done && !absl::IsUnavailable(op_->status)) return op_->status;
+      if (op_->done) failed = op_->status;
     }
+    if (failed.has_value()) return runtime_->Attribute(*failed);
     const absl::Time now = absl::Now();
     if (now < next_liveness_check_) return std::nullopt;
     next_liveness_check_ = now + kLivenessInterval;
-    absl::Status alive = runtime_->CheckAlive(op_->peers, op_->description);
+    absl::Status alive = runtime_->CheckJob(op_->description);
     if (alive.ok()) return std::nullopt;
     runtime_->MarkBroken();
     return alive;
@@ -191,11 +212,9 @@ class MpiRequestState final : public RequestState {
   absl::Time next_liveness_check_ = absl::Now() + kLivenessInterval;
 };
 
-// Every rank of a world of `size` but `rank`.
-std::vector<int> AllRanksBut(int rank, int size);
 // Starts a collective over `comm` and waits for it with a deadline.
-absl::Status RunCollective(MpiRuntime* runtime, std::string description, int rank, int size,
-                           absl::Duration timeout, std::function<int(MPI_Request*)> start);
+absl::Status RunCollective(MpiRuntime* runtime, std::string description, absl::Duration timeout,
+                           std::function<int(MPI_Request*)> start);
 // InvalidArgument when `bytes` does not fit MPI's int count.
 absl::Status CheckCount(size_t bytes, const std::string& operation);
 

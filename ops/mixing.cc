@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "core/cpu_clones.h"
 #include "core/status.h"
 #include "ops/cpu/dnnl_util.h"
 
@@ -129,7 +130,7 @@ void ChunkedWeightedSum(size_t num_inputs, const float* weights, const float* co
 // Up to 8 inputs (1 + the degree of every topology we run) with the count known at compile
 // time, so that the sum over inputs unrolls inside one vector loop. The AVX2 clone, chosen at
 // load time, is ~10% faster than the baseline SSE2 on cache-resident buckets.
-__attribute__((target_clones("avx2", "default"))) void FusedWeightedSum(
+ALD_AVX2_CLONES void FusedWeightedSum(
     size_t num_inputs, const float* weights, const float* const* inputs, size_t n, float* out) {
   switch (num_inputs) {
     case 1: return DirectWeightedSum<1>(weights, inputs, n, out);

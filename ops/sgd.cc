@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "core/cpu_clones.h"
 #include "core/status.h"
 
 namespace ald::cpu {
@@ -35,7 +36,7 @@ inline __attribute__((always_inline)) void FusedSgdLoop(size_t n, float lr, floa
 
 // An AVX2 clone, chosen at load time where the CPU has it, is ~10% faster than SSE2 on
 // cache-resident buckets (the baseline x86-64 target only has 16-byte vectors).
-__attribute__((target_clones("avx2", "default"))) void FusedSgd(MomentumKind kind, size_t n,
+ALD_AVX2_CLONES void FusedSgd(MomentumKind kind, size_t n,
                                                                  float lr, float m, float wd,
                                                                  float* x, const float* g,
                                                                  float* buf) {

@@ -7,7 +7,7 @@ set -uo pipefail
 train="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export OMP_NUM_THREADS=1 GOMP_SPINCOUNT=10000
+export GOMP_SPINCOUNT=10000
 failed=0
 
 # A tiny Fashion-MNIST in the real format: 64 training and 16 test images of SIDE x SIDE.

@@ -7,7 +7,7 @@ set -euo pipefail
 train="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export OMP_NUM_THREADS=1 GOMP_SPINCOUNT=10000
+export GOMP_SPINCOUNT=10000
 common=(--dataset=synthetic --model=resnet8 --workers=4 --batch=16 --algo=dpsgd --steps=3
         --checkpoint_every=1 --eval_every=1000 --timeout=30)
 fail() { echo "FAIL: $*"; exit 1; }

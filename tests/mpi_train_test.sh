@@ -1,8 +1,9 @@
 #!/bin/bash
 # Same seed, same synchronous algorithm: 4 MPI ranks (pipelined and sequential) and 4
 # in-process workers reach bitwise-identical parameters (each worker's checkpoint, byte for
-# byte). One OpenMP thread per
-# worker on both sides, since oneDNN's reductions may associate differently with more threads.
+# byte), as the README's plain commands run them: no OpenMP variables exported, the trainer
+# gives each worker the same thread count in both modes (this host's cores / its workers), since
+# oneDNN's reductions associate differently with more threads.
 # Every synchronous algorithm: the all-reduce based ones too, because both communicators sum in
 # rank order by default (CommOptions::reproducible_sums). With --wire=bf16 too: both
 # communicators round through comm/wire_format.h, and EASGD's bf16 mean adds in rank order.
@@ -10,9 +11,9 @@ set -euo pipefail
 train="$1"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export OMP_NUM_THREADS=1 GOMP_SPINCOUNT=10000
-common=(--dataset=synthetic --model=resnet8 --batch=16 --steps=12 --eval_every=1000
-        --checkpoint_every=12 --quiet --timeout=30)
+unset OMP_NUM_THREADS OMP_THREAD_LIMIT
+base=(--dataset=synthetic --model=resnet8 --batch=16 --eval_every=1000 --timeout=30)
+common=("${base[@]}" --steps=12 --checkpoint_every=12 --quiet)
 failed=0
 compare() {  # compare ALGO RUN_A RUN_B WHAT
   local algo="$1" a_run="$2" b_run="$3" what="$4" worker
@@ -27,10 +28,19 @@ compare() {  # compare ALGO RUN_A RUN_B WHAT
     fi
   done
 }
-mpi() {
-  mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp \
-    -x OMP_NUM_THREADS -x GOMP_SPINCOUNT "$train" "${common[@]}" --comm=mpi "$@"
-}
+mpirun4() { mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp "$@"; }
+mpi() { mpirun4 "$train" "${common[@]}" --comm=mpi "$@"; }
+# Both modes say the same thread count at start.
+"$train" "${base[@]}" --steps=1 --workers=4 > "$tmp/inproc.out"
+mpirun4 "$train" "${base[@]}" --steps=1 --comm=mpi > "$tmp/mpi.out"
+inproc_threads=$(grep -m1 '^OpenMP threads per worker' "$tmp/inproc.out" || echo none)
+mpi_threads=$(grep -m1 '^OpenMP threads per worker' "$tmp/mpi.out" || echo none)
+if [[ "$inproc_threads" == "$mpi_threads" && "$inproc_threads" == OpenMP* ]]; then
+  echo "PASS: both modes print '$inproc_threads'"
+else
+  echo "FAIL: in-process '$inproc_threads', MPI '$mpi_threads'"
+  failed=1
+fi
 # ALGO[:COMBINE[:WIRE]] (adapt-with-combine posts the whole model as the step begins).
 for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc \
            dpsgd:atc:bf16 aldsgd:atc:bf16 aldsgd:awc:bf16 easgd:atc:bf16 lsgd:atc:bf16; do

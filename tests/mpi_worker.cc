@@ -89,7 +89,9 @@ TEST(MpiCommunicatorTest, QueuedLargeSendsGoInPriorityOrder) {
     sends.push_back(comm->Isend(1, 62, std::span(c), 2));  // overtakes b
     ASSERT_TRUE(WaitAll(std::span(sends), comm->timeout()).ok());
   } else if (comm->rank() == 1) {
-    absl::SleepFor(absl::Milliseconds(300));  // every send is posted before any receive
+    // Every send is posted before any receive (1 s: under ASan the ranks run several times
+    // slower).
+    absl::SleepFor(absl::Seconds(1));
     std::vector<float> a(kCount), b(kCount), c(kCount);
     std::vector<Request> receives;
     receives.push_back(comm->Irecv(0, 60, std::span(a)));
@@ -273,6 +275,7 @@ int RunFaultExchange() {
     if (!status.ok()) {
       std::fprintf(stderr, "rank %d: step %d failed after %.2fs: %s\n", me, step,
                    absl::ToDoubleSeconds(absl::Now() - start), std::string(status.message()).c_str());
+      MarkMpiJobFailed(status);
       return 1;
     }
   }

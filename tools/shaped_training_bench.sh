@@ -169,7 +169,9 @@ run_training() {
     sampler_pid=$!
   fi
   local trained=0
-  netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" >&2 || trained=$?
+  # (OMP_NUM_THREADS reaches the comm bench; the trainer takes its count from its own flag.)
+  netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" \
+    --threads_per_worker=1 >&2 || trained=$?
   if [[ -n $sampler_pid ]]; then
     kill -TERM "$sampler_pid"
     wait "$sampler_pid" || { echo "$name: the link sampler failed" >&2; return 1; }

@@ -8,8 +8,6 @@
 #include <mutex>
 #include <thread>
 
-#include <omp.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -36,6 +34,7 @@
 #include "tools/trainer/progress.h"
 #include "tools/trainer/resume_step.h"
 #include "tools/trainer/worker_model.h"
+#include "tools/trainer/worker_threads.h"
 
 namespace ald {
 namespace {
@@ -602,6 +601,15 @@ absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers)
   return topology;
 }
 
+// The OpenMP threads of each of `workers_on_host` workers (worker_threads.h), said at start.
+WorkerThreads DecideWorkerThreads(const TrainConfig& config, int workers_on_host, bool quiet) {
+  const WorkerThreads threads = ChooseWorkerThreads(
+      config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
+      workers_on_host);
+  if (!quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
+  return threads;
+}
+
 // One worker's whole run on the calling thread.
 absl::Status RunWorker(const TrainConfig& config, int rank, const SharedData& data,
                        Communicator* comm, const Topology* topology, Trace* trace,
@@ -624,15 +632,14 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
     comms.push_back(std::move(comm));
   }
   // oneDNN's OpenMP threads are per calling thread: share the cores among the workers.
-  const int threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
-                                      config.workers);
+  const WorkerThreads threads = DecideWorkerThreads(config, config.workers, config.quiet);
   std::vector<TrainResult> results(config.workers);
   std::mutex mutex;
   absl::Status first = absl::OkStatus();
   std::vector<std::thread> pool;
   for (int rank = 0; rank < config.workers; ++rank) {
     pool.emplace_back([&, rank] {
-      omp_set_num_threads(threads);
+      UseWorkerThreads(threads);
       absl::Status status = RunWorker(config, rank, data, comms[rank].get(), &topology, trace,
                                       results[rank]);
       if (!status.ok()) {
@@ -654,6 +661,38 @@ absl::StatusOr<TrainResult> TrainInProcess(const TrainConfig& config, const Shar
   return results[0];
 }
 
+// One MPI rank's run, on `comm` (its trace file name gets the rank).
+absl::StatusOr<TrainResult> TrainMpiRank(const TrainConfig& config, const CommOptions& options,
+                                         Communicator& comm,
+                                         std::unique_ptr<Communicator>& device_comm, Trace* trace,
+                                         std::string& trace_path) {
+  TrainConfig mpi_config = config;
+  mpi_config.workers = comm.size();
+  mpi_config.quiet = config.quiet || comm.rank() != 0;
+  // Each rank writes its own trace file, timed from the Unix epoch so that the files line up
+  // when merged (to the machines' clock agreement; exactly on one machine).
+  if (comm.size() > 1 && !trace_path.empty()) {
+    trace_path = absl::StrCat(trace_path, ".rank", comm.rank());
+    trace->UseUnixEpoch();
+  }
+  ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
+  // The in-process rule (TrainInProcess), with this host's ranks as its workers.
+  UseWorkerThreads(DecideWorkerThreads(config, MpiRanksOnThisHost(), mpi_config.quiet));
+  TrainResult run;
+  if (comm.size() == 1) {
+    // A single process trains alone (plain SGD), as --workers=1 does in process.
+    RETURN_IF_ERROR(RunWorker(mpi_config, 0, data, nullptr, nullptr, trace, run));
+    return run;
+  }
+  if (config.comm == "nccl") {
+    ASSIGN_OR_RETURN(device_comm, CreateDeviceCommunicator(comm, options));
+  }
+  ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm.size()));
+  RETURN_IF_ERROR(RunWorker(mpi_config, comm.rank(), data, &comm, &topology, trace, run,
+                            device_comm.get()));
+  return run;
+}
+
 }  // namespace
 
 absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
@@ -668,37 +707,19 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
     options.comm.timeout = absl::Seconds(config.timeout_seconds);
     options.comm.reproducible_sums = config.reproducible_sums;
     ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm, CreateMpiCommunicator(options));
-    TrainConfig mpi_config = config;
-    mpi_config.workers = comm->size();
-    mpi_config.quiet = config.quiet || comm->rank() != 0;
-    // Each rank writes its own trace file, timed from the Unix epoch so that the files line up
-    // when merged (to the machines' clock agreement; exactly on one machine).
-    if (comm->size() > 1 && !trace_path.empty()) {
-      trace_path = absl::StrCat(trace_path, ".rank", comm->rank());
-      trace->UseUnixEpoch();
-    }
-    ASSIGN_OR_RETURN(SharedData data, Prepare(mpi_config));
-    TrainResult run;
-    if (comm->size() == 1) {
-      // A single process trains alone (plain SGD), as --workers=1 does in process.
-      RETURN_IF_ERROR(RunWorker(mpi_config, 0, data, nullptr, nullptr, trace.get(), run));
-    } else {
-      std::unique_ptr<Communicator> device_comm;
-      if (config.comm == "nccl") {
-        ASSIGN_OR_RETURN(device_comm, CreateDeviceCommunicator(*comm, options.comm));
-      }
-      ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(mpi_config, comm->size()));
-      absl::Status worked = RunWorker(mpi_config, comm->rank(), data, comm.get(), &topology,
-                                      trace.get(), run, device_comm.get());
-      // A failed rank must not finalize MPI on its way out: that waits for every rank.
-      if (!worked.ok()) MarkMpiJobFailed();
-      RETURN_IF_ERROR(worked);
-    }
-    run.progress_thread_cpu_seconds = absl::ToDoubleSeconds(MpiProgressThreadCpuTime());
+    std::unique_ptr<Communicator> device_comm;  // destroyed after MarkMpiJobFailed, as comm is
+    absl::StatusOr<TrainResult> run =
+        TrainMpiRank(config, options.comm, *comm, device_comm, trace.get(), trace_path);
+    // A failed rank must not finalize MPI on its way out (that waits for every rank), and it
+    // tells the other ranks whom to blame: the rank it saw fail, or itself.
+    if (!run.ok()) MarkMpiJobFailed(run.status());
+    RETURN_IF_ERROR(run.status());
+    run->progress_thread_cpu_seconds = absl::ToDoubleSeconds(MpiProgressThreadCpuTime());
     result = run;
   } else {
     ASSIGN_OR_RETURN(SharedData data, Prepare(config));
     if (config.workers == 1) {
+      UseWorkerThreads(DecideWorkerThreads(config, 1, config.quiet));
       TrainResult run;
       RETURN_IF_ERROR(RunWorker(config, 0, data, nullptr, nullptr, trace.get(), run));
       result = run;
