@@ -3,6 +3,9 @@
 #include "ops/conv2d.h"
 
 #include "ops/cpu/conv2d.h"
+
+#include "core/bfloat16.h"
+#include "ops/cpu/bf16_support.h"
 #include "ops/ref/conv2d.h"
 #include "ops/ref/relu.h"
 #include "ops/error_testing.h"
@@ -208,6 +211,61 @@ TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
     EXPECT_TRUE(AllClose(ToDoubles(laid_out.db), ToDoubles(plain.db), Atol(per_weight), kRtol))
         << "db";
   }
+}
+
+Tensor Bf16Tensor(const Shape& shape, uint64_t seed) {
+  Tensor tensor = *Tensor::Create(shape, DType::kBF16);
+  const std::vector<double> values = RandomValues(shape.num_elements(), seed);
+  for (int64_t i = 0; i < shape.num_elements(); ++i) {
+    tensor.data<BFloat16>()[i] = BFloat16(static_cast<float>(values[i]));
+  }
+  return tensor;
+}
+
+// A bf16 channels-last layer with >= 128 input channels and <= 64 output pixels computes its
+// weight and bias gradients as one matmul over an im2col copy (Im2colWeightGradCpu); they
+// equal oneDNN's own bf16 backward-weights (same bf16 products, f32 sums in another order).
+// Other layers, and f32, keep oneDNN's primitive.
+TEST(Conv2dTest, Bf16WideSmallImageWeightGradMatchesOneDnn) {
+  if (cpu::CpuBf16Capability().support == cpu::Bf16Support::kUnavailable) {
+    GTEST_SKIP() << "oneDNN runs no bf16 on this CPU (" << cpu::CpuBf16Capability().isa << ")";
+  }
+  constexpr ActivationLayout kNhwc = ActivationLayout::kChannelsLast;
+  const std::vector<Conv2dCase> cases = {
+      {Shape{2, 128, 4, 4}, Shape{16, 128, 3, 3}, Attrs(1, 1, true), kNhwc, kNhwc},
+      {Shape{3, 128, 7, 5}, Shape{8, 128, 3, 3}, Attrs(2, 1, false), kNhwc, kNhwc},
+      {Shape{2, 256, 2, 2}, Shape{32, 256, 1, 1}, Attrs(1, 0, true), kNhwc, kNhwc},
+  };
+  uint64_t seed = 900;
+  for (const Conv2dCase& c : cases) {
+    SCOPED_TRACE(c.input.ToString() + " * " + c.weight.ToString() + " " + DescribeConv2d(c.attrs));
+    absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
+        c.input, c.weight, c.attrs, c.input_layout, c.output_layout, DType::kBF16);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    ASSERT_TRUE((*kernel)->uses_im2col_weight_grad());
+    const Conv2dShapes& shapes = (*kernel)->shapes();
+    const Tensor x = Bf16Tensor(shapes.input, seed++), dy = Bf16Tensor(shapes.output, seed++);
+    Tensor dw = ZerosF32(shapes.weight), db = ZerosF32(shapes.bias);
+    Tensor dw_onednn = ZerosF32(shapes.weight), db_onednn = ZerosF32(shapes.bias);
+    ASSERT_TRUE((*kernel)->BackwardWeights(x, dy, dw, db).ok());
+    ASSERT_TRUE((*kernel)->passes().BackwardWeights(x, dy, dw_onednn, db_onednn).ok());
+    const int64_t per_weight = shapes.output[0] * shapes.output[2] * shapes.output[3];
+    EXPECT_TRUE(AllClose(ToDoubles(dw), ToDoubles(dw_onednn), Atol(per_weight), kRtol)) << "dw";
+    if (c.attrs.bias) {
+      EXPECT_TRUE(AllClose(ToDoubles(db), ToDoubles(db_onednn), Atol(per_weight), kRtol)) << "db";
+    }
+  }
+  // Fewer channels, more pixels, f32 or another layout: oneDNN's primitive.
+  const auto uses = [](const Shape& input, const Shape& weight, ActivationLayout layout,
+                       DType dtype) {
+    return (*cpu::Conv2dCpu::Create(input, weight, Attrs(1, 1, false), layout, layout, dtype))
+        ->uses_im2col_weight_grad();
+  };
+  EXPECT_FALSE(uses(Shape{2, 64, 4, 4}, Shape{64, 64, 3, 3}, kNhwc, DType::kBF16));
+  EXPECT_FALSE(uses(Shape{2, 128, 16, 16}, Shape{16, 128, 3, 3}, kNhwc, DType::kBF16));
+  EXPECT_FALSE(uses(Shape{2, 128, 4, 4}, Shape{16, 128, 3, 3}, kNhwc, DType::kF32));
+  EXPECT_FALSE(uses(Shape{2, 128, 4, 4}, Shape{16, 128, 3, 3}, ActivationLayout::kBlocked16,
+                    DType::kBF16));
 }
 
 TEST(Conv2dTest, FusedReluBackwardNeedsAFusedKernel) {

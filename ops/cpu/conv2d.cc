@@ -25,6 +25,10 @@ absl::StatusOr<std::unique_ptr<Conv2dCpu>> Conv2dCpu::Create(const Shape& input,
   kernel->output_layout_ = output_layout;
   kernel->dtype_ = dtype;
   RETURN_IF_ERROR(kernel->BuildPrimitives());
+  if (dtype == DType::kBF16 && input_layout == ActivationLayout::kChannelsLast &&
+      output_layout == ActivationLayout::kChannelsLast && Im2colWeightGradCpu::Pays(shapes)) {
+    ASSIGN_OR_RETURN(kernel->im2col_weight_grad_, Im2colWeightGradCpu::Create(shapes, attrs));
+  }
   if (attrs.fuse_relu) {
     ASSIGN_OR_RETURN(kernel->relu_, ReluCpu::Create(shapes.output, output_layout, dtype));
   }

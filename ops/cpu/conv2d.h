@@ -12,6 +12,7 @@
 #include "core/tensor.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "ops/conv2d.h"
+#include "ops/cpu/im2col_weight_grad.h"
 #include "ops/cpu/layout.h"
 #include "ops/cpu/relu.h"
 #include "ops/cpu/weighted_layer.h"
@@ -51,10 +52,14 @@ class Conv2dCpu {
   absl::Status BackwardData(const Tensor& dy, const Tensor& w, Tensor& dx) {
     return passes_.BackwardData(dy, w, dx);
   }
-  // dw, and db with bias (otherwise `db` is not written and may be undefined).
+  // dw, and db with bias (otherwise `db` is not written and may be undefined). A bf16
+  // channels-last layer that Im2colWeightGradCpu::Pays for runs it instead of oneDNN's
+  // backward-weights primitive (which the native call below still runs).
   absl::Status BackwardWeights(const Tensor& x, const Tensor& dy, Tensor& dw, Tensor& db) {
+    if (im2col_weight_grad_ != nullptr) return im2col_weight_grad_->Run(x, dy, dw, db);
     return passes_.BackwardWeights(x, dy, dw, db);
   }
+  bool uses_im2col_weight_grad() const { return im2col_weight_grad_ != nullptr; }
 
   // The same passes on memories already in the primitives' layouts (passes().forward_pd()
   // .src_desc(), ...; for the activations these are ActivationDesc of the layouts given to
@@ -79,6 +84,8 @@ class Conv2dCpu {
   Passes passes_;
   // With fuse_relu: ReLU in the output layout, for its backward (Tensor API and native).
   std::unique_ptr<ReluCpu> relu_;
+  // Set for the layers whose bf16 NHWC backward-weights oneDNN runs slowly.
+  std::unique_ptr<Im2colWeightGradCpu> im2col_weight_grad_;
 };
 
 }  // namespace ald::cpu

@@ -55,6 +55,9 @@ std::vector<OpCase> MakeCases() {
       {"conv2d/stride2_padding", Shape{3, 16, 9, 9}, conv(32, 3, 2, 1, true)},
       {"conv2d/1x1", Shape{4, 16, 8, 8}, conv(16, 1, 1, 0, true)},
       {"conv2d/downsample", Shape{2, 32, 16, 16}, conv(64, 3, 2, 1, false)},
+      // >= 128 channels, <= 64 output pixels: bf16 takes Im2colWeightGradCpu's path.
+      {"conv2d/wide_small_image", Shape{2, 128, 4, 4}, conv(8, 3, 1, 1, true)},
+      {"conv2d/wide_small_image_stride2", Shape{3, 128, 7, 5}, conv(16, 3, 2, 1, false)},
       {"conv2d/fused_relu", Shape{2, 8, 9, 9}, then_relu(conv(16, 3, 1, 1, true)), true},
       // LeNet-5's stem: one input channel, six plain output channels (forward and
       // backward-weights run on a blocked output, bridged).
