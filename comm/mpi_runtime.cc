@@ -341,6 +341,15 @@ void MpiRuntime::Abandon(std::shared_ptr<MpiOperation> op) {
   });
 }
 
+absl::Time MpiRuntime::AbandonDeadline() {
+  const bool peer_failed = liveness_ != nullptr && liveness_->failure().has_value();
+  absl::MutexLock lock(&mu_);
+  const absl::Time own = absl::Now() + kAbandonPatience;
+  if (!broken_ && !peer_failed) return own;
+  if (failed_abandon_deadline_ == absl::InfiniteFuture()) failed_abandon_deadline_ = own;
+  return failed_abandon_deadline_;
+}
+
 absl::Status MpiRuntime::Call(std::function<absl::Status()> call) {
   std::optional<absl::Status> result;
   Post([&] {

@@ -97,6 +97,11 @@ class MpiRuntime {
     absl::MutexLock lock(&mu_);
     return broken_;
   }
+  // Until when the owner of an abandoned operation waits for MPI to let go of its buffer:
+  // kAbandonPatience from now while the job is healthy; once a peer has failed, one shared
+  // kAbandonPatience for all of them. A survivor abandons dozens of requests as it unwinds, and
+  // a second each in turn ran its exit far past --timeout + 5 s.
+  absl::Time AbandonDeadline();
   // Runs `call` on the progress thread and returns its result.
   absl::Status Call(std::function<absl::Status()> call);
   // Unavailable naming the rank that failed, once the liveness mesh knows of one (whatever
@@ -140,6 +145,7 @@ class MpiRuntime {
   std::vector<std::function<void()>> commands_;  // guarded by mu_
   bool stopping_ = false;                        // guarded by mu_
   bool broken_ = false;                          // guarded by mu_: a peer failed
+  absl::Time failed_abandon_deadline_ = absl::InfiniteFuture();  // guarded by mu_
   std::thread thread_;
   // Owned by the progress thread.
   std::vector<std::shared_ptr<MpiOperation>> active_;
@@ -171,7 +177,8 @@ class MpiRequestState final : public RequestState {
     // The caller frees the buffer next, and MPI may still write into it (a receive whose data
     // is arriving) or read it (a started send) until the operation completes: wait for that,
     // bounded, since a progress thread stuck in MPI after a failure moves no data anyway.
-    runtime_->mu().LockWhenWithTimeout(absl::Condition(&op_->done), kAbandonPatience);
+    const absl::Time deadline = runtime_->AbandonDeadline();
+    runtime_->mu().LockWhenWithDeadline(absl::Condition(&op_->done), deadline);
     runtime_->mu().Unlock();
   }
 
