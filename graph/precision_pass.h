@@ -4,10 +4,9 @@
 // shortcut) gets bf16 outputs; ops that stay f32 (softmax cross-entropy, accuracy, dropout)
 // read f32, and so does a convolution of a one-channel image (oneDNN 2.6 has only its reference
 // kernel for that in bf16). Where the two meet (the graph input before the stem, the logits
-// before the loss) a
-// cast node converts, so the logits, the loss and its seed gradient stay f32. Parameters, their
-// gradients, batch-norm statistics and the optimizer's state are never touched: the lowering
-// casts weights into a bf16 copy once per step (graph/lowering/shared.h).
+// before the loss) a cast node converts, so the logits, the loss and its seed gradient stay f32.
+// Parameters, their gradients, batch-norm statistics and the optimizer's state are never
+// touched: the lowering casts weights into a bf16 copy once per step (graph/lowering/shared.h).
 #pragma once
 
 #include <optional>
