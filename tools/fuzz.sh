@@ -18,6 +18,7 @@ declare -A sources=(
   [idx_fuzzer]="data/idx_fuzzer.cc data/idx.cc data/gzip_file.cc core/file_io.cc"
   [cifar10_fuzzer]="data/cifar10_fuzzer.cc data/cifar10.cc data/gzip_file.cc core/file_io.cc"
   [graph_file_fuzzer]="comm/topology/graph_file_fuzzer.cc comm/topology/network_graph.cc
+    comm/topology/matcha8_sparse.cc
     core/rng.cc core/tensor.cc core/allocator.cc core/device.cc core/dtype.cc core/shape.cc"
   [safetensors_fuzzer]="checkpoint/safetensors_fuzzer.cc checkpoint/safetensors.cc
     checkpoint/checkpoint.cc core/json.cc core/file_io.cc core/atomic_file.cc core/tensor.cc
