@@ -67,7 +67,7 @@ class MpiRuntime {
   static absl::StatusOr<MpiRuntime*> Acquire(const MpiOptions& options);
   static void Release();
   static absl::Duration ThreadCpuTime();
-  // How many ranks of the job run on this host (by host name); 1 before ExchangeProcessIds.
+  // How many ranks of the job run on this host (by host name); 1 before ConnectLiveness.
   static int RanksOnThisHost();
   // This process's job has failed with `why`: the runtime will not finalize MPI, which would
   // wait for ranks that may be gone, and the liveness mesh tells the others who is to blame
