@@ -605,7 +605,7 @@ absl::StatusOr<Topology> MakeRunTopology(const TrainConfig& config, int workers)
 WorkerThreads DecideWorkerThreads(const TrainConfig& config, int workers_on_host, bool quiet) {
   const WorkerThreads threads = ChooseWorkerThreads(
       config.threads_per_worker, static_cast<int>(std::thread::hardware_concurrency()),
-      workers_on_host);
+      workers_on_host, OpenMpThreadLimit());
   if (!quiet) std::printf("%s\n", DescribeWorkerThreads(threads).c_str());
   return threads;
 }

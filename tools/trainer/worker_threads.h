@@ -15,7 +15,13 @@ struct WorkerThreads {
 // `flag` (--threads_per_worker) when > 0; otherwise this host's cores shared among the workers
 // that run on it, at least 1. OMP_NUM_THREADS is not consulted: it would apply to MPI ranks
 // but not to in-process workers (each sets its own count), and the two would then differ.
-WorkerThreads ChooseWorkerThreads(int64_t flag, int cores, int workers_on_host);
+// Either is capped at `thread_limit` (OpenMP's, from OMP_THREAD_LIMIT): OpenMP never starts more
+// threads than that, while oneDNN plans its kernels for the count set here, and a kernel that
+// splits a reduction over threads then waits at its barrier forever for the missing ones.
+WorkerThreads ChooseWorkerThreads(int64_t flag, int cores, int workers_on_host, int thread_limit);
+
+// OpenMP's limit on the threads of a parallel region (OMP_THREAD_LIMIT; huge when unset).
+int OpenMpThreadLimit();
 
 // Sets the calling thread's OpenMP thread count (its later parallel regions, oneDNN's included).
 void UseWorkerThreads(const WorkerThreads& threads);
