@@ -85,6 +85,13 @@ expect_bad_input alternate_matcha "--dpsgd_schedule=alternate" "alternate applie
   -- --data_dir="$good" --algo=matcha --dpsgd_schedule=alternate
 expect_bad_input leader_loss "--leader_loss=ema:0" "ema:BETA with BETA in (0, 1)" \
   -- --data_dir="$good" --leader_loss=ema:0
+expect_bad_input disconnected_regular "--topology=random-regular:1" "expected d >= 2" \
+  -- --data_dir="$good" --workers=4 --batch=8 --topology=random-regular:1
+# Outputs that could not be written are refused before the first step, not at an evaluation.
+expect_bad_input metrics_dir "--metrics=$tmp/no_such_dir/m.csv" "not an existing directory" \
+  -- --data_dir="$good" --metrics="$tmp/no_such_dir/m.csv"
+expect_bad_input checkpoint_dir_uncreatable "--checkpoint_dir=/proc/no_such" "cannot create it" \
+  -- --data_dir="$good" --checkpoint_dir=/proc/no_such
 
 # Data files.
 bad() { rm -rf "$tmp/$1"; cp -r "$good" "$tmp/$1"; echo "$tmp/$1"; }

@@ -245,6 +245,10 @@ absl::StatusOr<NetworkGraph> RandomRegularGraph(int nodes, int degree, uint64_t 
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": needs 1 <= d < n and n*d even, got n=", nodes, ", d=", degree));
   }
+  if (degree == 1 && nodes > 2) {  // every 1-regular graph is a perfect matching: disconnected
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": a 1-regular graph on more than 2 nodes is disconnected; expected d >= 2"));
+  }
   // Pairing model with local rejection (Steger & Wormald 1999): join two random free stubs
   // unless that makes a loop or a double edge; restart when no legal pair is left.
   for (int attempt = 0; attempt < kMaxSamplingAttempts; ++attempt) {
@@ -287,8 +291,10 @@ absl::StatusOr<NetworkGraph> RandomRegularGraph(int nodes, int degree, uint64_t 
     if (stuck || !CheckConnected(nodes, edges).ok()) continue;
     return NetworkGraph::Create(nodes, std::move(edges), name);
   }
-  return absl::InternalError(
-      absl::StrCat(name, ": no simple connected sample in ", kMaxSamplingAttempts, " attempts"));
+  // The value asked for, not the program, is at fault: such (n, d) are almost never connected.
+  return absl::InvalidArgumentError(absl::StrCat(name, ": no simple connected sample in ",
+                                                 kMaxSamplingAttempts,
+                                                 " attempts; expected a larger d"));
 }
 
 absl::StatusOr<NetworkGraph> ErdosRenyiGraph(int nodes, double probability, uint64_t seed) {

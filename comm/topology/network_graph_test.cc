@@ -70,6 +70,10 @@ TEST(GraphTest, RandomRegularIsRegularSeededAndConnected) {
   EXPECT_NE(RandomRegularGraph(16, 3, 11)->edges(), RandomRegularGraph(16, 3, 12)->edges());
   ExpectError(RandomRegularGraph(7, 3, 1).status(), "n*d even");
   ExpectError(RandomRegularGraph(4, 4, 1).status(), "1 <= d < n");
+  EXPECT_TRUE(RandomRegularGraph(2, 1, 1).ok());  // the one connected 1-regular graph
+  const absl::Status matching = RandomRegularGraph(4, 1, 1).status();
+  EXPECT_EQ(matching.code(), absl::StatusCode::kInvalidArgument);  // bad input: exit 2
+  ExpectError(matching, "disconnected; expected d >= 2");
 }
 
 TEST(GraphTest, ErdosRenyiIsSeededAndConnected) {

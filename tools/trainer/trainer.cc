@@ -31,6 +31,7 @@
 #include "ops/sgd.h"
 #include "tools/trainer/lr_schedule.h"
 #include "tools/trainer/metrics.h"
+#include "tools/trainer/output_paths.h"
 #include "tools/trainer/progress.h"
 #include "tools/trainer/resume_step.h"
 #include "tools/trainer/worker_model.h"
@@ -697,6 +698,7 @@ absl::StatusOr<TrainResult> TrainMpiRank(const TrainConfig& config, const CommOp
 
 absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
   RETURN_IF_ERROR(ValidateConfig(config));
+  RETURN_IF_ERROR(CheckOutputPaths(config));
   std::unique_ptr<Trace> trace = config.trace.empty() ? nullptr : std::make_unique<Trace>();
   std::string trace_path = config.trace;
   absl::StatusOr<TrainResult> result;
