@@ -2,8 +2,9 @@
 // oneDNN kernel (forward, both backward passes, fused ReLU) against the reference.
 #include "ops/conv2d.h"
 
-#include "ops/cpu/conv2d.h"
+#include <string_view>
 
+#include "ops/cpu/conv2d.h"
 #include "core/bfloat16.h"
 #include "ops/cpu/bf16_support.h"
 #include "ops/ref/conv2d.h"
@@ -210,6 +211,43 @@ TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
         << "dw";
     EXPECT_TRUE(AllClose(ToDoubles(laid_out.db), ToDoubles(plain.db), Atol(per_weight), kRtol))
         << "db";
+  }
+}
+
+// Few input channels between plain activations (LeNet-5's 6 -> 16): the forward writes a
+// blocked output and both backward passes run in NHWC, each on a direct kernel instead of
+// im2col + GEMM (the only kernel oneDNN has for plain NCHW here), bridged to the plain tensors;
+// the results hold to the reference like any other layer's.
+TEST(Conv2dTest, FewPlainChannelsRunOnDirectKernels) {
+  const std::vector<Conv2dCase> cases = {
+      {Shape{4, 6, 14, 14}, Shape{16, 6, 5, 5}, Attrs(1, 0, true, true)},  // LeNet-5's conv2
+      {Shape{3, 6, 9, 8}, Shape{16, 6, 3, 3}, Attrs(1, 1, false)},
+  };
+  auto direct = [](const char* impl) {
+    const std::string_view name(impl);
+    return !name.starts_with("ref") && name.find("gemm:jit") == std::string_view::npos;
+  };
+  uint64_t seed = 700;
+  for (const Conv2dCase& c : cases) {
+    SCOPED_TRACE(c.input.ToString() + " * " + c.weight.ToString() + " " +
+                 DescribeConv2d(c.attrs));
+    absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel =
+        cpu::Conv2dCpu::Create(c.input, c.weight, c.attrs);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    const cpu::Conv2dCpu::Passes& passes = (*kernel)->passes();
+    EXPECT_TRUE(direct(passes.forward_pd().impl_info_str()))
+        << passes.forward_pd().impl_info_str();
+    EXPECT_TRUE(direct(passes.backward_data_pd().impl_info_str()))
+        << passes.backward_data_pd().impl_info_str();
+    EXPECT_TRUE(direct(passes.backward_weights_pd().impl_info_str()))
+        << passes.backward_weights_pd().impl_info_str();
+    const dnnl::memory::desc nhwc_src =
+        cpu::ActivationDesc(c.input, ActivationLayout::kChannelsLast);
+    EXPECT_FALSE(passes.forward_pd().dst_desc() ==
+                 cpu::ActivationDesc((*kernel)->shapes().output, ActivationLayout::kPlain));
+    EXPECT_TRUE(passes.backward_data_pd().diff_src_desc() == nhwc_src);
+    EXPECT_TRUE(passes.backward_weights_pd().src_desc() == nhwc_src);
+    ExpectKernelMatchesReference(c, RunBoth(c, seed += 10));
   }
 }
 

@@ -37,7 +37,7 @@ absl::StatusOr<std::unique_ptr<Conv2dCpu>> Conv2dCpu::Create(const Shape& input,
 
 absl::Status Conv2dCpu::BuildPrimitives() {
   return GuardDnnl("conv2d: building primitives", [&]() -> absl::Status {
-    // Activations exactly in the caller's layouts (never `any`, but for the stem below): a
+    // Activations exactly in the caller's layouts (never `any`, but for the few-channel layers below): a
     // primitive that picked another would cost a reorder of x, y, dy or dx on every call. Only
     // the weights, plain in the parameter buffer, are left to oneDNN and bridged.
     const memory::desc src = ActivationDesc(shapes_.input, input_layout_, dtype_),
@@ -58,27 +58,54 @@ absl::Status Conv2dCpu::BuildPrimitives() {
       relu.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
       fused.set_post_ops(relu);
     }
-    // A stem over a 1-3 channel image whose few output channels stay plain (LeNet-5's first
-    // convolution: 1 -> 6): on plain NCHW output oneDNN has only im2col + GEMM, which spends
-    // 3-9x longer on forward and backward-weights than its direct kernel on a blocked output. Here
-    // the output's reorder to plain (6 channels) costs less than it saves, so forward and
-    // backward-weights choose their own output layout and the bridges reorder y and dy.
-    // Backward-data keeps the exact layout: it has no direct kernel for such a source (and a
-    // stem's input rarely needs a gradient).
-    const bool stem_with_plain_output = dtype_ == DType::kF32 &&
-                                        input_layout_ == ActivationLayout::kPlain &&
-                                        output_layout_ == ActivationLayout::kPlain &&
-                                        shapes_.input.dim(1) < 4;
-    const memory::desc chosen_dst = stem_with_plain_output ? AnyLayout(shapes_.output) : dst;
-    dnnl::convolution_forward::primitive_desc forward_pd(
-        {prop_kind::forward_training, direct, src, weights, bias, chosen_dst, strides, padding,
-         padding},
-        fused, Engine());
-    dnnl::convolution_backward_data::primitive_desc backward_data_pd(
-        {direct, src, weights, dst, strides, padding, padding}, Engine(), forward_pd);
-    dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(
-        {direct, src, diff_weights, bias, forward_pd.dst_desc(), strides, padding, padding},
-        Engine(), forward_pd);
+    // Between plain activations of few input channels (LeNet-5's 1 -> 6 and 6 -> 16), oneDNN has
+    // only im2col + GEMM for plain NCHW, which spends 3-10x longer per pass than its direct
+    // kernels in other layouts (6 -> 16, batch 64, one AVX-512 thread: forward 1040 us against
+    // 166 us on a blocked output, backward-data 1020 against 480 and backward-weights 1200
+    // against 240 in NHWC). These activations are small next to the work, so each pass runs in
+    // the layouts that have a direct kernel and the bridges reorder x, y, dy and dx (10-30 us
+    // each). Which layouts is a fixed function of the shapes (and of the CPU's kernels: a pass
+    // that would land on oneDNN's reference kernel keeps the plain layouts and its GEMM).
+    const bool few_plain_channels = dtype_ == DType::kF32 &&
+                                    input_layout_ == ActivationLayout::kPlain &&
+                                    output_layout_ == ActivationLayout::kPlain &&
+                                    shapes_.input.dim(1) < 16;
+    // A stem over a 1-3 channel image: forward and backward-weights on the blocked output the
+    // forward chooses. Its backward-data keeps the exact layouts (no direct kernel reads so few
+    // channels; a stem's input rarely needs a gradient).
+    const bool stem = few_plain_channels && shapes_.input.dim(1) < 4;
+    const memory::desc nhwc_src = ActivationDesc(shapes_.input, ActivationLayout::kChannelsLast),
+                       nhwc_dst = ActivationDesc(shapes_.output, ActivationLayout::kChannelsLast);
+    auto make_forward = [&](const memory::desc& chosen_dst) {
+      return dnnl::convolution_forward::primitive_desc(
+          {prop_kind::forward_training, direct, src, weights, bias, chosen_dst, strides, padding,
+           padding},
+          fused, Engine());
+    };
+    dnnl::convolution_forward::primitive_desc forward_pd =
+        make_forward(few_plain_channels ? AnyLayout(shapes_.output) : dst);
+    if (IsReferenceKernel(forward_pd)) forward_pd = make_forward(dst);
+    auto make_backward_data = [&](const memory::desc& diff_src, const memory::desc& diff_dst) {
+      return dnnl::convolution_backward_data::primitive_desc(
+          {direct, diff_src, weights, diff_dst, strides, padding, padding}, Engine(), forward_pd);
+    };
+    dnnl::convolution_backward_data::primitive_desc backward_data_pd =
+        few_plain_channels && !stem ? make_backward_data(nhwc_src, nhwc_dst)
+                                    : make_backward_data(src, dst);
+    if (IsReferenceKernel(backward_data_pd)) backward_data_pd = make_backward_data(src, dst);
+    auto make_backward_weights = [&](const memory::desc& chosen_src,
+                                     const memory::desc& diff_dst) {
+      return dnnl::convolution_backward_weights::primitive_desc(
+          {direct, chosen_src, diff_weights, bias, diff_dst, strides, padding, padding}, Engine(),
+          forward_pd);
+    };
+    dnnl::convolution_backward_weights::primitive_desc backward_weights_pd =
+        !few_plain_channels ? make_backward_weights(src, dst)
+        : stem              ? make_backward_weights(src, forward_pd.dst_desc())
+                            : make_backward_weights(nhwc_src, nhwc_dst);
+    if (IsReferenceKernel(backward_weights_pd)) {
+      backward_weights_pd = make_backward_weights(src, dst);
+    }
     RETURN_IF_ERROR(passes_.Build("conv2d",
                                   {shapes_.input, shapes_.weight, shapes_.bias, shapes_.output},
                                   attrs_.bias, forward_pd, backward_data_pd, backward_weights_pd,

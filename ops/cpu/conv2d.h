@@ -1,7 +1,8 @@
 // Conv2d on oneDNN: forward, backward-data and backward-weights primitives built once. The
 // activations are in the layouts the caller names (x and dx in the input layout, y and dy in the
 // output layout), exactly: the primitives are created on those descriptors, so no activation is
-// ever reordered. Weights take the layout oneDNN prefers (format_tag::any, usually blocked);
+// reordered (but around a layer of few channels between plain activations, where each pass
+// runs on a layout with a direct kernel, bridged: see BuildPrimitives). Weights take the layout oneDNN prefers (format_tag::any, usually blocked);
 // plain OIHW weight tensors at the Tensor API are reordered through LayoutBridges, while the
 // *Native calls take memories already in the chosen layouts and run no reorder at all.
 #pragma once

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -39,6 +40,14 @@ absl::Status GuardDnnl(const std::string& what, Body&& body) {
   } catch (...) {
     return DnnlFailure(what);
   }
+}
+
+// Whether oneDNN settled on its reference (plain loop) implementation for `pd`: orders of
+// magnitude slower than a jit kernel, so a caller that asked for some layout for speed falls
+// back to the layout it was given instead.
+template <typename PrimitiveDesc>
+bool IsReferenceKernel(const PrimitiveDesc& pd) {
+  return std::string_view(pd.impl_info_str()).starts_with("ref");
 }
 
 // Returns an InvalidArgument error naming `op` unless `tensor` is a defined CPU tensor of

@@ -63,6 +63,10 @@ std::vector<OpCase> MakeCases() {
       // backward-weights run on a blocked output, bridged).
       {"conv2d/stem_1_to_6_fused_relu", Shape{3, 1, 12, 12}, then_relu(conv(6, 5, 1, 2, true)),
        true},
+      // LeNet-5's second convolution: six plain input channels, so each pass runs in a layout
+      // that has a direct kernel (forward to blocked, both backward passes in NHWC), bridged.
+      {"conv2d/lenet_6_to_16_fused_relu", Shape{2, 6, 10, 10},
+       then_relu(conv(16, 5, 1, 0, true)), true},
       {"conv2d/fused_relu_stride2", Shape{3, 16, 10, 7}, then_relu(conv(8, 3, 2, 1, false)),
        true},
 
