@@ -5,6 +5,7 @@
 // parameter's relative L2 gradient error, bf16 against fp32, over --batches training batches.
 // A diagnostic for README "Mixed precision": it separates bf16's rounding noise, which every
 // layer shows (PyTorch's autocast shows the same), from a layer or evaluation that is off.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -19,11 +20,13 @@
 #include "data/dataset.h"
 #include "graph/compiler.h"
 #include "models/registry.h"
+#include "ops/cpu/bf16_support.h"
 #include "ops/sgd.h"
 #include "tools/trainer/test_accuracy.h"
 
 ABSL_FLAG(std::string, model, "resnet20", "model name (models/registry.h)");
-ABSL_FLAG(std::string, data_dir, "/usr/share/datasets/fashion-mnist", "Fashion-MNIST directory");
+ABSL_FLAG(std::string, dataset, "fashion_mnist", "fashion_mnist, cifar10 or synthetic (tests)");
+ABSL_FLAG(std::string, data_dir, "/usr/share/datasets/fashion-mnist", "the dataset's directory");
 ABSL_FLAG(int, steps, 0, "fp32 SGD steps before comparing");
 ABSL_FLAG(int, batches, 4, "training batches the gradient errors are summed over");
 ABSL_FLAG(int, batch, 128, "batch size");
@@ -32,13 +35,12 @@ ABSL_FLAG(uint64_t, seed, 1, "initialisation seed");
 namespace ald {
 namespace {
 
-constexpr int64_t kEvalBatch = 1000;
-
 struct Pair {
   CompiledModel fp32, bf16;
 };
 
-absl::StatusOr<Pair> CompileBoth(const std::string& name, const Dataset& train, int64_t batch) {
+absl::StatusOr<Pair> CompileBoth(const std::string& name, const Dataset& train, int64_t batch,
+                                 int64_t eval_examples) {
   ModelOptions options;
   options.batch = batch;
   options.channels = train.channels;
@@ -46,7 +48,7 @@ absl::StatusOr<Pair> CompileBoth(const std::string& name, const Dataset& train, 
   options.width = train.width;
   options.classes = train.num_classes;
   ModelOptions eval_options = options;
-  eval_options.batch = kEvalBatch;
+  eval_options.batch = std::min<int64_t>(1000, eval_examples);
   ASSIGN_OR_RETURN(ModelGraph graph, BuildModel(name, options));
   ASSIGN_OR_RETURN(ModelGraph eval_graph, BuildModel(name, eval_options));
   CompileOptions bf16;
@@ -88,16 +90,18 @@ absl::StatusOr<double> Accuracy(Plan& plan, const Dataset& test) {
 }
 
 absl::Status Run() {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
+  const std::string dataset = absl::GetFlag(FLAGS_dataset), dir = absl::GetFlag(FLAGS_data_dir);
   const int steps = absl::GetFlag(FLAGS_steps), batches = absl::GetFlag(FLAGS_batches);
   const int64_t batch = absl::GetFlag(FLAGS_batch);
   if (steps < 0) return absl::InvalidArgumentError("--steps: expected a count >= 0");
   if (batches < 1) return absl::InvalidArgumentError("--batches: expected a count >= 1");
   if (batch < 1) return absl::InvalidArgumentError("--batch: expected a size >= 1");
-  ASSIGN_OR_RETURN(Dataset train, LoadDataset("fashion_mnist", dir, Split::kTrain));
-  ASSIGN_OR_RETURN(Dataset test, LoadDataset("fashion_mnist", dir, Split::kTest));
+  ASSIGN_OR_RETURN(const std::string note, cpu::Bf16PrecisionNote("bf16_gradient_error"));
+  std::printf("%s\n", note.c_str());
+  ASSIGN_OR_RETURN(Dataset train, LoadDataset(dataset, dir, Split::kTrain));
+  ASSIGN_OR_RETURN(Dataset test, LoadDataset(dataset, dir, Split::kTest));
   ASSIGN_OR_RETURN(BatchAssembler assembler, BatchAssembler::Create(train));
-  ASSIGN_OR_RETURN(Pair pair, CompileBoth(absl::GetFlag(FLAGS_model), train, batch));
+  ASSIGN_OR_RETURN(Pair pair, CompileBoth(absl::GetFlag(FLAGS_model), train, batch, test.count));
   ParameterStore& fp32 = *pair.fp32.store;
   fp32.Initialize(absl::GetFlag(FLAGS_seed));
 
