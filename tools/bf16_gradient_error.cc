@@ -1,8 +1,9 @@
 // How far --precision=bf16's gradients and test accuracy are from fp32's at the same
 // parameters: trains fp32 for --steps (SGD as the trainer's defaults: lr 0.1 decayed linearly
 // to 0, momentum 0.9, weight decay 5e-4), copies the parameters and running statistics into a
-// bf16 plan, then prints (1) the test accuracy of both evaluation plans and (2) each
-// parameter's relative L2 gradient error, bf16 against fp32, over --batches training batches.
+// bf16 plan, then prints (1) the test accuracy of both evaluation plans and (2) for each
+// parameter, bf16 against fp32 over --batches training batches, the relative L2 gradient error
+// and <bf16, fp32> / |fp32|^2 (below 1: bf16 shrinks that gradient).
 // A diagnostic for README "Mixed precision": it separates bf16's rounding noise, which every
 // layer shows (PyTorch's autocast shows the same), from a layer or evaluation that is off.
 #include <algorithm>
@@ -119,12 +120,14 @@ absl::Status Run() {
   std::printf("after %d fp32 steps, the same parameters: test accuracy fp32 %.2f%%, bf16 %.2f%%\n",
               steps, 100 * fp32_accuracy, 100 * bf16_accuracy);
 
-  // Per parameter: squared error and squared norm, summed over the batches.
+  // Per parameter, summed over the batches: squared error, squared norm and <bf16, fp32>, whose
+  // ratio to the squared norm shows a bias in scale (1 when bf16 only adds noise).
   std::map<std::string, ValueId> bf16_grad;
   for (ValueId v : pair.bf16.store->layout()) {
     bf16_grad[pair.bf16.store->name(v)] = pair.bf16.training_graph.grad[v];
   }
-  std::vector<double> error(fp32.layout().size()), norm(fp32.layout().size());
+  const size_t count = fp32.layout().size();
+  std::vector<double> error(count), norm(count), dot(count);
   for (int b = 0; b < batches; ++b, cursor += batch) {
     for (CompiledModel* model : {&pair.fp32, &pair.bf16}) {
       FillBatch(assembler, train, cursor, *model->train);
@@ -139,17 +142,21 @@ absl::Status Run() {
       for (size_t i = 0; i < a.size(); ++i) {
         error[k] += (double(c[i]) - a[i]) * (double(c[i]) - a[i]);
         norm[k] += double(a[i]) * a[i];
+        dot[k] += double(c[i]) * a[i];
       }
     }
   }
   // The layout is in backward order: print from the input side.
-  std::printf("relative L2 gradient error, bf16 against fp32, over %d batches:\n", batches);
-  for (size_t k = fp32.layout().size(); k-- > 0;) {
-    std::printf("  %-45s %.4f\n", fp32.name(fp32.layout()[k]).c_str(), std::sqrt(error[k] / norm[k]));
+  std::printf("bf16 against fp32 over %d batches: relative L2 gradient error, <bf16, fp32> / |fp32|^2\n",
+              batches);
+  for (size_t k = count; k-- > 0;) {
+    std::printf("  %-45s %.4f %.4f\n", fp32.name(fp32.layout()[k]).c_str(),
+                std::sqrt(error[k] / norm[k]), dot[k] / norm[k]);
   }
-  std::printf("  %-45s %.4f\n", "all parameters",
-              std::sqrt(std::accumulate(error.begin(), error.end(), 0.0) /
-                        std::accumulate(norm.begin(), norm.end(), 0.0)));
+  const double all_norm = std::accumulate(norm.begin(), norm.end(), 0.0);
+  std::printf("  %-45s %.4f %.4f\n", "all parameters",
+              std::sqrt(std::accumulate(error.begin(), error.end(), 0.0) / all_norm),
+              std::accumulate(dot.begin(), dot.end(), 0.0) / all_norm);
   return absl::OkStatus();
 }
 
