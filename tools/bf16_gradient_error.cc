@@ -1,6 +1,6 @@
 // How far --precision=bf16's gradients and test accuracy are from fp32's at the same
-// parameters: trains fp32 for --steps (SGD as the trainer's defaults: lr 0.1 decayed linearly
-// to 0, momentum 0.9, weight decay 5e-4), copies the parameters and running statistics into a
+// parameters: trains fp32 for --steps (SGD: lr 0.1 decayed linearly to 0, the trainer's
+// momentum 0.9 and weight decay 5e-4), copies the parameters and running statistics into a
 // bf16 plan, then prints (1) the test accuracy of both evaluation plans and (2) for each
 // parameter, bf16 against fp32 over --batches training batches, the relative L2 gradient error
 // and <bf16, fp32> / |fp32|^2 (below 1: bf16 shrinks that gradient).
