@@ -11,7 +11,7 @@
 # of accuracy against training seconds per setting, and a verdict on the paper's claim.
 #
 #   tools/cluster_compare.sh [--settings="lan gbit slow hetero"] [--steps=100] [--evals=4]
-#       [--test_images=1000] [--model=resnet20] [--lr=0.4] [--seed=1] [--targets="0.6 0.7 0.75"]
+#       [--test_images=1000] [--model=resnet20] [--lr=0.4] [--seed=1] [--targets="0.4 0.5 0.6 0.7"]
 #       [--runs="allreduce dpsgd matcha aldsgd_matcha aldsgd_dpsgd"] [--combines="atc awc"]
 #       [--out=cluster_comparison] [--train=BINARY] [--report_only]
 #
@@ -34,7 +34,7 @@ start_dir="$PWD"
 cd "$(dirname "$0")/.."
 
 settings="lan gbit slow hetero" steps=100 evals=4 test_images=1000 model=resnet20 lr=0.4 seed=1
-targets="0.6 0.7 0.75" runs="allreduce dpsgd matcha aldsgd_matcha aldsgd_dpsgd"
+targets="0.4 0.5 0.6 0.7" runs="allreduce dpsgd matcha aldsgd_matcha aldsgd_dpsgd"
 combines="atc awc" out=cluster_comparison train="" report_only=false
 bad() { echo "cluster_compare.sh: $1" >&2; exit 2; }
 for arg in "$@"; do
