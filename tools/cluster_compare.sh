@@ -171,11 +171,9 @@ run_one() {
     tail -5 "$dir/$name.log" >&2
     return 1
   fi
-  # The ranks' traces into one (one event per line, as tools/shaped_training_bench.sh merges
-  # them), then the overlap report of it; the traces themselves are large and go.
-  awk 'BEGIN { print "{\"traceEvents\": [" }
-       /^\{"ph":/ { sub(/,$/, ""); if (n++) printf(",\n"); printf("%s", $0) }
-       END { print "\n]}" }' "$dir/$name.trace".rank* >"$dir/$name.trace.json"
+  # The ranks' traces into one, then the overlap report of it; the traces themselves are large
+  # and go.
+  tools/merge_traces.sh "$dir/$name.trace".rank* >"$dir/$name.trace.json"
   "$out/overlap" "$dir/$name.trace.json" >"$dir/$name.overlap"
   rm -f "$dir/$name.trace".rank* "$dir/$name.trace.json"
   # The summary last: it marks the run as done.
