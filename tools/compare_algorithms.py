@@ -130,28 +130,43 @@ def main(out, lr):
 
     # Plots: one data file per run, one PNG per (topology, measure, x-axis).
     for name, (_, evals) in runs.items():
-        with open(os.path.join(out, "runs", name + ".dat"), "w") as f:
-            for e in evals:
-                f.write("%.4f %.3f %.6f %.6f\n" % (e["epoch"], e["wall"], e["mean_acc"], e["loss"]))
-    script = ["set terminal pngcairo noenhanced size 900,560 font ',11'", "set key bottom right", "set grid"]
+        write_dat(os.path.join(out, "runs", name + ".dat"), evals)
+    script = []
     for topology in sorted({n.split("_", 1)[0] for n in names}):
         series = [n for n in names if n.startswith(topology + "_")]
         for column, label, suffix in ((3, "test accuracy (mean of workers)", "accuracy"),
                                       (4, "training loss (mean of workers)", "loss")):
             for x, xlabel, xname in ((1, "epoch", "epochs"), (2, "training seconds (evaluation excluded)", "wall")):
-                png = os.path.join(out, "%s_%s_vs_%s.png" % (topology, suffix, xname))
-                plots = ", ".join("'%s' using %d:%d with linespoints title '%s'" % (
-                    os.path.join(out, "runs", n + ".dat"), x, column, n.split("_", 1)[1])
-                    for n in series)
-                script += ["set output '%s'" % png, "set xlabel '%s'" % xlabel,
-                           "set ylabel '%s'" % label, "set title '%s, 8 workers'" % topology,
-                           "plot " + plots]
+                script += plot_lines(
+                    os.path.join(out, "%s_%s_vs_%s.png" % (topology, suffix, xname)),
+                    "%s, 8 workers" % topology, xlabel, label,
+                    [(os.path.join(out, "runs", n + ".dat"), x, column, n.split("_", 1)[1])
+                     for n in series])
+    run_gnuplot(script)
+
+
+def write_dat(path, evals):
+    """One line per evaluation: epoch, training seconds, mean test accuracy, mean loss."""
+    with open(path, "w") as f:
+        for e in evals:
+            f.write("%.4f %.3f %.6f %.6f\n" % (e["epoch"], e["wall"], e["mean_acc"], e["loss"]))
+
+
+def plot_lines(png, title, xlabel, ylabel, series):
+    """gnuplot commands for one PNG; series: (data file, x column, y column, title) each."""
+    plots = ", ".join("'%s' using %d:%d with linespoints title '%s'" % s for s in series)
+    return ["set output '%s'" % png, "set xlabel '%s'" % xlabel, "set ylabel '%s'" % ylabel,
+            "set title '%s'" % title, "plot " + plots]
+
+
+def run_gnuplot(commands):
+    script = ["set terminal pngcairo noenhanced size 900,560 font ',11'", "set key bottom right",
+              "set grid"] + commands
     try:
         subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=True)
     except (OSError, subprocess.CalledProcessError) as error:
         print("plots skipped: gnuplot failed (%s); tools/setup.sh installs gnuplot-nox" % error,
               file=sys.stderr)
-
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])

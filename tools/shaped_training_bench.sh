@@ -186,9 +186,7 @@ run_training() {
     [[ -s $file ]] || { echo "$name: rank $rank wrote no trace ($file)" >&2; return 1; }
     files+=("$file")
   done
-  awk 'BEGIN { print "{\"traceEvents\": [" }
-       /^\{"ph":/ { sub(/,$/, ""); if (n++) printf(",\n"); printf("%s", $0) }
-       END { print "\n]}" }' "${files[@]}" >"$trace_dir/$name.json"
+  tools/merge_traces.sh "${files[@]}" >"$trace_dir/$name.json"
   "$overlap" "$trace_dir/$name.json" >"$trace_dir/$name.overlap"
   if ! grep -q "^$ranks worker(s)" "$trace_dir/$name.overlap"; then
     echo "$name: the merged trace does not hold $ranks workers:" >&2
