@@ -25,6 +25,12 @@ enum class ActivationLayout {
 
 const char* LayoutName(ActivationLayout layout);
 
+// Whether this CPU's oneDNN kernels read nChw16c natively: AVX-512 (16 floats a register). AVX2
+// kernels are written for nChw8c, and given nChw16c oneDNN settles on its reference loops, which
+// made a ResNet-8 step take seconds instead of milliseconds; there, plain NCHW (im2col + GEMM)
+// is the fast choice.
+bool Blocked16IsNative();
+
 // InvalidArgument naming `op`, the shape and the layout unless `layout` can hold `shape`.
 absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout);
 
