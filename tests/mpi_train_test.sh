@@ -41,6 +41,14 @@ else
   echo "FAIL: in-process '$inproc_threads', MPI '$mpi_threads'"
   failed=1
 fi
+# The summary names the workers that trained: the MPI size, not the --workers default (4).
+mpirun --allow-run-as-root --oversubscribe -np 2 --mca btl self,vader,tcp "$train" "${base[@]}" \
+  --steps=1 --comm=mpi --quiet --summary_json="$tmp/mpi2.json"
+if grep -q '"workers": *2,' "$tmp/mpi2.json" && grep -q '"algo": *"aldsgd"' "$tmp/mpi2.json"; then
+  echo "PASS: 2 MPI ranks: the summary says 2 workers running aldsgd"
+else
+  echo "FAIL: 2 MPI ranks: summary $(tr -d '\n' < "$tmp/mpi2.json")"; failed=1
+fi
 # ALGO[:COMBINE[:WIRE]] (adapt-with-combine posts the whole model as the step begins).
 for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc \
            dpsgd:atc:bf16 aldsgd:atc:bf16 aldsgd:awc:bf16 easgd:atc:bf16 lsgd:atc:bf16; do

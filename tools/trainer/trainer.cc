@@ -717,6 +717,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
     if (!run.ok()) MarkMpiJobFailed(run.status());
     RETURN_IF_ERROR(run.status());
     run->progress_thread_cpu_seconds = absl::ToDoubleSeconds(MpiProgressThreadCpuTime());
+    run->workers = comm->size();
     result = run;
   } else {
     ASSIGN_OR_RETURN(SharedData data, Prepare(config));
@@ -729,6 +730,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config) {
       ASSIGN_OR_RETURN(Topology topology, MakeRunTopology(config, config.workers));
       result = TrainInProcess(config, data, topology, trace.get());
     }
+    if (result.ok()) result->workers = config.workers;
   }
   if (result.ok() && trace != nullptr) {
     absl::Status written = trace->WriteJson(trace_path);

@@ -12,6 +12,7 @@
 namespace ald {
 
 struct TrainResult {
+  int64_t workers = 0;        // workers that trained: --workers in process, the MPI size under mpirun
   int64_t steps = 0;          // optimizer steps completed (including resumed ones)
   int64_t epochs = 0;         // epochs started
   double final_train_loss = 0;  // mean over the last epoch's steps (rank 0)
