@@ -19,8 +19,10 @@ PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool
     // Plan's constructor is private (only lowering makes plans), so no make_unique.
     : LoweringBase(graph, std::unique_ptr<Plan>(new Plan())),
       store_(store),
-      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph, precision == Precision::kBF16)
-                               : std::vector<bool>(graph.graph.values.size(), false)),
+      // bf16 blocks as NHWC, which every ISA that runs bf16 has kernels for.
+      blocked_(blocked_layouts && (precision == Precision::kBF16 || cpu::Blocked16HasKernels())
+                   ? ChooseBlockedLayouts(graph, precision == Precision::kBF16)
+                   : std::vector<bool>(graph.graph.values.size(), false)),
       blocked_layout_(precision == Precision::kBF16 ? cpu::ActivationLayout::kChannelsLast
                                                     : cpu::ActivationLayout::kBlocked16) {
   plan_->training_ = training;

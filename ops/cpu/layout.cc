@@ -14,6 +14,19 @@ const char* LayoutName(ActivationLayout layout) {
   return "unknown";
 }
 
+bool Blocked16HasKernels() {
+  using dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case cpu_isa::avx512_mic:
+    case cpu_isa::avx512_mic_4ops:
+    case cpu_isa::avx512_core:
+    case cpu_isa::avx512_core_vnni:
+    case cpu_isa::avx512_core_bf16:
+    case cpu_isa::avx512_core_amx: return true;
+    default: return false;
+  }
+}
+
 absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout) {
   if (layout == ActivationLayout::kPlain) return absl::OkStatus();
   if (shape.rank() != 4) {

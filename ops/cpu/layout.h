@@ -25,6 +25,11 @@ enum class ActivationLayout {
 
 const char* LayoutName(ActivationLayout layout);
 
+// Whether oneDNN has f32 kernels for nChw16c on this CPU: with AVX-512 only. AVX2's kernels
+// block channels by 8, so there every convolution over nChw16c falls to oneDNN's reference
+// implementation (ResNet-20's step: tens of seconds instead of tens of milliseconds).
+bool Blocked16HasKernels();
+
 // InvalidArgument naming `op`, the shape and the layout unless `layout` can hold `shape`.
 absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout);
 
