@@ -306,7 +306,7 @@ PY
           inflation = sprintf("%.2fx | %.2fx | %.2fx", pipe_compute / compute, $10 / seq_user,
                               pipe / (floor > comm ? floor : comm))
         printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f / %.1f | %.1f / %.1f | %s | %.1f | %.1f | %s |\n",
-               name, $1, $2, $3, $4, $9, $7, $8, $10, $11, ranks, $12, floor, inflation)
+               name, $1, $2, $3, $4 + $5, $9, $7, $8, $10, $11, ranks, $12, floor, inflation)
       }' "$trace_dir/$run.sequential.cpu_per_step" "$trace_dir/$run.$kind.cpu_per_step")")
   done
   rows+=("$(awk -v name="${display[$model]} | ${label[$algo]} | $combine" -v compute="$seq_busy" \
@@ -353,7 +353,7 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's 
     "figures over all $(nproc) cores, from /proc/stat; load average before/after the" \
     "benchmark: $load_before / $(cut -d' ' -f1 /proc/loadavg))."
   echo
-  echo "| model | algorithm | combine | run | step | softirq | system | user | idle" \
+  echo "| model | algorithm | combine | run | step | softirq | system | user (and nice) | idle" \
     "| iowait / steal | ranks: user / system | each rank: user / system | other" \
     "| ranks' CPU / cores | compute inflation | ranks' user CPU vs sequential" \
     "| pipelined / max(ranks' CPU / cores, comm only) |"
