@@ -46,6 +46,16 @@
 # device's counter every millisecond; tools/link_by_lanes.py): "all lanes" is the time with the
 # most lanes busy, "fewer" the rest. It tells whether the link idles because too few transfers
 # are posted or because those posted move slowly.
+# A third table gives what each run's measured steps cost in CPU, per step (tools/cpu_cost.py,
+# sampling /proc every 25 ms beside every run): the machine's softirq, system, user, idle,
+# iowait and steal time (both cores together, so a row's columns add up to step x cores), the
+# ranks' user and system time (their threads included: compute, the MPI progress thread, the
+# kernel's TCP work done in their context), and the compute inflation: the pipelined run's
+# compute over compute only, and its ranks' user CPU over the sequential run's. "ranks' CPU /
+# cores" is the step the ranks' CPU time allows at best, all cores busy with them alone; the
+# last column sets the pipelined step against it (or comm only, if longer). /proc/stat is
+# machine-wide (the ranks' namespace is a network namespace only), so "other" is whatever else
+# ran: mpirun, the samplers, any other job; the caption gives the load average before and after.
 # The first WARMUP steps of every run are left out of every figure. Medians, not means, because
 # a 2-core machine running 4 ranks has occasional long steps from scheduling.
 #
@@ -127,6 +137,7 @@ cleanup() {
 }
 trap cleanup EXIT
 netns_create "$namespace" "$rate"
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 
 # One thread per rank (RANKS processes share the cores), and OpenMP workers that stop spinning
 # soon, so that an idle rank's threads give their core to a rank that computes.
@@ -168,10 +179,16 @@ run_training() {
     ip netns exec "$namespace" "$sampler" --out="$trace_dir/$name.link" &
     sampler_pid=$!
   fi
+  # The CPU that the run costs, sampled outside the namespace: /proc is the same there.
+  python3 tools/cpu_cost.py sample --out="$trace_dir/$name.cpu" --exe="$train" \
+    --ranks="$ranks" &
+  local cpu_sampler_pid=$!
   local trained=0
   # (OMP_NUM_THREADS reaches the comm bench; the trainer takes its count from its own flag.)
   netns_mpirun "$namespace" -np "$ranks" "${mpi_env[@]}" "$train" "${flags[@]}" \
     --threads_per_worker=1 >&2 || trained=$?
+  kill -TERM "$cpu_sampler_pid"
+  wait "$cpu_sampler_pid" || { echo "$name: the CPU sampler failed" >&2; return 1; }
   if [[ -n $sampler_pid ]]; then
     kill -TERM "$sampler_pid"
     wait "$sampler_pid" || { echo "$name: the link sampler failed" >&2; return 1; }
@@ -195,6 +212,9 @@ run_training() {
   fi
   echo "== $name: overlap report" >&2
   cat "$trace_dir/$name.overlap" >&2
+  python3 tools/cpu_cost.py per_step "$trace_dir/$name.cpu" "$trace_dir/$name.json" \
+    --from_step="$warmup" >"$trace_dir/$name.cpu_per_step"
+  echo "== $name: CPU ms per step: $(<"$trace_dir/$name.cpu_per_step")" >&2
   if [[ $pipeline == true ]]; then
     python3 tools/link_by_lanes.py "$trace_dir/$name.json" "$trace_dir/$name.link" \
       "$rate_bytes" --from_step="$warmup" --summary="$trace_dir/$name.lanes_summary" |
@@ -231,7 +251,7 @@ step_figures() {
 
 declare -A label=([dpsgd]="D-PSGD" [aldsgd]="AL-DSGD (over D-PSGD, 1 graph)")
 declare -A algo_flags=([dpsgd]="--algo=dpsgd" [aldsgd]="--algo=aldsgd --base=dpsgd --graphs=1")
-rows=() lane_rows=()
+rows=() lane_rows=() cpu_rows=()
 for model in $models; do
 for algo in dpsgd aldsgd; do
 for combine in $combines; do
@@ -268,6 +288,27 @@ PY
   # Buckets of the model exchange (the trace's comm events carry the bucket index).
   buckets=$(grep -Eo '"bucket":[0-9]*,"peer":[0-9]*,"bytes":[0-9]*,"kind":"(pre-step )?model"' \
     "$trace_dir/$run.pipelined.json" | cut -d, -f1 | sort -u | wc -l)
+  # CPU per step of both runs (tools/cpu_cost.py per_step's fields), a row each.
+  for kind in sequential pipelined; do
+    cpu_rows+=("$(awk -v name="${display[$model]} | ${label[$algo]} | $combine | $kind" \
+        -v kind="$kind" -v compute="$seq_busy" -v pipe_compute="$pipe_compute" \
+        -v comm="${comm_only[$model]}" -v pipe="$pipe_wall" -v cores="$(nproc)" '
+      NR == 1 { seq_user = $10 }
+      NR == 2 {
+        ranks = ""
+        for (i = 15; i <= NF; ++i) {
+          split($i, f, ":")
+          ranks = ranks sprintf("%s%.1f / %.1f", i > 15 ? ", " : "", f[2], f[3])
+        }
+        floor = ($10 + $11) / cores  # what the ranks ran, were it spread evenly over the cores
+        inflation = "- | - | -"
+        if (kind == "pipelined")
+          inflation = sprintf("%.2fx | %.2fx | %.2fx", pipe_compute / compute, $10 / seq_user,
+                              pipe / (floor > comm ? floor : comm))
+        printf("| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f / %.1f | %.1f / %.1f | %s | %.1f | %.1f | %s |\n",
+               name, $1, $2, $3, $4 + $5, $9, $7, $8, $10, $11, ranks, $12, floor, inflation)
+      }' "$trace_dir/$run.sequential.cpu_per_step" "$trace_dir/$run.$kind.cpu_per_step")")
+  done
   rows+=("$(awk -v name="${display[$model]} | ${label[$algo]} | $combine" -v compute="$seq_busy" \
       -v comm="${comm_only[$model]}" -v seq="$seq_wall" -v pipe="$pipe_wall" -v hidden="$hidden" \
       -v pipe_compute="$pipe_compute" -v pipe_comm="$pipe_comm" -v overlap="$overlap_ms" \
@@ -307,4 +348,15 @@ if [[ -z $bucket_mb ]]; then bucket_note+=", at least 16 buckets (the trainer's 
   echo "| model | algorithm | combine | lanes | all busy: time | link use | fewer busy: time | link use |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${lane_rows[@]}"
+  echo
+  echo "CPU per measured step, both runs (ms: the run's window over its steps; machine-wide" \
+    "figures over all $(nproc) cores, from /proc/stat; load average before/after the" \
+    "benchmark: $load_before / $(cut -d' ' -f1 /proc/loadavg))."
+  echo
+  echo "| model | algorithm | combine | run | step | softirq | system | user (and nice) | idle" \
+    "| iowait / steal | ranks: user / system | each rank: user / system | other" \
+    "| ranks' CPU / cores | compute inflation | ranks' user CPU vs sequential" \
+    "| pipelined / max(ranks' CPU / cores, comm only) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${cpu_rows[@]}"
 } | if [[ -n $out ]]; then tee "$out"; else cat; fi
