@@ -161,17 +161,20 @@ void MpiRuntime::Loop() {
     std::vector<std::function<void()>> commands;
     {
       absl::MutexLock lock(&mu_);
-      auto has_work = [this] { return !commands_.empty() || stopping_; };
-      if (active_.empty()) {
+      auto has_work = [this] {
+        return !commands_.empty() || stopping_ || (park_requested_ && !parked_);
+      };
+      if (active_.empty() || parked_) {
         mu_.Await(absl::Condition(&has_work));
       } else if (!spinning) {
         mu_.AwaitWithTimeout(absl::Condition(&has_work), options_.poll_interval);
       }
       commands.swap(commands_);
+      if (park_requested_) parked_ = true;  // between two MPI calls: from here on, none
       if (stopping_ && commands.empty()) break;
     }
     for (auto& command : commands) command();
-    const bool progressed = Progress();
+    const bool progressed = !parked_ && Progress();
     const absl::Time now = absl::Now();
     if (progressed || !commands.empty()) last_activity = now;
     spinning = now - last_activity < options_.spin_window;
@@ -179,12 +182,12 @@ void MpiRuntime::Loop() {
   }
   // Cancelled receives complete at the next test; give them a moment to leave.
   const absl::Time drain_deadline = absl::Now() + absl::Seconds(1);
-  while (!active_.empty() && absl::Now() < drain_deadline) {
+  while (!parked_ && !active_.empty() && absl::Now() < drain_deadline) {
     if (!Progress()) absl::SleepFor(options_.poll_interval);
   }
   absl::MutexLock lock(&mu_);
   // MPI_Finalize waits for every rank and for what is in flight: after a failure it would hang.
-  if (!broken_ && active_.empty()) {
+  if (!broken_ && !parked_ && active_.empty()) {
     mu_.Unlock();
     MPI_Finalize();
     mu_.Lock();
@@ -277,6 +280,11 @@ void MpiRuntime::Post(std::function<void()> command) {
 
 bool MpiRuntime::Launch(const std::shared_ptr<MpiOperation>& op,
                         const std::function<int(MPI_Request*)>& start) {
+  if (parked_) {
+    Complete(*op, absl::UnavailableError(absl::StrCat(
+                      op->description, ": MPI was stopped after an abandoned transfer")));
+    return false;
+  }
   const int code = start(&op->request);
   if (code != MPI_SUCCESS) {
     Complete(*op, absl::InternalError(absl::StrCat(op->description, ": ", MpiErrorText(code))));
@@ -336,9 +344,21 @@ void MpiRuntime::Abandon(std::shared_ptr<MpiOperation> op) {
       return;
     }
     for (MPI_Request& request : active_requests_) {
-      if (request != MPI_REQUEST_NULL && request == op->request) MPI_Cancel(&request);
+      if (!parked_ && request != MPI_REQUEST_NULL && request == op->request) {
+        MPI_Cancel(&request);
+      }
     }
   });
+}
+
+void MpiRuntime::ReleaseAbandoned(const MpiOperation& op, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithDeadline(absl::Condition(&op.done), deadline);
+  if (op.done) return;
+  park_requested_ = true;
+  // MPI_Testsome returns at once, so the thread parks within a poll; one stuck inside MPI
+  // moves no data either, so the wait is bounded.
+  mu_.AwaitWithTimeout(absl::Condition(&parked_), kAbandonPatience);
 }
 
 absl::Time MpiRuntime::AbandonDeadline() {
@@ -353,7 +373,8 @@ absl::Time MpiRuntime::AbandonDeadline() {
 absl::Status MpiRuntime::Call(std::function<absl::Status()> call) {
   std::optional<absl::Status> result;
   Post([&] {
-    absl::Status status = call();
+    absl::Status status =
+        parked_ ? absl::UnavailableError("MPI was stopped after an abandoned transfer") : call();
     absl::MutexLock lock(&mu_);
     result = std::move(status);
   });

@@ -88,6 +88,11 @@ class MpiRuntime {
   // still waiting in its lane (OpenMPI cannot cancel started sends or collectives; those stay
   // in flight, and MPI is then not finalized).
   void Abandon(std::shared_ptr<MpiOperation> op);
+  // The owner of abandoned `op` is about to free its buffer. Unless MPI finishes with it by
+  // `deadline`, MPI is stopped for good: the progress thread parks between two MPI calls and
+  // makes none after (MPI_Testsome would go on reading a started send's freed buffer in the TCP
+  // transport, or writing a late receive into it). Only a failing process abandons.
+  void ReleaseAbandoned(const MpiOperation& op, absl::Time deadline);
   // A peer failed: MPI_Finalize, which synchronizes with every rank, must not be called.
   void MarkBroken() {
     absl::MutexLock lock(&mu_);
@@ -145,6 +150,8 @@ class MpiRuntime {
   std::vector<std::function<void()>> commands_;  // guarded by mu_
   bool stopping_ = false;                        // guarded by mu_
   bool broken_ = false;                          // guarded by mu_: a peer failed
+  bool park_requested_ = false;                  // guarded by mu_: see ReleaseAbandoned
+  bool parked_ = false;  // guarded by mu_, written by the progress thread: it calls MPI no more
   absl::Time failed_abandon_deadline_ = absl::InfiniteFuture();  // guarded by mu_
   std::thread thread_;
   // Owned by the progress thread.
@@ -176,10 +183,9 @@ class MpiRequestState final : public RequestState {
     runtime_->Abandon(op_);
     // The caller frees the buffer next, and MPI may still write into it (a receive whose data
     // is arriving) or read it (a started send) until the operation completes: wait for that,
-    // bounded, since a progress thread stuck in MPI after a failure moves no data anyway.
-    const absl::Time deadline = runtime_->AbandonDeadline();
-    runtime_->mu().LockWhenWithDeadline(absl::Condition(&op_->done), deadline);
-    runtime_->mu().Unlock();
+    // bounded, since a progress thread stuck in MPI after a failure moves no data anyway, then
+    // stop MPI so that it cannot touch the freed buffer.
+    runtime_->ReleaseAbandoned(*op_, runtime_->AbandonDeadline());
   }
 
   std::optional<absl::Status> Poll() override {

@@ -133,7 +133,7 @@ else
       named=$((named + 1))
     else
       fail "rank $rank blames '${blamed:-nobody}', want rank 2 died"
-      tail -20 "$tmp/stderr.$rank" "$tmp/fault.log"
+      tail -n 200 "$tmp/stderr.$rank" "$tmp/fault.log"
     fi
     code=$(cat "$tmp/status.$rank" 2>/dev/null)
     [[ $code == 3 ]] || fail "rank $rank exited with '${code:-nothing}', want 3"
