@@ -355,10 +355,14 @@ void MpiRuntime::ReleaseAbandoned(const MpiOperation& op, absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithDeadline(absl::Condition(&op.done), deadline);
   if (op.done) return;
-  park_requested_ = true;
   // MPI_Testsome returns at once, so the thread parks within a poll; one stuck inside MPI
-  // moves no data either, so the wait is bounded.
-  mu_.AwaitWithTimeout(absl::Condition(&parked_), kAbandonPatience);
+  // moves no data either, so the wait is bounded, and shared: a survivor abandons dozens of
+  // requests as it unwinds, and a second each ran its exit past --timeout + 5 s.
+  if (!park_requested_) {
+    park_requested_ = true;
+    park_deadline_ = absl::Now() + kAbandonPatience;
+  }
+  mu_.AwaitWithDeadline(absl::Condition(&parked_), park_deadline_);
 }
 
 absl::Time MpiRuntime::AbandonDeadline() {

@@ -151,6 +151,7 @@ class MpiRuntime {
   bool stopping_ = false;                        // guarded by mu_
   bool broken_ = false;                          // guarded by mu_: a peer failed
   bool park_requested_ = false;                  // guarded by mu_: see ReleaseAbandoned
+  absl::Time park_deadline_;                     // guarded by mu_: set with park_requested_
   bool parked_ = false;  // guarded by mu_, written by the progress thread: it calls MPI no more
   absl::Time failed_abandon_deadline_ = absl::InfiniteFuture();  // guarded by mu_
   std::thread thread_;
