@@ -26,6 +26,9 @@
 
 namespace ald::mpi_internal {
 
+// Why an operation or call asked of a parked progress thread fails (see ReleaseAbandoned).
+constexpr char kParkedMessage[] = "MPI was stopped after an abandoned transfer";
+
 absl::Mutex runtime_mu(absl::kConstInit);
 MpiRuntime* runtime = nullptr;  // guarded by runtime_mu
 // Released runtimes are never deleted (abandoned operations may still point into one); held
@@ -281,8 +284,7 @@ void MpiRuntime::Post(std::function<void()> command) {
 bool MpiRuntime::Launch(const std::shared_ptr<MpiOperation>& op,
                         const std::function<int(MPI_Request*)>& start) {
   if (parked_) {
-    Complete(*op, absl::UnavailableError(absl::StrCat(
-                      op->description, ": MPI was stopped after an abandoned transfer")));
+    Complete(*op, absl::UnavailableError(absl::StrCat(op->description, ": ", kParkedMessage)));
     return false;
   }
   const int code = start(&op->request);
@@ -378,7 +380,7 @@ absl::Status MpiRuntime::Call(std::function<absl::Status()> call) {
   std::optional<absl::Status> result;
   Post([&] {
     absl::Status status =
-        parked_ ? absl::UnavailableError("MPI was stopped after an abandoned transfer") : call();
+        parked_ ? absl::UnavailableError(kParkedMessage) : call();
     absl::MutexLock lock(&mu_);
     result = std::move(status);
   });

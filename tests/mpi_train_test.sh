@@ -28,7 +28,11 @@ compare() {  # compare ALGO RUN_A RUN_B WHAT
     fi
   done
 }
-mpirun4() { mpirun --allow-run-as-root --oversubscribe -np 4 --mca btl self,vader,tcp "$@"; }
+mpirun_np() {  # mpirun_np RANKS PROGRAM ARGS...
+  local ranks="$1"; shift
+  mpirun --allow-run-as-root --oversubscribe -np "$ranks" --mca btl self,vader,tcp "$@"
+}
+mpirun4() { mpirun_np 4 "$@"; }
 mpi() { mpirun4 "$train" "${common[@]}" --comm=mpi "$@"; }
 # Both modes say the same thread count at start.
 "$train" "${base[@]}" --steps=1 --workers=4 > "$tmp/inproc.out"
@@ -42,8 +46,7 @@ else
   failed=1
 fi
 # The summary names the workers that trained: the MPI size, not the --workers default (4).
-mpirun --allow-run-as-root --oversubscribe -np 2 --mca btl self,vader,tcp "$train" "${base[@]}" \
-  --steps=1 --comm=mpi --quiet --summary_json="$tmp/mpi2.json"
+mpirun_np 2 "$train" "${base[@]}" --steps=1 --comm=mpi --quiet --summary_json="$tmp/mpi2.json"
 if grep -q '"workers": *2,' "$tmp/mpi2.json" && grep -q '"algo": *"aldsgd"' "$tmp/mpi2.json"; then
   echo "PASS: 2 MPI ranks: the summary says 2 workers running aldsgd"
 else
