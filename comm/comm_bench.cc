@@ -116,7 +116,7 @@ void RingExchange(Communicator& comm, const char* model, size_t floats) {
   for (int repeat = 0; repeat <= 5; ++repeat) {
     Check(comm.Barrier());
     const absl::Time start = absl::Now();
-    exchange.Begin(ring);
+    exchange.Begin(ring, repeat);
     for (int m = 0; m < messages; ++m) {
       const size_t begin = floats * m / messages, end = floats * (m + 1) / messages;
       Check(exchange.Post(m, {begin, end - begin}, mine));

@@ -4,6 +4,7 @@
 // are written against it, so one rule runs on either.
 #pragma once
 
+#include <cstdint>
 #include <span>
 
 #include "absl/status/status.h"
@@ -16,8 +17,9 @@ namespace ald {
 class ModelExchange {
  public:
   virtual ~ModelExchange() = default;
-  // A new step with these neighbours, in exchange order.
-  virtual void Begin(std::span<const ActiveNeighbor> neighbors) = 0;
+  // Step `step` with these neighbours, in exchange order (the step keys a bf16 wire's
+  // stochastic rounding, comm/wire_format.h).
+  virtual void Begin(std::span<const ActiveNeighbor> neighbors, int64_t step) = 0;
   // Sends `mine`'s slice `span` to every neighbour and receives each neighbour's slice into its
   // buffer at the same offset, as message `message`. `mine` must stay unchanged until the
   // message has been waited for.

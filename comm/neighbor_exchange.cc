@@ -22,24 +22,30 @@ const char* KindName(ExchangeKind kind) {
 }  // namespace
 
 NeighborExchange::NeighborExchange(Communicator* comm, ExchangeKind kind, size_t length,
-                                   int num_buckets, CommStats* stats, WireFormat wire)
+                                   int num_buckets, CommStats* stats, WireFormat wire,
+                                   uint64_t rounding_seed)
     : comm_(comm),
       kind_(kind),
       length_(length),
       stats_(stats),
       wire_(wire),
+      rounding_seed_(rounding_seed),
       requests_(num_buckets),
       transfers_(num_buckets) {
-  if (wire_ == WireFormat::kBf16) {
+  if (IsBf16(wire_)) {
     sent_words_.resize(length_);
     posted_spans_.resize(num_buckets);
   }
 }
 
-void NeighborExchange::Begin(std::span<const ActiveNeighbor> neighbors) {
+void NeighborExchange::Begin(std::span<const ActiveNeighbor> neighbors, int64_t step) {
   neighbors_.assign(neighbors.begin(), neighbors.end());
   while (received_.size() < neighbors_.size()) received_.emplace_back(length_, 0.0f);
-  if (wire_ == WireFormat::kBf16) {
+  if (IsBf16(wire_)) {
+    // Models only: the scalars' exchange is never rounded.
+    const WireStream stream =
+        kind_ == ExchangeKind::kPreStepModel ? WireStream::kPreStepModel : WireStream::kModel;
+    rounding_key_ = WireRoundingKey(rounding_seed_, step, comm_->rank(), stream);
     while (received_words_.size() < neighbors_.size()) received_words_.emplace_back(length_, 0);
   }
   for (std::vector<Request>& requests : requests_) requests.clear();
@@ -60,12 +66,12 @@ absl::Status NeighborExchange::Post(int bucket, BucketSpan span, std::span<const
   if (trace_ != nullptr) ObserveCompletions();
   const int tag = ExchangeTag(kind_, bucket);
   const std::span<const float> slice = mine.subspan(span.offset, span.size);
-  const bool bf16 = wire_ == WireFormat::kBf16;
+  const bool bf16 = IsBf16(wire_);
   // Packed once for all neighbours; the sends read it until the bucket is waited for.
   std::span<const std::byte> payload = std::as_bytes(slice);
   if (bf16) {
     const std::span<uint16_t> packed = std::span(sent_words_).subspan(span.offset, span.size);
-    PackBf16(slice, packed);
+    PackForWire(wire_, slice, packed, WireRounding{rounding_key_, span.offset});
     payload = std::as_bytes(packed);
     posted_spans_[bucket] = span;
   }
@@ -128,7 +134,7 @@ absl::Status NeighborExchange::WaitBucket(int bucket, absl::Duration timeout) {
   absl::Status status = ald::WaitAll(std::span<Request>(requests_[bucket]), timeout);
   stats_->wait_seconds += absl::ToDoubleSeconds(absl::Now() - start);
   wait.End();
-  if (status.ok() && posted && wire_ == WireFormat::kBf16) UnpackReceived(bucket);
+  if (status.ok() && posted && IsBf16(wire_)) UnpackReceived(bucket);
   if (trace_ != nullptr) ObserveCompletions();
   ForgetTransfers(bucket);
   requests_[bucket].clear();

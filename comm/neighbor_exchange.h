@@ -39,13 +39,15 @@ class NeighborExchange final : public ModelExchange {
   // slice of a neighbour's model lies at the bucket's own offset. `stats` (not owned) counts
   // what is sent (in wire bytes) and the time spent waiting. With `wire` bf16, what a
   // neighbour sent is received rounded to bf16 (and widened back to floats once its bucket has
-  // been waited for); what this worker holds itself is never rounded.
+  // been waited for); what this worker holds itself is never rounded. `rounding_seed` (the
+  // run's seed) keys bf16's stochastic rounding, with the step, this rank and `kind`.
   NeighborExchange(Communicator* comm, ExchangeKind kind, size_t length, int num_buckets,
-                   CommStats* stats, WireFormat wire = WireFormat::kFp32);
+                   CommStats* stats, WireFormat wire = WireFormat::kFp32,
+                   uint64_t rounding_seed = 0);
 
-  // A new step with these neighbours, in exchange order. Requests of an earlier step that are
+  // Step `step` with these neighbours, in exchange order. Requests of an earlier step that are
   // still in flight (only after an error) are dropped, which cancels them.
-  void Begin(std::span<const ActiveNeighbor> neighbors) override;
+  void Begin(std::span<const ActiveNeighbor> neighbors, int64_t step) override;
   // Sends `mine`'s slice `span` to every neighbour and receives each neighbour's slice into its
   // buffer at the same offset. `mine` must stay unchanged until the bucket has been waited for.
   absl::Status Post(int bucket, BucketSpan span, std::span<const float> mine) override;
@@ -82,6 +84,8 @@ class NeighborExchange final : public ModelExchange {
   size_t length_;
   CommStats* stats_;
   WireFormat wire_;
+  uint64_t rounding_seed_;
+  uint64_t rounding_key_ = 0;  // this step's (bf16 wire only)
   std::vector<ActiveNeighbor> neighbors_;
   // One per neighbour slot; grown when a step has more neighbours than any before, so a steady
   // state step does not allocate.

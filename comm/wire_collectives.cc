@@ -16,7 +16,7 @@ constexpr size_t kChunkFloats = size_t{1} << 18;
 }  // namespace
 
 absl::Status AllReduceOnWire(Communicator& comm, std::span<float> data, ReduceOp op,
-                             WireFormat wire) {
+                             WireFormat wire, WireRounding rounding) {
   if (wire == WireFormat::kFp32) return comm.AllReduce(data, op);
   const size_t ranks = static_cast<size_t>(comm.size());
   const size_t chunk = std::min(data.size(), kChunkFloats);
@@ -27,7 +27,8 @@ absl::Status AllReduceOnWire(Communicator& comm, std::span<float> data, ReduceOp
   for (size_t begin = 0; begin < data.size(); begin += chunk) {
     const size_t count = std::min(chunk, data.size() - begin);
     const std::span<float> sum = data.subspan(begin, count);
-    PackBf16(sum, std::span(mine).first(count));
+    PackForWire(wire, sum, std::span(mine).first(count),
+                WireRounding{rounding.key, rounding.first_index + begin});
     const std::span<uint16_t> all = std::span(gathered).first(count * ranks);
     RETURN_IF_ERROR(comm.AllGather(std::as_bytes(std::span(mine).first(count)),
                                    std::as_writable_bytes(all)));
@@ -45,11 +46,11 @@ absl::Status AllReduceOnWire(Communicator& comm, std::span<float> data, ReduceOp
 }
 
 absl::Status BroadcastOnWire(Communicator& comm, std::span<float> data, int root,
-                             WireFormat wire) {
+                             WireFormat wire, WireRounding rounding) {
   if (wire == WireFormat::kFp32) return comm.Broadcast(data, root);
   std::vector<uint16_t> words(data.size());
   const bool is_root = comm.rank() == root;
-  if (is_root) PackBf16(data, words);
+  if (is_root) PackForWire(wire, data, words, rounding);
   RETURN_IF_ERROR(comm.Broadcast(std::as_writable_bytes(std::span(words)), root));
   if (!is_root) UnpackBf16(words, data);
   return absl::OkStatus();

@@ -17,6 +17,16 @@ constexpr int kRanks = 3;
 
 float Bf16(float value) { return static_cast<float>(BFloat16(value)); }
 
+// Rank `rank`'s rounding of its whole buffer (step 0 of seed 1), and what its element i becomes.
+WireRounding RoundingOf(int rank) {
+  return {WireRoundingKey(1, 0, rank, WireStream::kEasgdMean), 0};
+}
+float Sent(WireFormat wire, int rank, size_t i, float value) {
+  return RoundForWire(wire, value, {RoundingOf(rank).key, i});
+}
+
+constexpr WireFormat kBf16Formats[] = {WireFormat::kBf16, WireFormat::kBf16Nearest};
+
 // Values that bf16 cannot hold, of different magnitudes, so both the rounding and the order of
 // the additions show in the bits.
 float Input(int rank, size_t i) {
@@ -35,25 +45,29 @@ void RunRanks(const std::function<void(Communicator&)>& body) {
 }
 
 TEST(WireCollectivesTest, Bf16AllReduceAddsEveryRanksRoundedValuesInRankOrder) {
-  // More than one gather chunk (2^18 floats), so the chunk seams are covered.
+  // More than one gather chunk (2^18 floats), so the chunk seams are covered: an element's
+  // rounding follows its index in the whole buffer, not in its chunk.
   const size_t count = (size_t{1} << 18) + 5;
-  std::vector<std::vector<float>> sums(kRanks, std::vector<float>(count));
-  std::vector<std::vector<float>> means = sums;
-  RunRanks([&](Communicator& comm) {
-    const int r = comm.rank();
-    for (size_t i = 0; i < count; ++i) sums[r][i] = means[r][i] = Input(r, i);
-    EXPECT_TRUE(AllReduceOnWire(comm, sums[r], ReduceOp::kSum, WireFormat::kBf16).ok());
-    EXPECT_TRUE(AllReduceOnWire(comm, means[r], ReduceOp::kAverage, WireFormat::kBf16).ok());
-  });
-  for (size_t i = 0; i < count; i += 101) {
-    float expected = Bf16(Input(0, i));
-    for (int rank = 1; rank < kRanks; ++rank) expected += Bf16(Input(rank, i));
-    ASSERT_EQ(sums[0][i], expected) << "element " << i;
-    ASSERT_EQ(means[0][i], expected / kRanks) << "element " << i;
-  }
-  for (int rank = 1; rank < kRanks; ++rank) {
-    EXPECT_EQ(std::memcmp(sums[rank].data(), sums[0].data(), count * sizeof(float)), 0);
-    EXPECT_EQ(std::memcmp(means[rank].data(), means[0].data(), count * sizeof(float)), 0);
+  for (const WireFormat wire : kBf16Formats) {
+    std::vector<std::vector<float>> sums(kRanks, std::vector<float>(count));
+    std::vector<std::vector<float>> means = sums;
+    RunRanks([&](Communicator& comm) {
+      const int r = comm.rank();
+      for (size_t i = 0; i < count; ++i) sums[r][i] = means[r][i] = Input(r, i);
+      EXPECT_TRUE(AllReduceOnWire(comm, sums[r], ReduceOp::kSum, wire, RoundingOf(r)).ok());
+      EXPECT_TRUE(
+          AllReduceOnWire(comm, means[r], ReduceOp::kAverage, wire, RoundingOf(r)).ok());
+    });
+    for (size_t i = 0; i < count; i += 101) {
+      float expected = Sent(wire, 0, i, Input(0, i));
+      for (int rank = 1; rank < kRanks; ++rank) expected += Sent(wire, rank, i, Input(rank, i));
+      ASSERT_EQ(sums[0][i], expected) << WireFormatName(wire) << " element " << i;
+      ASSERT_EQ(means[0][i], expected / kRanks) << WireFormatName(wire) << " element " << i;
+    }
+    for (int rank = 1; rank < kRanks; ++rank) {
+      EXPECT_EQ(std::memcmp(sums[rank].data(), sums[0].data(), count * sizeof(float)), 0);
+      EXPECT_EQ(std::memcmp(means[rank].data(), means[0].data(), count * sizeof(float)), 0);
+    }
   }
 }
 
@@ -75,21 +89,26 @@ TEST(WireCollectivesTest, Fp32AllReduceIsTheCommunicatorsOwn) {
 TEST(WireCollectivesTest, Bf16BroadcastRoundsForTheReceiversAndTheRootKeepsItsOwn) {
   const int root = 1;
   const size_t count = 40;
-  std::vector<std::vector<float>> data(kRanks, std::vector<float>(count, -7.0f));
-  for (size_t i = 0; i < count; ++i) data[root][i] = Input(root, i);
-  const std::vector<float> sent = data[root];
-  RunRanks([&](Communicator& comm) {
-    EXPECT_TRUE(BroadcastOnWire(comm, data[comm.rank()], root, WireFormat::kBf16).ok());
-  });
-  EXPECT_EQ(data[root], sent);
-  size_t rounded = 0;
-  for (int rank : {0, 2}) {
-    for (size_t i = 0; i < count; ++i) {
-      ASSERT_EQ(data[rank][i], Bf16(sent[i])) << "rank " << rank << " element " << i;
-      rounded += data[rank][i] != sent[i];
+  for (const WireFormat wire : kBf16Formats) {
+    std::vector<std::vector<float>> data(kRanks, std::vector<float>(count, -7.0f));
+    for (size_t i = 0; i < count; ++i) data[root][i] = Input(root, i);
+    const std::vector<float> sent = data[root];
+    RunRanks([&](Communicator& comm) {
+      // Only the root's rounding counts; the others pass their own, which must not matter.
+      EXPECT_TRUE(
+          BroadcastOnWire(comm, data[comm.rank()], root, wire, RoundingOf(comm.rank())).ok());
+    });
+    EXPECT_EQ(data[root], sent);
+    size_t rounded = 0;
+    for (int rank : {0, 2}) {
+      for (size_t i = 0; i < count; ++i) {
+        ASSERT_EQ(data[rank][i], Sent(wire, root, i, sent[i]))
+            << WireFormatName(wire) << " rank " << rank << " element " << i;
+        rounded += data[rank][i] != sent[i];
+      }
     }
+    EXPECT_GT(rounded, 0u);
   }
-  EXPECT_GT(rounded, 0u);
 }
 
 }  // namespace

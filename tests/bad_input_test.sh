@@ -64,7 +64,7 @@ ONEDNN_MAX_CPU_ISA=AVX2 expect_bad_input precision_no_avx512 "--precision=bf16" 
 expect_bad_input infinite_lr "--lr=inf" "finite" -- --data_dir="$good" --lr=inf
 expect_bad_input negative_c1 "--c1=-0.1" "[0, 1]" -- --data_dir="$good" --c1=-0.1
 expect_bad_input c1_plus_c2 "--c1 + --c2 <= 1" -- --data_dir="$good" --c1=0.8 --c2=0.3
-expect_bad_input wire_value "--wire=fp16" "fp32 or bf16" -- --data_dir="$good" --wire=fp16
+expect_bad_input wire_value "--wire=fp16" "fp32, bf16 or bf16-nearest" -- --data_dir="$good" --wire=fp16
 expect_bad_input wire_allreduce "--wire=bf16" "--algo=allreduce" "dpsgd | matcha" -- \
   --data_dir="$good" --wire=bf16 --algo=allreduce
 expect_bad_input wire_nccl "--wire=bf16" "--comm=nccl" -- --data_dir="$good" --wire=bf16 --comm=nccl

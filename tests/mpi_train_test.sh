@@ -54,7 +54,8 @@ else
 fi
 # ALGO[:COMBINE[:WIRE]] (adapt-with-combine posts the whole model as the step begins).
 for run in dpsgd matcha aldsgd allreduce easgd lsgd dpsgd:awc aldsgd:awc \
-           dpsgd:atc:bf16 aldsgd:atc:bf16 aldsgd:awc:bf16 easgd:atc:bf16 lsgd:atc:bf16; do
+           dpsgd:atc:bf16 aldsgd:atc:bf16 aldsgd:awc:bf16 easgd:atc:bf16 lsgd:atc:bf16 \
+           dpsgd:atc:bf16-nearest; do
   IFS=: read -r algo combine wire <<< "$run"
   flags=(--algo="$algo" --combine="${combine:-atc}" --wire="${wire:-fp32}")
   "$train" "${common[@]}" --workers=4 "${flags[@]}" --checkpoint_dir="$tmp/inproc_$run"

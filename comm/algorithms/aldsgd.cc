@@ -50,7 +50,8 @@ Aldsgd::Aldsgd(const AlgorithmContext& context)
       pre_step_(base_.device().CreateExchange(ExchangeKind::kPreStepModel,
                                               corrective_ ? context.buffers.params.size() : 0,
                                               static_cast<int>(context.buffers.buckets.size()),
-                                              &base_.mutable_stats(), context.options.wire)) {
+                                              &base_.mutable_stats(), context.options.wire,
+                                              context.options.seed)) {
   if (!corrective_) return;
   // Device memory would need the device's allocator: the factory keeps the paper form on the host.
   pre_step_storage_.resize(context.buffers.params.size());
@@ -64,10 +65,10 @@ absl::Status Aldsgd::BeginStep(int64_t step, const LocalStep& local) {
   leaders_known_ = false;
   leaders_ = {};
   const Neighborhood& neighborhood = base_.neighborhood();
-  scalars_.Begin(neighborhood.neighbors);
+  scalars_.Begin(neighborhood.neighbors, step);
   if (corrective_) {
     // Posted now, so that the pre-step models travel while forward and backward run.
-    pre_step_->Begin(neighborhood.neighbors);
+    pre_step_->Begin(neighborhood.neighbors, step);
     std::copy(buffers_.params.begin(), buffers_.params.end(), pre_step_x_.begin());
     if (neighborhood.degree() > 0) {
       for (int bucket = 0; bucket < static_cast<int>(buffers_.buckets.size()); ++bucket) {

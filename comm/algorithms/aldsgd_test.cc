@@ -12,7 +12,6 @@
 #include "comm/algorithms/algorithm_testing.h"
 #include "comm/algorithms/decentralized_testing.h"
 #include "comm/topology/network_graph.h"
-#include "core/bfloat16.h"
 #include "gtest/gtest.h"
 
 namespace ald {
@@ -86,11 +85,13 @@ TEST(AldsgdTest, ReferenceCaseThroughTheAlgorithm) {
 
 // The code form's x_i for y (default [0..7]) with the matchings `active` of matcha8 at α = 2/7,
 // built from the same pieces the algorithm uses (the topology cannot force a chosen set active).
-// With a bf16 wire every neighbour's y (the leaders' too) is rounded, the own y is not.
+// With a bf16 wire every neighbour's y (the leaders' too) is rounded as its sender's message of
+// step 0 rounds element `element` (run seed `seed`), the own y is not.
 std::vector<double> CombineByHand(const std::vector<int>& active, double c1, double c2, double p1,
                                   double p2,
                                   const std::vector<float>& y = {0, 1, 2, 3, 4, 5, 6, 7},
-                                  WireFormat wire = WireFormat::kFp32) {
+                                  WireFormat wire = WireFormat::kFp32, size_t element = 0,
+                                  uint64_t seed = 0) {
   const std::vector<Matching> matchings = Matcha8Graph().preset_matchings();
   const double alpha = 2.0 / 7.0;
   std::vector<double> result(8);
@@ -122,8 +123,10 @@ std::vector<double> CombineByHand(const std::vector<int>& active, double c1, dou
     FoldLeaderWeights(ChooseLeaders(losses, degrees), c1, c2, p1, p2, weights);
     for (size_t m = 0; m < members.size(); ++m) {
       const float sent = y[members[m]];
-      const bool rounded = m > 0 && wire == WireFormat::kBf16;
-      result[i] += weights[m] * (rounded ? static_cast<float>(BFloat16(sent)) : sent);
+      const bool rounded = m > 0 && IsBf16(wire);
+      const WireRounding rounding{WireRoundingKey(seed, 0, members[m], WireStream::kModel),
+                                  element};
+      result[i] += weights[m] * (rounded ? RoundForWire(wire, sent, rounding) : sent);
     }
   }
   return result;
@@ -146,24 +149,33 @@ TEST(AldsgdTest, ReferenceCaseByHand) {
 
 // --wire=bf16 through the algorithm: the reference case with y_i = i + 1/3 (not bf16 numbers),
 // where the base combine, the boost and the pull all take the neighbours' rounded models and
-// the own exact one (comm/wire_format.h).
+// the own exact one (comm/wire_format.h), each element as its sender's key draws it.
 TEST(AldsgdTest, Bf16WireRoundsEveryNeighboursModelAndNotTheOwn) {
   const Topology topology = MakeTopology(Matcha8Graph(), Scheme::kStatic, 1.0);
   std::vector<float> y;
   for (int rank = 0; rank < 8; ++rank) y.push_back(static_cast<float>(rank) + 1.0f / 3.0f);
-  GossipCase test_case = ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2));
-  for (int rank = 0; rank < 8; ++rank) test_case.initial[rank].assign(3, y[rank]);
-  test_case.options.wire = WireFormat::kBf16;
-  absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
-  ASSERT_TRUE(run.ok()) << run.status();
   const std::vector<int> all = {0, 1, 2, 3, 4};
-  const std::vector<double> expected = CombineByHand(all, 0.3, 0.1, 0.2, 0.2, y, WireFormat::kBf16);
   const std::vector<double> fp32 = CombineByHand(all, 0.3, 0.1, 0.2, 0.2, y);
-  ExpectEveryElementNear(run->final(), expected);
-  for (int rank = 0; rank < 8; ++rank) EXPECT_GT(std::abs(expected[rank] - fp32[rank]), 1e-4);
-  // The loss and degree still travel as two fp32 values per neighbour; the model at 2 bytes.
-  const int64_t degree0 = 3, floats = 3;
-  EXPECT_EQ(run->stats[0].bytes_sent, degree0 * (floats * 2 + 2 * 4));
+  for (const WireFormat wire : {WireFormat::kBf16, WireFormat::kBf16Nearest}) {
+    GossipCase test_case = ReferenceCase(topology, Coefficients(0.3, 0.1, 0.2, 0.2));
+    for (int rank = 0; rank < 8; ++rank) test_case.initial[rank].assign(3, y[rank]);
+    test_case.options.wire = wire;
+    test_case.options.seed = 5;
+    absl::StatusOr<GossipRun> run = RunGossip(MakeAldsgd, test_case);
+    ASSERT_TRUE(run.ok()) << run.status();
+    for (size_t element = 0; element < 3; ++element) {
+      const std::vector<double> expected =
+          CombineByHand(all, 0.3, 0.1, 0.2, 0.2, y, wire, element, test_case.options.seed);
+      for (int rank = 0; rank < 8; ++rank) {
+        EXPECT_NEAR(run->final()[rank][element], expected[rank], 1e-6)
+            << WireFormatName(wire) << " rank " << rank << " element " << element;
+        EXPECT_GT(std::abs(expected[rank] - fp32[rank]), 1e-5) << "rank " << rank;
+      }
+    }
+    // The loss and degree still travel as two fp32 values per neighbour; the model at 2 bytes.
+    const int64_t degree0 = 3, floats = 3;
+    EXPECT_EQ(run->stats[0].bytes_sent, degree0 * (floats * 2 + 2 * 4));
+  }
 }
 
 TEST(AldsgdTest, LeaderTiesGoToSelfThenMatchingOrder) {

@@ -43,10 +43,12 @@ class BucketDevice {
   virtual absl::Status Broadcast(std::span<float> data, int root, CommStats& stats, Trace* trace,
                                  int trace_pid) = 0;
   // A neighbour exchange of `length` floats in `messages` messages over this device's memory,
-  // in wire format `wire` (the GPU's moves fp32 only: Dpsgd::CheckContext refuses bf16 there).
+  // in wire format `wire` (the GPU's moves fp32 only: Dpsgd::CheckContext refuses bf16 there),
+  // whose stochastic rounding `rounding_seed` (the run's seed) keys.
   virtual std::unique_ptr<ModelExchange> CreateExchange(ExchangeKind kind, size_t length,
                                                         int messages, CommStats* stats,
-                                                        WireFormat wire) = 0;
+                                                        WireFormat wire,
+                                                        uint64_t rounding_seed) = 0;
 };
 
 // The host device over `comm` (not owned; CPU memory).

@@ -32,15 +32,19 @@ absl::Status CountedCollective(const char* name, size_t bytes, CommStats& stats,
 }  // namespace
 
 absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
-                              CommStats& stats, Trace* trace, int trace_pid, WireFormat wire) {
+                              CommStats& stats, Trace* trace, int trace_pid, WireFormat wire,
+                              WireRounding rounding) {
   return CountedCollective("all-reduce", data.size() * WireBytesPerFloat(wire), stats, trace,
-                           trace_pid, [&] { return AllReduceOnWire(comm, data, op, wire); });
+                           trace_pid,
+                           [&] { return AllReduceOnWire(comm, data, op, wire, rounding); });
 }
 
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
-                              CommStats& stats, Trace* trace, int trace_pid, WireFormat wire) {
+                              CommStats& stats, Trace* trace, int trace_pid, WireFormat wire,
+                              WireRounding rounding) {
   return CountedCollective("broadcast", data.size() * WireBytesPerFloat(wire), stats, trace,
-                           trace_pid, [&] { return BroadcastOnWire(comm, data, root, wire); });
+                           trace_pid,
+                           [&] { return BroadcastOnWire(comm, data, root, wire, rounding); });
 }
 
 absl::Status StartFromRankZero(Communicator& comm, const WorkerBuffers& buffers,

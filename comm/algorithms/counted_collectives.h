@@ -23,13 +23,13 @@ absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wa
 // message carrying the buffer in `wire` format (its share of the traffic, whatever algorithm
 // the backend runs underneath), and the time blocked in it as waiting. With a trace, each is an
 // "all-reduce" or "broadcast" event (category "comm", args bytes) and, being blocking, a wait.
-// A bf16 wire rounds as comm/wire_collectives.h says; only models take it.
+// A bf16 wire rounds as comm/wire_collectives.h says (with `rounding`); only models take it.
 absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
                               CommStats& stats, Trace* trace = nullptr, int trace_pid = 0,
-                              WireFormat wire = WireFormat::kFp32);
+                              WireFormat wire = WireFormat::kFp32, WireRounding rounding = {});
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
                               CommStats& stats, Trace* trace = nullptr, int trace_pid = 0,
-                              WireFormat wire = WireFormat::kFp32);
+                              WireFormat wire = WireFormat::kFp32, WireRounding rounding = {});
 
 // With options.sync_init, every worker adopts rank 0's parameters (DESIGN.md: all workers
 // start from the same x_0); otherwise nothing happens.

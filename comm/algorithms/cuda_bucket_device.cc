@@ -21,7 +21,7 @@ class NcclStreamExchange final : public ModelExchange {
   NcclStreamExchange(Communicator& nccl, cudaStream_t stream, size_t length, CommStats* stats)
       : nccl_(nccl), stream_(stream), length_(length), stats_(stats) {}
 
-  void Begin(std::span<const ActiveNeighbor> neighbors) override {
+  void Begin(std::span<const ActiveNeighbor> neighbors, int64_t /*step*/) override {
     neighbors_.assign(neighbors.begin(), neighbors.end());
   }
 
@@ -131,7 +131,8 @@ class CudaBucketDevice final : public BucketDevice {
   // fp32 only: Dpsgd::CheckContext refuses a bf16 wire on the GPU before anything is created.
   std::unique_ptr<ModelExchange> CreateExchange(ExchangeKind /*kind*/, size_t length,
                                                 int /*messages*/, CommStats* stats,
-                                                WireFormat /*wire*/) override {
+                                                WireFormat /*wire*/,
+                                                uint64_t /*rounding_seed*/) override {
     return std::make_unique<NcclStreamExchange>(nccl_, stream_, length, stats);
   }
 

@@ -102,7 +102,7 @@ Dpsgd::Dpsgd(const AlgorithmContext& context, const char* name)
                                           : ExchangeKind::kModel,
                                       context.buffers.params.size(),
                                       static_cast<int>(exchange_spans_.size()), &stats_,
-                                      context.options.wire)) {}
+                                      context.options.wire, context.options.seed)) {}
 
 absl::Status Dpsgd::Start() {
   if (!options_.sync_init || buffers_.params.empty()) return absl::OkStatus();
@@ -116,6 +116,7 @@ absl::Status Dpsgd::BeginStep(int64_t step, const LocalStep& local) {
     ASSIGN_OR_RETURN(neighborhood_, topology_->NeighborhoodAt(step, comm_->rank()));
   }
   local_ = local;
+  step_ = step;
   exchange_begun_ = false;
   // Adapt-with-combine: x_t is final now, so its exchange starts here and runs under the whole
   // forward and backward. (Adapt-then-combine begins its exchange with bucket 0: until then the
@@ -124,7 +125,7 @@ absl::Status Dpsgd::BeginStep(int64_t step, const LocalStep& local) {
 }
 
 absl::Status Dpsgd::PostPreStepModels() {
-  models_->Begin(neighborhood_.neighbors);
+  models_->Begin(neighborhood_.neighbors, step_);
   exchange_begun_ = true;
   if (neighborhood_.degree() == 0) return absl::OkStatus();
   for (size_t message = 0; message < exchange_spans_.size(); ++message) {
@@ -141,7 +142,7 @@ absl::Status Dpsgd::UpdateAndPost(int bucket) {
   // The step's first ready bucket (the plan's order, not always 0) comes after the previous
   // step's combines have read what they received: only now may the exchange start over.
   if (!exchange_begun_) {
-    models_->Begin(neighborhood_.neighbors);
+    models_->Begin(neighborhood_.neighbors, step_);
     exchange_begun_ = true;
   }
   ScopedTraceEvent update = TraceUpdate(bucket);

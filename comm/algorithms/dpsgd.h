@@ -81,6 +81,7 @@ class Dpsgd final : public Algorithm {
 
   Neighborhood neighborhood_;
   LocalStep local_;
+  int64_t step_ = 0;
   // What each message of the model exchange carries: the buckets (adapt-then-combine), or the
   // whole model in as few pieces as possible (adapt-with-combine).
   std::vector<BucketSpan> exchange_spans_;

@@ -11,7 +11,6 @@
 #include "comm/algorithms/decentralized_testing.h"
 #include "comm/topology/network_graph.h"
 #include "comm/topology/mixing_weights.h"
-#include "core/bfloat16.h"
 #include "gtest/gtest.h"
 
 namespace ald {
@@ -195,39 +194,57 @@ TEST(DpsgdTest, CountsMessagesAndBytesAndIsReproducible) {
   }
 }
 
+// One D-PSGD step of RandomCase over `topology` on `wire`, against x_i ← W_ii·x_i + Σ_j W_ij·b(x_j)
+// with b as each sender's message rounds (RoundForWire: the run's seed, step 0, the sender, the
+// stream of the combine order's exchange, the element's index in the whole model).
+void ExpectBf16WireCombine(const Topology& topology, WireFormat wire, CombineOrder combine) {
+  GossipCase test_case = RandomCase(topology, 61);
+  test_case.options.combine = combine;
+  test_case.options.seed = 17;
+  test_case.local.lr = 0.3f;
+  test_case.options.wire = wire;
+  absl::StatusOr<GossipRun> bf16 = RunGossip(MakeDpsgd, test_case);
+  test_case.options.wire = WireFormat::kFp32;
+  absl::StatusOr<GossipRun> fp32 = RunGossip(MakeDpsgd, test_case);
+  ASSERT_TRUE(bf16.ok()) << bf16.status();
+  ASSERT_TRUE(fp32.ok()) << fp32.status();
+  const WireStream stream = combine == CombineOrder::kAdaptWithCombine
+                                ? WireStream::kPreStepModel
+                                : WireStream::kModel;
+  const int n = static_cast<int>(test_case.initial.size());
+  const Eigen::MatrixXd x = Stack(test_case.initial);
+  Eigen::MatrixXd rounded = x;
+  for (int rank = 0; rank < n; ++rank) {
+    const uint64_t key = WireRoundingKey(test_case.options.seed, 0, rank, stream);
+    for (int k = 0; k < static_cast<int>(x.cols()); ++k) {
+      rounded(rank, k) = RoundForWire(wire, test_case.initial[rank][k],
+                                      WireRounding{key, static_cast<size_t>(k)});
+    }
+  }
+  const Eigen::MatrixXd w = topology.MixingMatrixAt(0);
+  const Eigen::MatrixXd diagonal = w.diagonal().asDiagonal();
+  const Eigen::MatrixXd expected = diagonal * x + (w - diagonal) * rounded;
+  const Eigen::MatrixXd got = Stack(bf16->final());
+  EXPECT_LT((got - expected).cwiseAbs().maxCoeff(), 1e-6);
+  // Rounding matters here (RandomCase's values are not bf16 numbers): the fp32 wire, and a
+  // rule that rounded the own model too, both land elsewhere.
+  EXPECT_GT((Stack(fp32->final()) - got).cwiseAbs().maxCoeff(), 1e-4);
+  EXPECT_GT((w * rounded - got).cwiseAbs().maxCoeff(), 1e-4);
+}
+
 // --wire=bf16's defining property (comm/wire_format.h): with zero gradients y = x,
-// and one step gives x_i ← W_ii·x_i + Σ_j W_ij·bf16(x_j): every neighbour's model rounded to
-// bf16, the own model not, the sum in fp32. Either combine order (adapt with combine sends the
-// pre-step model in whole-model messages, adapt then combine the stepped buckets).
+// and one step gives x_i ← W_ii·x_i + Σ_j W_ij·b(x_j): every neighbour's model rounded to
+// bf16 (as the sender's key draws it, or to nearest), the own model not, the sum in fp32. Either
+// combine order (adapt with combine sends the pre-step model in whole-model messages, adapt then
+// combine the stepped buckets), so the rounding must not depend on how the model is cut.
 TEST(DpsgdTest, Bf16WireCombinesTheOwnModelWithRoundedNeighbours) {
   const Topology topology = MakeStatic(*RingGraph(6));
-  for (const CombineOrder combine :
-       {CombineOrder::kAdaptThenCombine, CombineOrder::kAdaptWithCombine}) {
-    GossipCase test_case = RandomCase(topology, 61);
-    test_case.options.combine = combine;
-    test_case.local.lr = 0.3f;
-    test_case.options.wire = WireFormat::kBf16;
-    absl::StatusOr<GossipRun> bf16 = RunGossip(MakeDpsgd, test_case);
-    test_case.options.wire = WireFormat::kFp32;
-    absl::StatusOr<GossipRun> fp32 = RunGossip(MakeDpsgd, test_case);
-    ASSERT_TRUE(bf16.ok()) << bf16.status();
-    ASSERT_TRUE(fp32.ok()) << fp32.status();
-    const Eigen::MatrixXd x = Stack(test_case.initial);
-    Eigen::MatrixXd rounded = x;
-    for (int rank = 0; rank < 6; ++rank) {
-      for (int k = 0; k < 8; ++k) {
-        rounded(rank, k) = static_cast<float>(BFloat16(test_case.initial[rank][k]));
-      }
+  for (const WireFormat wire : {WireFormat::kBf16, WireFormat::kBf16Nearest}) {
+    for (const CombineOrder combine :
+         {CombineOrder::kAdaptThenCombine, CombineOrder::kAdaptWithCombine}) {
+      SCOPED_TRACE(::testing::Message() << WireFormatName(wire) << ", combine " << int(combine));
+      ExpectBf16WireCombine(topology, wire, combine);
     }
-    const Eigen::MatrixXd w = topology.MixingMatrixAt(0);
-    const Eigen::MatrixXd diagonal = w.diagonal().asDiagonal();
-    const Eigen::MatrixXd expected = diagonal * x + (w - diagonal) * rounded;
-    const Eigen::MatrixXd got = Stack(bf16->final());
-    EXPECT_LT((got - expected).cwiseAbs().maxCoeff(), 1e-6) << "combine " << int(combine);
-    // Rounding matters here (RandomCase's values are not bf16 numbers): the fp32 wire, and a
-    // rule that rounded the own model too, both land elsewhere.
-    EXPECT_GT((Stack(fp32->final()) - got).cwiseAbs().maxCoeff(), 1e-4);
-    EXPECT_GT((w * rounded - got).cwiseAbs().maxCoeff(), 1e-4);
   }
 }
 

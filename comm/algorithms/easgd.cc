@@ -51,6 +51,7 @@ absl::Status Easgd::Start() {
 absl::Status Easgd::BeginStep(int64_t step, const LocalStep& local) {
   ASSIGN_OR_RETURN(config_, ToSgdConfig(local));
   communicate_ = step % options_.tau == 0;
+  rounding_key_ = WireRoundingKey(options_.seed, step, comm_.rank(), WireStream::kEasgdMean);
   return absl::OkStatus();
 }
 
@@ -69,7 +70,7 @@ absl::Status Easgd::UpdateAndPost(int bucket) {
   // On a bf16 wire every model in the mean is rounded, this worker's too: the center is shared,
   // and every worker must compute the same bits of it.
   RETURN_IF_ERROR(CountedAllReduce(comm_, mean, ReduceOp::kAverage, stats_, trace_, trace_pid_,
-                                   options_.wire));
+                                   options_.wire, WireRounding{rounding_key_, span.offset}));
   const ScopedTraceEvent update = TraceUpdate(bucket);
   RETURN_IF_ERROR(pulled_step_.Run(config_, buffers_, bucket, center, alpha_));
   const float beta = static_cast<float>(options_.easgd_beta);

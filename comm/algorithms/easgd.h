@@ -50,6 +50,7 @@ class Easgd final : public Algorithm {
   std::vector<float> mean_;  // the all-reduce's buffer
   cpu::SgdConfig config_;
   bool communicate_ = false;  // this step is a communication step
+  uint64_t rounding_key_ = 0;  // this step's, for a bf16 wire's mean
 };
 
 }  // namespace ald

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "comm/algorithms/algorithm_testing.h"
-#include "core/bfloat16.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
 #include "ops/sgd.h"
@@ -121,11 +120,7 @@ TEST(EasgdTest, CommunicatesOnlyEveryTauSteps) {
   ASSERT_TRUE(status.ok()) << status;
 }
 
-// --wire=bf16: the center moves toward the mean of every worker's model rounded to bf16 (the
-// own too, so the shared center keeps the same bits everywhere), at half the bytes. Two
-// workers, β = 0.5, zero gradients, models that are not bf16 numbers; the start's mean (no
-// sync_init) is exact, so x̃_1 = 0.5·mean(x) + 0.5·mean(bf16(x)).
-TEST(EasgdTest, Bf16WireMovesTheCenterTowardTheRoundedModels) {
+void ExpectCenterTowardRoundedModels(WireFormat wire) {
   const std::vector<std::vector<float>> initial = {{0.1f, 0.2f, 0.3f}, {4.1f, 8.1f, -4.1f}};
   std::vector<std::vector<float>> centers(2);
   std::vector<int64_t> step_bytes(2);
@@ -134,7 +129,8 @@ TEST(EasgdTest, Bf16WireMovesTheCenterTowardTheRoundedModels) {
     AlgorithmOptions options;
     options.easgd_beta = 0.5;
     options.sync_init = false;
-    options.wire = WireFormat::kBf16;
+    options.wire = wire;
+    options.seed = 9;
     ASSIGN_OR_RETURN(std::unique_ptr<Easgd> easgd,
                      Easgd::Create({&comm, nullptr, worker.buffers(), options}));
     RETURN_IF_ERROR(easgd->Start());
@@ -148,12 +144,26 @@ TEST(EasgdTest, Bf16WireMovesTheCenterTowardTheRoundedModels) {
   EXPECT_EQ(centers[0], centers[1]);
   for (size_t e = 0; e < 3; ++e) {
     const double exact = 0.5 * (initial[0][e] + initial[1][e]);
-    const double rounded = 0.5 * (static_cast<float>(BFloat16(initial[0][e])) +
-                                  static_cast<float>(BFloat16(initial[1][e])));
+    double rounded = 0;
+    for (int sender = 0; sender < 2; ++sender) {
+      const WireRounding rounding{WireRoundingKey(9, 0, sender, WireStream::kEasgdMean), e};
+      rounded += 0.5 * RoundForWire(wire, initial[sender][e], rounding);
+    }
     EXPECT_NEAR(centers[0][e], 0.5 * exact + 0.5 * rounded, 1e-6) << "element " << e;
     EXPECT_GT(std::abs(centers[0][e] - exact), 1e-4) << "element " << e;
   }
   EXPECT_EQ(step_bytes[0], 3 * 2);  // 3 floats at 2 bytes (fp32: 12)
+}
+
+// --wire=bf16: the center moves toward the mean of every worker's model rounded to bf16 (the
+// own too, so the shared center keeps the same bits everywhere), at half the bytes. Two
+// workers, β = 0.5, zero gradients, models that are not bf16 numbers; the start's mean (no
+// sync_init) is exact, so x̃_1 = 0.5·mean(x) + 0.5·mean(b(x)), b as each sender's key draws.
+TEST(EasgdTest, Bf16WireMovesTheCenterTowardTheRoundedModels) {
+  for (const WireFormat wire : {WireFormat::kBf16, WireFormat::kBf16Nearest}) {
+    SCOPED_TRACE(WireFormatName(wire));
+    ExpectCenterTowardRoundedModels(wire);
+  }
 }
 
 TEST(EasgdTest, RejectsBadOptions) {

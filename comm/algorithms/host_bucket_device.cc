@@ -50,8 +50,10 @@ class HostBucketDevice final : public BucketDevice {
   }
 
   std::unique_ptr<ModelExchange> CreateExchange(ExchangeKind kind, size_t length, int messages,
-                                                CommStats* stats, WireFormat wire) override {
-    return std::make_unique<NeighborExchange>(&comm_, kind, length, messages, stats, wire);
+                                                CommStats* stats, WireFormat wire,
+                                                uint64_t rounding_seed) override {
+    return std::make_unique<NeighborExchange>(&comm_, kind, length, messages, stats, wire,
+                                              rounding_seed);
   }
 
  private:

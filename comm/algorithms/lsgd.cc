@@ -82,8 +82,11 @@ absl::Status Lsgd::UpdateAndPost(int bucket) {
       std::copy(params.begin(), params.end(), copy.begin());
     }
     // On a bf16 wire the others receive the leader's model rounded; the leader keeps its own.
+    const WireRounding rounding{
+        WireRoundingKey(options_.seed, step_, comm_.rank(), WireStream::kLsgdLeader),
+        span.offset};
     RETURN_IF_ERROR(CountedBroadcast(comm_, copy, election_[0], stats_, trace_, trace_pid_,
-                                     options_.wire));
+                                     options_.wire, rounding));
   }
   const ScopedTraceEvent update = TraceUpdate(bucket);
   return pulled_step_.Run(config_, buffers_, bucket, copy,

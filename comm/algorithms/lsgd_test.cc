@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "comm/algorithms/algorithm_testing.h"
-#include "core/bfloat16.h"
 #include "core/status.h"
 #include "gtest/gtest.h"
 
@@ -125,7 +124,7 @@ TEST(LsgdTest, CommunicatesOnlyEveryTauSteps) {
 
 // --wire=bf16: the leader's model reaches the others rounded to bf16 (half the bytes); the
 // leader keeps its own copy exact.
-TEST(LsgdTest, Bf16WireSendsTheLeadersModelRounded) {
+void ExpectLeadersModelRounded(WireFormat wire) {
   const std::vector<float> losses = {0.5f, 0.2f, 0.8f, 0.9f};
   auto initial = [](int rank) {
     std::vector<float> x = Initial(rank);
@@ -135,7 +134,8 @@ TEST(LsgdTest, Bf16WireSendsTheLeadersModelRounded) {
   const absl::Status status = RunWorkers(kWorkers, [&](int rank, Communicator& comm) {
     TestWorker worker(initial(rank), kBuckets);
     AlgorithmOptions options = Options(1, 0.25);
-    options.wire = WireFormat::kBf16;
+    options.wire = wire;
+    options.seed = 3;
     ASSIGN_OR_RETURN(std::unique_ptr<Lsgd> lsgd,
                      Lsgd::Create({&comm, nullptr, worker.buffers(), options}));
     RETURN_IF_ERROR(lsgd->Start());
@@ -145,8 +145,10 @@ TEST(LsgdTest, Bf16WireSendsTheLeadersModelRounded) {
     // One all-reduce of the 4 loss averages (fp32), one broadcast per bucket at 2 bytes a float.
     EXPECT_EQ(lsgd->stats().bytes_sent - before, kWorkers * 4 + kLength * 2);
     const std::vector<float> leader = initial(1);
+    const uint64_t key = WireRoundingKey(options.seed, 0, /*sender=*/1, WireStream::kLsgdLeader);
     for (size_t e = 0; e < kLength; ++e) {
-      const float expected = rank == 1 ? leader[e] : static_cast<float>(BFloat16(leader[e]));
+      const float expected =
+          rank == 1 ? leader[e] : RoundForWire(wire, leader[e], WireRounding{key, e});
       EXPECT_EQ(lsgd->leader_copy()[e], expected) << "rank " << rank << " element " << e;
       if (rank != 1) {
         EXPECT_NE(lsgd->leader_copy()[e], leader[e]) << "element " << e;
@@ -155,6 +157,15 @@ TEST(LsgdTest, Bf16WireSendsTheLeadersModelRounded) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(status.ok()) << status;
+}
+
+// --wire=bf16: the leader's model reaches the others rounded to bf16 (half the bytes; each
+// element as the leader's key draws it, or to nearest); the leader keeps its own copy exact.
+TEST(LsgdTest, Bf16WireSendsTheLeadersModelRounded) {
+  for (const WireFormat wire : {WireFormat::kBf16, WireFormat::kBf16Nearest}) {
+    SCOPED_TRACE(WireFormatName(wire));
+    ExpectLeadersModelRounded(wire);
+  }
 }
 
 TEST(LsgdTest, ElectionStepNeedsTheLossFirst) {

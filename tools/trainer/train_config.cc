@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/numbers.h"
 #include "comm/algorithms/registry.h"
+#include "comm/wire_format.h"
 #include "data/partition.h"
 #include "tools/trainer/lr_schedule.h"
 

@@ -141,7 +141,8 @@ TEST(TrainConfigTest, Bf16WireAppliesToTheAlgorithmsThatSendModels) {
   EXPECT_THAT(ValidateConfig(config).message(),
               HasSubstr("--wire=bf16: expected fp32 with --comm=nccl"));
   config.wire = "fp16";
-  EXPECT_THAT(ValidateConfig(config).message(), HasSubstr("--wire=fp16: expected fp32 or bf16"));
+  EXPECT_THAT(ValidateConfig(config).message(),
+              HasSubstr("--wire=fp16: expected fp32, bf16 or bf16-nearest"));
   EXPECT_FALSE(TrainConfig().AsFlags().contains("wire"));
   TrainConfig resumed;
   resumed.wire = "bf16";
