@@ -20,9 +20,13 @@
 # difference with a 95% t-interval over the seeds (tools/aldsgd_study.py):
 #
 #   tools/compare_algorithms.sh --study --seeds="1 2 3 4 5" [--steps=N] [--model=...] ...
+#       [--variants="m8_aldsgd_k2 m8_matcha_k2"]
+#
+# --variants runs only the named variants (a pairing whose two sides both ran is reported; the
+# others are left out), for a study whose whole would not fit the machine.
 set -euo pipefail
 model=lenet5 epochs=3 out=comparison lrs="0.05 0.1 0.2 0.4" seed=1 eval_every=0
-ablation_topologies="matcha8 ring" extra="" study=false seeds="1 2 3 4 5" steps=0
+ablation_topologies="matcha8 ring" extra="" study=false seeds="1 2 3 4 5" steps=0 variants=""
 for arg in "$@"; do
   case "$arg" in
     --model=*) model="${arg#*=}" ;;
@@ -36,6 +40,7 @@ for arg in "$@"; do
     --study) study=true ;;
     --seeds=*) seeds="${arg#*=}" ;;
     --steps=*) steps="${arg#*=}" ;;
+    --variants=*) variants="${arg#*=}" ;;
     *) echo "compare_algorithms: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
@@ -94,10 +99,20 @@ paper_vs_code_form m8_aldsgd_paper m8_aldsgd_k2
 aldsgd_dpsgd_vs_dpsgd_k2 m8_aldsgd_dpsgd_k2 m8_dpsgd_k2
 sparse5_aldsgd_dpsgd_vs_dpsgd_k2 sp5_aldsgd_dpsgd_k2 sp5_dpsgd_k2
 PAIRS
-  echo "study: ${#variant[@]} variants x seeds $seeds, lr $lr, $model, extra flags: ${extra:-none}"
+  chosen="$(printf '%s\n' "${!variant[@]}" | sort)"
+  if [[ -n "$variants" ]]; then
+    for name in $variants; do
+      [[ -n "${variant[$name]:-}" ]] ||
+        { echo "compare_algorithms: --variants: no variant $name (choices: $(echo $chosen))" >&2
+          exit 2; }
+    done
+    chosen="$variants"
+  fi
+  echo "study: $(echo "$chosen" | wc -w) variants x seeds $seeds, lr $lr, $model," \
+       "extra flags: ${extra:-none}"
   start=$(date +%s)
   for s in $seeds; do
-    for name in $(printf '%s\n' "${!variant[@]}" | sort); do
+    for name in $chosen; do
       # shellcheck disable=SC2086  # a variant is a list of flags
       run "${name}_seed$s" "" ${variant[$name]} --lr="$lr" --seed="$s" ||
         echo "  ${name}_seed$s failed: its pairs leave this seed out"
