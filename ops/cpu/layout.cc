@@ -1,6 +1,7 @@
 #include "ops/cpu/layout.h"
 
 #include "absl/strings/str_cat.h"
+#include "ops/cpu/bf16_support.h"
 #include "ops/cpu/dnnl_util.h"
 
 namespace ald::cpu {
@@ -15,16 +16,8 @@ const char* LayoutName(ActivationLayout layout) {
 }
 
 bool Blocked16IsNative() {
-  using dnnl::cpu_isa;
-  switch (dnnl::get_effective_cpu_isa()) {
-    case cpu_isa::avx512_core:
-    case cpu_isa::avx512_core_vnni:
-    case cpu_isa::avx512_core_bf16:
-    case cpu_isa::avx512_core_amx:
-      return true;
-    default:
-      return false;
-  }
+  // The ISA that oneDNN's bf16 kernels need (avx512_core and up) is the one that reads nChw16c.
+  return CpuBf16Capability().support != Bf16Support::kUnavailable;
 }
 
 absl::Status CheckLayout(const std::string& op, const Shape& shape, ActivationLayout layout) {
