@@ -38,7 +38,10 @@ bool KeepsLayout(OpType type) {
 
 }  // namespace
 
-std::vector<bool> ChooseBlockedLayouts(const TrainingGraph& training, bool any_channels) {
+std::vector<bool> ChooseBlockedLayouts(const TrainingGraph& training,
+                                       cpu::ActivationLayout layout) {
+  const bool any_channels = layout == cpu::ActivationLayout::kChannelsLast;
+  const int block = cpu::ChannelBlock(layout);
   const ModelGraph& graph = training.graph;
   const size_t count = graph.values.size();
   std::vector<bool> can_block(count, false);
@@ -48,7 +51,7 @@ std::vector<bool> ChooseBlockedLayouts(const TrainingGraph& training, bool any_c
     // stem's output) stays plain, where oneDNN has f32 kernels for its neighbours.
     can_block[v] = (any_channels ? info.dtype == DType::kBF16
                                  : info.dtype == DType::kF32 || info.dtype == DType::kBF16) &&
-                   info.shape.rank() == 4 && (any_channels || info.shape[1] % 16 == 0) &&
+                   info.shape.rank() == 4 && info.shape[1] % block == 0 &&
                    static_cast<ValueId>(v) != graph.input &&
                    (info.role == ValueRole::kActivation || info.role == ValueRole::kGradient);
   }

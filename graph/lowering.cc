@@ -19,12 +19,11 @@ PlanBuilder::PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool
     // Plan's constructor is private (only lowering makes plans), so no make_unique.
     : LoweringBase(graph, std::unique_ptr<Plan>(new Plan())),
       store_(store),
-      // bf16 (NHWC) runs only where AVX-512 is; f32 blocks channels only where that is native.
-      blocked_(blocked_layouts && (precision == Precision::kBF16 || cpu::Blocked16IsNative())
-                   ? ChooseBlockedLayouts(graph, precision == Precision::kBF16)
-                   : std::vector<bool>(graph.graph.values.size(), false)),
+      // bf16 (NHWC) runs only where AVX-512 is; f32 blocks channels as the CPU's kernels do.
       blocked_layout_(precision == Precision::kBF16 ? cpu::ActivationLayout::kChannelsLast
-                                                    : cpu::ActivationLayout::kBlocked16) {
+                                                    : cpu::NativeBlockedLayout()),
+      blocked_(blocked_layouts ? ChooseBlockedLayouts(graph, blocked_layout_)
+                               : std::vector<bool>(graph.graph.values.size(), false)) {
   plan_->training_ = training;
 }
 

@@ -25,8 +25,9 @@ class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
   // Op kind to its oneDNN lowering (graph/lowering/table.cc).
   static const LoweringTable<PlanBuilder>& Table();
 
-  // `blocked_layouts`: the layout pass's groups in nChw16c, or, with `precision` bf16, in NHWC
-  // (where oneDNN has AMX bf16 convolutions).
+  // `blocked_layouts`: the layout pass's groups in the CPU's native channel blocking (nChw16c
+  // with AVX-512, nChw8c with AVX2), or, with `precision` bf16, in NHWC (where oneDNN has AMX
+  // bf16 convolutions).
   PlanBuilder(const TrainingGraph& graph, ParameterStore& store, bool training,
               bool blocked_layouts, Precision precision = Precision::kF32);
 
@@ -51,8 +52,8 @@ class PlanBuilder : public LoweringBase<PlanBuilder, Plan> {
   void MarkBucketsReady();
 
   ParameterStore& store_;
-  std::vector<bool> blocked_;  // per value: blocked_layout_ (see layout_pass.h)
-  cpu::ActivationLayout blocked_layout_ = cpu::ActivationLayout::kBlocked16;
+  cpu::ActivationLayout blocked_layout_;  // declared before blocked_, which is chosen for it
+  std::vector<bool> blocked_;             // per value: blocked_layout_ (see layout_pass.h)
 };
 
 // The tensor of `value`, or an undefined one for kNoValue (an absent bias or gradient).

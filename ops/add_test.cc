@@ -17,38 +17,47 @@ using testing::FailsWith;
 using testing::RandomValues;
 using testing::ToDoubles;
 
-// a, b, y, dy and dx all in nChw16c: elementwise, so exactly the plain kernel's values.
+// a, b, y, dy and dx all in nChw16c, then all in nChw8c: elementwise, so exactly the plain
+// kernel's values.
 TEST(AddTest, BlockedLayoutGivesThePlainResults) {
-  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
-  uint64_t seed = 50;
-  for (const Shape& shape : {Shape{1, 16, 5, 7}, Shape{3, 32, 3, 5}}) {
-    for (bool fuse_relu : {false, true}) {
-      SCOPED_TRACE(shape.ToString() + (fuse_relu ? " fused relu" : ""));
-      const int64_t n = shape.num_elements();
-      const Tensor a = F32Tensor(shape, RandomValues(n, seed++));
-      const Tensor b = F32Tensor(shape, RandomValues(n, seed++));
-      const Tensor dy = F32Tensor(shape, RandomValues(n, seed++));
-      absl::StatusOr<std::unique_ptr<cpu::AddCpu>> plain =
-          cpu::AddCpu::Create(shape, {.fuse_relu = fuse_relu});
-      absl::StatusOr<std::unique_ptr<cpu::AddCpu>> blocked =
-          cpu::AddCpu::Create(shape, {.fuse_relu = fuse_relu}, kBlocked);
-      ASSERT_TRUE(plain.ok()) << plain.status();
-      ASSERT_TRUE(blocked.ok()) << blocked.status();
-      Tensor y = testing::ZerosF32(shape), y_b = testing::ZerosF32(shape);
-      ASSERT_TRUE((*plain)->Forward(a, b, y).ok());
-      ASSERT_TRUE(
-          (*blocked)->Forward(testing::ToLayout(a, kBlocked), testing::ToLayout(b, kBlocked), y_b)
-              .ok());
-      EXPECT_TRUE(AllClose(testing::PlainValues(y_b, kBlocked), ToDoubles(y), 0, 0));
-      if (!fuse_relu) continue;
-      Tensor dx = testing::ZerosF32(shape), dx_b = testing::ZerosF32(shape);
-      ASSERT_TRUE((*plain)->Backward(y, dy, dx).ok());
-      ASSERT_TRUE((*blocked)->Backward(y_b, testing::ToLayout(dy, kBlocked), dx_b).ok());
-      EXPECT_TRUE(AllClose(testing::PlainValues(dx_b, kBlocked), ToDoubles(dx), 0, 0));
+  for (const cpu::ActivationLayout blocked_layout :
+       {cpu::ActivationLayout::kBlocked16, cpu::ActivationLayout::kBlocked8}) {
+    SCOPED_TRACE(cpu::LayoutName(blocked_layout));
+    uint64_t seed = 50;
+    for (const Shape& shape : {Shape{1, 16, 5, 7}, Shape{3, 32, 3, 5}}) {
+      for (bool fuse_relu : {false, true}) {
+        SCOPED_TRACE(shape.ToString() + (fuse_relu ? " fused relu" : ""));
+        const int64_t n = shape.num_elements();
+        const Tensor a = F32Tensor(shape, RandomValues(n, seed++));
+        const Tensor b = F32Tensor(shape, RandomValues(n, seed++));
+        const Tensor dy = F32Tensor(shape, RandomValues(n, seed++));
+        absl::StatusOr<std::unique_ptr<cpu::AddCpu>> plain =
+            cpu::AddCpu::Create(shape, {.fuse_relu = fuse_relu});
+        absl::StatusOr<std::unique_ptr<cpu::AddCpu>> blocked =
+            cpu::AddCpu::Create(shape, {.fuse_relu = fuse_relu}, blocked_layout);
+        ASSERT_TRUE(plain.ok()) << plain.status();
+        ASSERT_TRUE(blocked.ok()) << blocked.status();
+        Tensor y = testing::ZerosF32(shape), y_b = testing::ZerosF32(shape);
+        ASSERT_TRUE((*plain)->Forward(a, b, y).ok());
+        ASSERT_TRUE((*blocked)
+                        ->Forward(testing::ToLayout(a, blocked_layout),
+                                  testing::ToLayout(b, blocked_layout), y_b)
+                        .ok());
+        EXPECT_TRUE(AllClose(testing::PlainValues(y_b, blocked_layout), ToDoubles(y), 0, 0));
+        if (!fuse_relu) continue;
+        Tensor dx = testing::ZerosF32(shape), dx_b = testing::ZerosF32(shape);
+        ASSERT_TRUE((*plain)->Backward(y, dy, dx).ok());
+        ASSERT_TRUE((*blocked)->Backward(y_b, testing::ToLayout(dy, blocked_layout), dx_b).ok());
+        EXPECT_TRUE(AllClose(testing::PlainValues(dx_b, blocked_layout), ToDoubles(dx), 0, 0));
+      }
     }
   }
-  EXPECT_TRUE(FailsWith(cpu::AddCpu::Create(Shape{2, 8, 3, 3}, {}, kBlocked).status(),
-                        "add: layout nChw16c needs channels a multiple of 16, got [2, 8, 3, 3]"));
+  EXPECT_TRUE(FailsWith(
+      cpu::AddCpu::Create(Shape{2, 8, 3, 3}, {}, cpu::ActivationLayout::kBlocked16).status(),
+      "add: layout nChw16c needs channels a multiple of 16, got [2, 8, 3, 3]"));
+  EXPECT_TRUE(FailsWith(
+      cpu::AddCpu::Create(Shape{2, 12, 3, 3}, {}, cpu::ActivationLayout::kBlocked8).status(),
+      "add: layout nChw8c needs channels a multiple of 8, got [2, 12, 3, 3]"));
 }
 
 // The residual path writes its sum over the shortcut's buffer.

@@ -18,38 +18,50 @@ using testing::FailsWith;
 using testing::RandomValues;
 using testing::ToDoubles;
 
-// The kernel on nChw16c tensors against the plain kernel: the same window sums, perhaps added
-// in another order, so equal to float rounding (a few ulps of values <= 1).
+// The kernel on nChw16c and nChw8c tensors against the plain kernel: the same window sums,
+// perhaps added in another order, so equal to float rounding (a few ulps of values <= 1).
 TEST(AvgPool2dTest, BlockedLayoutGivesThePlainResults) {
-  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
-  uint64_t seed = 50;
-  for (const testing::PoolCase& c : testing::BlockedPoolCases()) {
-    for (bool count_include_pad : {true, false}) {
-      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window) +
-                   (count_include_pad ? " including padding" : " excluding padding"));
-      const AvgPool2dAttrs attrs{.window = c.window, .count_include_pad = count_include_pad};
-      absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> plain =
-          cpu::AvgPool2dCpu::Create(c.input, attrs);
-      absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> blocked =
-          cpu::AvgPool2dCpu::Create(c.input, attrs, kBlocked);
-      ASSERT_TRUE(plain.ok()) << plain.status();
-      ASSERT_TRUE(blocked.ok()) << blocked.status();
-      const Shape output = (*plain)->output_shape();
-      const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
-      const Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
-      Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
-      ASSERT_TRUE((*plain)->Forward(x, y).ok());
-      ASSERT_TRUE((*plain)->Backward(dy, dx).ok());
-      Tensor y_b = testing::ZerosF32(output), dx_b = testing::ZerosF32(c.input);
-      ASSERT_TRUE((*blocked)->Forward(testing::ToLayout(x, kBlocked), y_b).ok());
-      ASSERT_TRUE((*blocked)->Backward(testing::ToLayout(dy, kBlocked), dx_b).ok());
-      EXPECT_TRUE(AllClose(testing::PlainValues(y_b, kBlocked), ToDoubles(y), 1e-6, 1e-6));
-      EXPECT_TRUE(AllClose(testing::PlainValues(dx_b, kBlocked), ToDoubles(dx), 1e-6, 1e-6));
+  for (const cpu::ActivationLayout blocked_layout :
+       {cpu::ActivationLayout::kBlocked16, cpu::ActivationLayout::kBlocked8}) {
+    SCOPED_TRACE(cpu::LayoutName(blocked_layout));
+    uint64_t seed = 50;
+    for (const testing::PoolCase& c : testing::BlockedPoolCases()) {
+      for (bool count_include_pad : {true, false}) {
+        SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window) +
+                     (count_include_pad ? " including padding" : " excluding padding"));
+        const AvgPool2dAttrs attrs{.window = c.window, .count_include_pad = count_include_pad};
+        absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> plain =
+            cpu::AvgPool2dCpu::Create(c.input, attrs);
+        absl::StatusOr<std::unique_ptr<cpu::AvgPool2dCpu>> blocked =
+            cpu::AvgPool2dCpu::Create(c.input, attrs, blocked_layout);
+        ASSERT_TRUE(plain.ok()) << plain.status();
+        ASSERT_TRUE(blocked.ok()) << blocked.status();
+        const Shape output = (*plain)->output_shape();
+        const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+        const Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
+        Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
+        ASSERT_TRUE((*plain)->Forward(x, y).ok());
+        ASSERT_TRUE((*plain)->Backward(dy, dx).ok());
+        Tensor y_b = testing::ZerosF32(output), dx_b = testing::ZerosF32(c.input);
+        ASSERT_TRUE((*blocked)->Forward(testing::ToLayout(x, blocked_layout), y_b).ok());
+        ASSERT_TRUE((*blocked)->Backward(testing::ToLayout(dy, blocked_layout), dx_b).ok());
+        EXPECT_TRUE(
+            AllClose(testing::PlainValues(y_b, blocked_layout), ToDoubles(y), 1e-6, 1e-6));
+        EXPECT_TRUE(
+            AllClose(testing::PlainValues(dx_b, blocked_layout), ToDoubles(dx), 1e-6, 1e-6));
+      }
     }
   }
-  EXPECT_TRUE(FailsWith(cpu::AvgPool2dCpu::Create(Shape{3, 20, 5, 5}, {}, kBlocked).status(),
+  EXPECT_TRUE(FailsWith(cpu::AvgPool2dCpu::Create(Shape{3, 20, 5, 5}, {},
+                                                  cpu::ActivationLayout::kBlocked16)
+                            .status(),
                         "avgpool2d: layout nChw16c needs channels a multiple of 16, got "
                         "[3, 20, 5, 5]"));
+  EXPECT_TRUE(FailsWith(cpu::AvgPool2dCpu::Create(Shape{3, 12, 5, 5}, {},
+                                                  cpu::ActivationLayout::kBlocked8)
+                            .status(),
+                        "avgpool2d: layout nChw8c needs channels a multiple of 8, got "
+                        "[3, 12, 5, 5]"));
 }
 
 // The divisor with and without padding, computed by hand on a 2x2 input with a 2x2 window,

@@ -163,82 +163,93 @@ TEST(BatchNorm2dTest, RunningStatisticsFollowPyTorch) {
                        std::vector<double>{0.9 + 0.1 * 14.0 / 3.0, 0.9 + 0.1 * 4.0}, 1e-6, 0));
 }
 
-// The primitives run in a channel-blocked layout (as after a conv that chose it) and the
-// Tensor API bridges: results must equal the plain-layout kernel's.
+// The primitives run in a channel-blocked layout, nChw16c and nChw8c (as after a conv that chose
+// it), and the Tensor API bridges: results must equal the plain-layout kernel's.
 TEST(BatchNorm2dTest, BlockedLayoutGivesThePlainResults) {
   const Shape input{2, 32, 6, 5};
   BatchNorm2dAttrs attrs;
   attrs.fuse_relu = true;
-  const dnnl::memory::desc blocked(cpu::Dims(input), dnnl::memory::data_type::f32,
-                                   dnnl::memory::format_tag::nChw16c);
-  std::unique_ptr<cpu::BatchNorm2dCpu> plain_kernel = MakeKernel(input, attrs);
-  std::unique_ptr<cpu::BatchNorm2dCpu> blocked_kernel = MakeKernel(input, attrs, blocked);
-  ASSERT_NE(plain_kernel, nullptr);
-  ASSERT_NE(blocked_kernel, nullptr);
-  EXPECT_TRUE(blocked_kernel->data_layout() == blocked);
-  BatchNormTensors plain = MakeTensors(input, 5), in_blocks = MakeTensors(input, 5);
-  RunTraining(*plain_kernel, plain);
-  RunTraining(*blocked_kernel, in_blocks);
-  // Different vectorisation may reorder the sums: same tolerance as against the reference.
-  const double atol = Atol(2 * 6 * 5);
-  EXPECT_TRUE(AllClose(ToDoubles(in_blocks.y), ToDoubles(plain.y), atol, kRtol));
-  EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dx), ToDoubles(plain.dx), atol, kRtol));
-  EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dgamma), ToDoubles(plain.dgamma), atol, kRtol));
+  for (const dnnl::memory::format_tag tag :
+       {dnnl::memory::format_tag::nChw16c, dnnl::memory::format_tag::nChw8c}) {
+    SCOPED_TRACE(tag == dnnl::memory::format_tag::nChw16c ? "nChw16c" : "nChw8c");
+    const dnnl::memory::desc blocked(cpu::Dims(input), dnnl::memory::data_type::f32, tag);
+    std::unique_ptr<cpu::BatchNorm2dCpu> plain_kernel = MakeKernel(input, attrs);
+    std::unique_ptr<cpu::BatchNorm2dCpu> blocked_kernel = MakeKernel(input, attrs, blocked);
+    ASSERT_NE(plain_kernel, nullptr);
+    ASSERT_NE(blocked_kernel, nullptr);
+    EXPECT_TRUE(blocked_kernel->data_layout() == blocked);
+    BatchNormTensors plain = MakeTensors(input, 5), in_blocks = MakeTensors(input, 5);
+    RunTraining(*plain_kernel, plain);
+    RunTraining(*blocked_kernel, in_blocks);
+    // Different vectorisation may reorder the sums: same tolerance as against the reference.
+    const double atol = Atol(2 * 6 * 5);
+    EXPECT_TRUE(AllClose(ToDoubles(in_blocks.y), ToDoubles(plain.y), atol, kRtol));
+    EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dx), ToDoubles(plain.dx), atol, kRtol));
+    EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dgamma), ToDoubles(plain.dgamma), atol, kRtol));
+  }
 }
 
-// The tensors themselves in nChw16c (the ActivationLayout overload: no bridge), training with
-// and without the fused ReLU and inference, against the plain kernel. The per-channel sums may
-// be vectorised differently: same tolerance as against the reference.
+// The tensors themselves in nChw16c and nChw8c (the ActivationLayout overload: no bridge),
+// training with and without the fused ReLU and inference, against the plain kernel. The
+// per-channel sums may be vectorised differently: same tolerance as against the reference.
 TEST(BatchNorm2dTest, BlockedTensorsGiveThePlainResults) {
-  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
-  uint64_t seed = 500;
-  for (const Shape& input : {Shape{1, 16, 7, 5}, Shape{3, 32, 5, 3}}) {
-    for (bool fuse_relu : {false, true}) {
-      SCOPED_TRACE(input.ToString() + (fuse_relu ? " fused relu" : ""));
-      BatchNorm2dAttrs attrs;
-      attrs.fuse_relu = fuse_relu;
-      std::unique_ptr<cpu::BatchNorm2dCpu> plain_kernel = MakeKernel(input, attrs);
-      absl::StatusOr<std::unique_ptr<cpu::BatchNorm2dCpu>> blocked_kernel =
-          cpu::BatchNorm2dCpu::Create(input, attrs, kBlocked);
-      ASSERT_NE(plain_kernel, nullptr);
-      ASSERT_TRUE(blocked_kernel.ok()) << blocked_kernel.status();
-      const dnnl::memory::desc blocked = cpu::ActivationDesc(input, kBlocked);
-      EXPECT_TRUE((*blocked_kernel)->data_layout() == blocked);
-      EXPECT_TRUE((*blocked_kernel)->tensor_layout() == blocked);
+  for (const cpu::ActivationLayout blocked_layout :
+       {cpu::ActivationLayout::kBlocked16, cpu::ActivationLayout::kBlocked8}) {
+    SCOPED_TRACE(cpu::LayoutName(blocked_layout));
+    uint64_t seed = 500;
+    for (const Shape& input : {Shape{1, 16, 7, 5}, Shape{3, 32, 5, 3}}) {
+      for (bool fuse_relu : {false, true}) {
+        SCOPED_TRACE(input.ToString() + (fuse_relu ? " fused relu" : ""));
+        BatchNorm2dAttrs attrs;
+        attrs.fuse_relu = fuse_relu;
+        std::unique_ptr<cpu::BatchNorm2dCpu> plain_kernel = MakeKernel(input, attrs);
+        absl::StatusOr<std::unique_ptr<cpu::BatchNorm2dCpu>> blocked_kernel =
+            cpu::BatchNorm2dCpu::Create(input, attrs, blocked_layout);
+        ASSERT_NE(plain_kernel, nullptr);
+        ASSERT_TRUE(blocked_kernel.ok()) << blocked_kernel.status();
+        const dnnl::memory::desc blocked = cpu::ActivationDesc(input, blocked_layout);
+        EXPECT_TRUE((*blocked_kernel)->data_layout() == blocked);
+        EXPECT_TRUE((*blocked_kernel)->tensor_layout() == blocked);
 
-      BatchNormTensors plain = MakeTensors(input, seed), in_blocks = MakeTensors(input, seed);
-      seed += 10;
-      in_blocks.x = testing::ToLayout(plain.x, kBlocked);
-      in_blocks.dy = testing::ToLayout(plain.dy, kBlocked);
-      RunTraining(*plain_kernel, plain);
-      RunTraining(**blocked_kernel, in_blocks);
-      const double atol = Atol(input.num_elements() / input[1]);
-      EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.y, kBlocked), ToDoubles(plain.y), atol,
-                           kRtol)) << "y";
-      EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.dx, kBlocked), ToDoubles(plain.dx),
-                           atol, kRtol)) << "dx";
-      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.mean), ToDoubles(plain.mean), atol, kRtol));
-      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.var), ToDoubles(plain.var), atol, kRtol));
-      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dgamma), ToDoubles(plain.dgamma), atol, kRtol));
-      EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dbeta), ToDoubles(plain.dbeta), atol, kRtol));
+        BatchNormTensors plain = MakeTensors(input, seed), in_blocks = MakeTensors(input, seed);
+        seed += 10;
+        in_blocks.x = testing::ToLayout(plain.x, blocked_layout);
+        in_blocks.dy = testing::ToLayout(plain.dy, blocked_layout);
+        RunTraining(*plain_kernel, plain);
+        RunTraining(**blocked_kernel, in_blocks);
+        const double atol = Atol(input.num_elements() / input[1]);
+        EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.y, blocked_layout),
+                             ToDoubles(plain.y), atol, kRtol)) << "y";
+        EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.dx, blocked_layout),
+                             ToDoubles(plain.dx), atol, kRtol)) << "dx";
+        EXPECT_TRUE(AllClose(ToDoubles(in_blocks.mean), ToDoubles(plain.mean), atol, kRtol));
+        EXPECT_TRUE(AllClose(ToDoubles(in_blocks.var), ToDoubles(plain.var), atol, kRtol));
+        EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dgamma), ToDoubles(plain.dgamma), atol, kRtol));
+        EXPECT_TRUE(AllClose(ToDoubles(in_blocks.dbeta), ToDoubles(plain.dbeta), atol, kRtol));
 
-      // Inference from the (equal) running statistics: a few operations per element.
-      ASSERT_TRUE(plain_kernel
-                      ->ForwardInference(plain.x, plain.gamma, plain.beta, plain.running_mean,
-                                         plain.running_var, plain.y)
-                      .ok());
-      ASSERT_TRUE((*blocked_kernel)
-                      ->ForwardInference(in_blocks.x, in_blocks.gamma, in_blocks.beta,
-                                         in_blocks.running_mean, in_blocks.running_var,
-                                         in_blocks.y)
-                      .ok());
-      EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.y, kBlocked), ToDoubles(plain.y), atol,
-                           kRtol)) << "inference y";
+        // Inference from the (equal) running statistics: a few operations per element.
+        ASSERT_TRUE(plain_kernel
+                        ->ForwardInference(plain.x, plain.gamma, plain.beta, plain.running_mean,
+                                           plain.running_var, plain.y)
+                        .ok());
+        ASSERT_TRUE((*blocked_kernel)
+                        ->ForwardInference(in_blocks.x, in_blocks.gamma, in_blocks.beta,
+                                           in_blocks.running_mean, in_blocks.running_var,
+                                           in_blocks.y)
+                        .ok());
+        EXPECT_TRUE(AllClose(testing::PlainValues(in_blocks.y, blocked_layout),
+                             ToDoubles(plain.y), atol, kRtol)) << "inference y";
+      }
     }
   }
   EXPECT_TRUE(testing::FailsWith(
-      cpu::BatchNorm2dCpu::Create(Shape{2, 24, 3, 3}, {}, kBlocked).status(),
+      cpu::BatchNorm2dCpu::Create(Shape{2, 24, 3, 3}, {}, cpu::ActivationLayout::kBlocked16)
+          .status(),
       "batchnorm2d: layout nChw16c needs channels a multiple of 16, got [2, 24, 3, 3]"));
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::BatchNorm2dCpu::Create(Shape{2, 12, 3, 3}, {}, cpu::ActivationLayout::kBlocked8)
+          .status(),
+      "batchnorm2d: layout nChw8c needs channels a multiple of 8, got [2, 12, 3, 3]"));
 }
 
 // The reference training backward against central differences of <dy, bn(x, gamma, beta)>.

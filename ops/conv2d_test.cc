@@ -161,56 +161,60 @@ TEST(Conv2dTest, FusedReluMatchesConvThenRelu) {
   }
 }
 
-// Activations in nChw16c (and the stem's plain 3-channel input to blocked output, and back to
-// plain before a layer whose channels are not a multiple of 16): each primitive runs on exactly
-// the given layouts, so nothing is reordered but the weights, and the results equal the plain
-// kernel's to float rounding (oneDNN picks other implementations, which sum in other orders;
-// both are also held to the reference's tolerance).
+// Activations in nChw16c, then in nChw8c (and the stem's plain 3-channel input to blocked
+// output, and back to plain before a layer whose channels are not a multiple of the block): each
+// primitive runs on exactly the given layouts, so nothing is reordered but the weights, and the
+// results equal the plain kernel's to float rounding (oneDNN picks other implementations, which
+// sum in other orders; both are also held to the reference's tolerance).
 TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
   constexpr ActivationLayout kPlain = ActivationLayout::kPlain;
-  constexpr ActivationLayout kBlocked = ActivationLayout::kBlocked16;
-  const std::vector<Conv2dCase> cases = {
-      {Shape{1, 16, 9, 7}, Shape{16, 16, 3, 3}, Attrs(1, 1, true, true), kBlocked, kBlocked},
-      {Shape{3, 16, 9, 7}, Shape{32, 16, 3, 3}, Attrs(2, 1, false), kBlocked, kBlocked},
-      {Shape{3, 32, 7, 7}, Shape{32, 32, 1, 1}, Attrs(2, 0, true), kBlocked, kBlocked},
-      {Shape{3, 3, 9, 9}, Shape{16, 3, 3, 3}, Attrs(1, 1, false, true), kPlain, kBlocked},  // stem
-      {Shape{1, 3, 7, 9}, Shape{32, 3, 3, 3}, Attrs(2, 1, true), kPlain, kBlocked},
-      {Shape{1, 16, 5, 5}, Shape{10, 16, 3, 3}, Attrs(1, 1, true), kBlocked, kPlain},
-  };
-  uint64_t seed = 500;
-  for (Conv2dCase c : cases) {
-    SCOPED_TRACE(c.input.ToString() + " * " + c.weight.ToString() + " " +
-                 DescribeConv2d(c.attrs) + " " + cpu::LayoutName(c.input_layout) + " -> " +
-                 cpu::LayoutName(c.output_layout));
-    absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
-        c.input, c.weight, c.attrs, c.input_layout, c.output_layout);
-    ASSERT_TRUE(kernel.ok()) << kernel.status();
-    // Exactly the given layouts in every pass, so the Tensor API reorders no activation.
-    const cpu::Conv2dCpu::Passes& passes = (*kernel)->passes();
-    const dnnl::memory::desc src = cpu::ActivationDesc(c.input, c.input_layout);
-    const dnnl::memory::desc dst = cpu::ActivationDesc((*kernel)->shapes().output, c.output_layout);
-    EXPECT_TRUE(passes.forward_pd().src_desc() == src);
-    EXPECT_TRUE(passes.forward_pd().dst_desc() == dst);
-    EXPECT_TRUE(passes.backward_data_pd().diff_src_desc() == src);
-    EXPECT_TRUE(passes.backward_data_pd().diff_dst_desc() == dst);
-    EXPECT_TRUE(passes.backward_weights_pd().src_desc() == src);
-    EXPECT_TRUE(passes.backward_weights_pd().diff_dst_desc() == dst);
+  for (const ActivationLayout blocked :
+       {ActivationLayout::kBlocked16, ActivationLayout::kBlocked8}) {
+    SCOPED_TRACE(cpu::LayoutName(blocked));
+    const std::vector<Conv2dCase> cases = {
+        {Shape{1, 16, 9, 7}, Shape{16, 16, 3, 3}, Attrs(1, 1, true, true), blocked, blocked},
+        {Shape{3, 16, 9, 7}, Shape{32, 16, 3, 3}, Attrs(2, 1, false), blocked, blocked},
+        {Shape{3, 32, 7, 7}, Shape{32, 32, 1, 1}, Attrs(2, 0, true), blocked, blocked},
+        {Shape{3, 3, 9, 9}, Shape{16, 3, 3, 3}, Attrs(1, 1, false, true), kPlain, blocked},  // stem
+        {Shape{1, 3, 7, 9}, Shape{32, 3, 3, 3}, Attrs(2, 1, true), kPlain, blocked},
+        {Shape{1, 16, 5, 5}, Shape{10, 16, 3, 3}, Attrs(1, 1, true), blocked, kPlain},
+    };
+    uint64_t seed = 500;
+    for (Conv2dCase c : cases) {
+      SCOPED_TRACE(c.input.ToString() + " * " + c.weight.ToString() + " " +
+                   DescribeConv2d(c.attrs) + " " + cpu::LayoutName(c.input_layout) + " -> " +
+                   cpu::LayoutName(c.output_layout));
+      absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
+          c.input, c.weight, c.attrs, c.input_layout, c.output_layout);
+      ASSERT_TRUE(kernel.ok()) << kernel.status();
+      // Exactly the given layouts in every pass, so the Tensor API reorders no activation.
+      const cpu::Conv2dCpu::Passes& passes = (*kernel)->passes();
+      const dnnl::memory::desc src = cpu::ActivationDesc(c.input, c.input_layout);
+      const dnnl::memory::desc dst =
+          cpu::ActivationDesc((*kernel)->shapes().output, c.output_layout);
+      EXPECT_TRUE(passes.forward_pd().src_desc() == src);
+      EXPECT_TRUE(passes.forward_pd().dst_desc() == dst);
+      EXPECT_TRUE(passes.backward_data_pd().diff_src_desc() == src);
+      EXPECT_TRUE(passes.backward_data_pd().diff_dst_desc() == dst);
+      EXPECT_TRUE(passes.backward_weights_pd().src_desc() == src);
+      EXPECT_TRUE(passes.backward_weights_pd().diff_dst_desc() == dst);
 
-    const Conv2dRun laid_out = RunBoth(c, seed);
-    ExpectKernelMatchesReference(c, laid_out);
-    c.input_layout = c.output_layout = kPlain;
-    const Conv2dRun plain = RunBoth(c, seed);
-    seed += 10;
-    const ref::Conv2dDims& d = plain.dims;
-    const int64_t per_weight = d.batch * d.out_h() * d.out_w();
-    EXPECT_TRUE(AllClose(ToDoubles(laid_out.y), ToDoubles(plain.y),
-                         Atol(d.in_channels * d.kernel_h * d.kernel_w), kRtol)) << "y";
-    EXPECT_TRUE(AllClose(ToDoubles(laid_out.dx), ToDoubles(plain.dx),
-                         Atol(d.out_channels * d.kernel_h * d.kernel_w), kRtol)) << "dx";
-    EXPECT_TRUE(AllClose(ToDoubles(laid_out.dw), ToDoubles(plain.dw), Atol(per_weight), kRtol))
-        << "dw";
-    EXPECT_TRUE(AllClose(ToDoubles(laid_out.db), ToDoubles(plain.db), Atol(per_weight), kRtol))
-        << "db";
+      const Conv2dRun laid_out = RunBoth(c, seed);
+      ExpectKernelMatchesReference(c, laid_out);
+      c.input_layout = c.output_layout = kPlain;
+      const Conv2dRun plain = RunBoth(c, seed);
+      seed += 10;
+      const ref::Conv2dDims& d = plain.dims;
+      const int64_t per_weight = d.batch * d.out_h() * d.out_w();
+      EXPECT_TRUE(AllClose(ToDoubles(laid_out.y), ToDoubles(plain.y),
+                           Atol(d.in_channels * d.kernel_h * d.kernel_w), kRtol)) << "y";
+      EXPECT_TRUE(AllClose(ToDoubles(laid_out.dx), ToDoubles(plain.dx),
+                           Atol(d.out_channels * d.kernel_h * d.kernel_w), kRtol)) << "dx";
+      EXPECT_TRUE(AllClose(ToDoubles(laid_out.dw), ToDoubles(plain.dw), Atol(per_weight), kRtol))
+          << "dw";
+      EXPECT_TRUE(AllClose(ToDoubles(laid_out.db), ToDoubles(plain.db), Atol(per_weight), kRtol))
+          << "db";
+    }
   }
 }
 
@@ -304,6 +308,8 @@ TEST(Conv2dTest, Bf16WideSmallImageWeightGradMatchesOneDnn) {
   EXPECT_FALSE(uses(Shape{2, 128, 4, 4}, Shape{16, 128, 3, 3}, kNhwc, DType::kF32));
   EXPECT_FALSE(uses(Shape{2, 128, 4, 4}, Shape{16, 128, 3, 3}, ActivationLayout::kBlocked16,
                     DType::kBF16));
+  EXPECT_FALSE(uses(Shape{2, 128, 4, 4}, Shape{16, 128, 3, 3}, ActivationLayout::kBlocked8,
+                    DType::kBF16));
 }
 
 TEST(Conv2dTest, FusedReluBackwardNeedsAFusedKernel) {
@@ -395,7 +401,8 @@ TEST(Conv2dTest, KernelRejectsBadShapesAndTensors) {
   ExpectError((*kernel)->Forward(x, w, undefined, y), "conv2d forward: b is undefined");
   ExpectError((*kernel)->BackwardWeights(x, y, wrong, b),
               "conv2d backward weights: dw is f32[2, 4, 3, 3] cpu, expected f32[4, 3, 3, 3]");
-  // nChw16c only where the channels are whole blocks: the stem's input and a 10-channel output.
+  // nChw16c and nChw8c only where the channels are whole blocks: the stem's input and a
+  // 10-channel output.
   ExpectError(cpu::Conv2dCpu::Create(Shape{2, 3, 5, 5}, Shape{16, 3, 3, 3}, Attrs(1, 1, true),
                                      ActivationLayout::kBlocked16, ActivationLayout::kBlocked16)
                   .status(),
@@ -404,6 +411,14 @@ TEST(Conv2dTest, KernelRejectsBadShapesAndTensors) {
                                      ActivationLayout::kBlocked16, ActivationLayout::kBlocked16)
                   .status(),
               "conv2d output: layout nChw16c needs channels a multiple of 16, got [2, 10, 5, 5]");
+  ExpectError(cpu::Conv2dCpu::Create(Shape{2, 3, 5, 5}, Shape{16, 3, 3, 3}, Attrs(1, 1, true),
+                                     ActivationLayout::kBlocked8, ActivationLayout::kBlocked8)
+                  .status(),
+              "conv2d input: layout nChw8c needs channels a multiple of 8, got [2, 3, 5, 5]");
+  ExpectError(cpu::Conv2dCpu::Create(Shape{2, 16, 5, 5}, Shape{10, 16, 3, 3}, Attrs(1, 1, true),
+                                     ActivationLayout::kBlocked8, ActivationLayout::kBlocked8)
+                  .status(),
+              "conv2d output: layout nChw8c needs channels a multiple of 8, got [2, 10, 5, 5]");
 }
 
 }  // namespace

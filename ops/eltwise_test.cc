@@ -20,8 +20,6 @@ using testing::RandomValues;
 using testing::RoundedToFloat;
 using testing::ToDoubles;
 
-constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
-
 std::vector<double> Apply(double (*f)(double), std::span<const double> x) {
   std::vector<double> y(x.size());
   for (size_t i = 0; i < x.size(); ++i) y[i] = f(x[i]);
@@ -63,21 +61,23 @@ TEST(EltwiseTest, ReferenceBackwardMatchesFiniteDifferences) {
 TEST(EltwiseTest, CpuKernelMatchesReferenceInEveryLayoutAndInPlace) {
   for (const std::string& name : eltwise::Names()) {
     const eltwise::Function& f = *eltwise::Find(name);
+    // The blocked entries: nChw16c and nChw8c.
     for (const auto& [shape, layout] :
          {std::pair{Shape{3, 7}, cpu::ActivationLayout::kPlain},
           std::pair{Shape{2, 16, 5, 7}, cpu::ActivationLayout::kPlain},
-          std::pair{Shape{2, 32, 3, 5}, kBlocked}}) {
-      SCOPED_TRACE(name + " " + shape.ToString());
+          std::pair{Shape{2, 32, 3, 5}, cpu::ActivationLayout::kBlocked16},
+          std::pair{Shape{2, 32, 3, 5}, cpu::ActivationLayout::kBlocked8}}) {
+      SCOPED_TRACE(name + " " + shape.ToString() + " " + cpu::LayoutName(layout));
       const int64_t n = shape.num_elements();
       const std::vector<double> x = RoundedToFloat(RandomValues(n, 3, -3, 3));
       const std::vector<double> dy = RoundedToFloat(RandomValues(n, 4));
-      const bool blocked = layout == kBlocked;
+      const bool blocked = layout != cpu::ActivationLayout::kPlain;
       auto in_layout = [&](const std::vector<double>& v) {
         const Tensor t = F32Tensor(shape, v);
-        return blocked ? testing::ToLayout(t, kBlocked) : t;
+        return blocked ? testing::ToLayout(t, layout) : t;
       };
       auto plain = [&](const Tensor& t) {
-        return ToDoubles(blocked ? testing::FromLayout(t, kBlocked) : t);
+        return ToDoubles(blocked ? testing::FromLayout(t, layout) : t);
       };
       absl::StatusOr<std::unique_ptr<cpu::EltwiseCpu>> created =
           cpu::EltwiseCpu::Create(f, shape, layout);
@@ -115,9 +115,17 @@ TEST(EltwiseTest, ReluGivesReluCpusBits) {
 }
 
 TEST(EltwiseTest, CreateRejectsABadBlockedShape) {
+  // 24 channels are whole nChw8c blocks but not nChw16c ones; 12 are neither.
   EXPECT_TRUE(testing::FailsWith(
-      cpu::EltwiseCpu::Create(*eltwise::Find("relu"), Shape{2, 24, 3, 3}, kBlocked).status(),
+      cpu::EltwiseCpu::Create(*eltwise::Find("relu"), Shape{2, 24, 3, 3},
+                              cpu::ActivationLayout::kBlocked16)
+          .status(),
       "relu"));
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::EltwiseCpu::Create(*eltwise::Find("relu"), Shape{2, 12, 3, 3},
+                              cpu::ActivationLayout::kBlocked8)
+          .status(),
+      "relu: layout nChw8c needs channels a multiple of 8, got [2, 12, 3, 3]"));
 }
 
 }  // namespace

@@ -50,53 +50,63 @@ TEST(MaxPool2dTest, KernelMatchesReference) {
   }
 }
 
-// The kernel on nChw16c tensors against the plain kernel: the forward picks the same maxima
-// (exact); dx sums dy over overlapping windows, perhaps in another order (a few ulps of 1).
+// The kernel on nChw16c and nChw8c tensors against the plain kernel: the forward picks the same
+// maxima (exact); dx sums dy over overlapping windows, perhaps in another order (a few ulps of 1).
 TEST(MaxPool2dTest, BlockedLayoutGivesThePlainResults) {
-  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
-  uint64_t seed = 50;
-  for (const testing::PoolCase& c : testing::BlockedPoolCases()) {
-    SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window));
-    absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> plain =
-        cpu::MaxPool2dCpu::Create(c.input, c.window);
-    absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> blocked =
-        cpu::MaxPool2dCpu::Create(c.input, c.window, kBlocked);
-    ASSERT_TRUE(plain.ok()) << plain.status();
-    ASSERT_TRUE(blocked.ok()) << blocked.status();
-    // The workspace tensor holds oneDNN's workspace for this layout, rounded up to 4 bytes.
-    const int64_t workspace_bytes = 4 * (*blocked)->workspace_shape().num_elements();
-    const auto wanted_bytes = static_cast<int64_t>((*blocked)->workspace_desc().get_size());
-    EXPECT_GE(workspace_bytes, wanted_bytes);
-    EXPECT_LT(workspace_bytes, wanted_bytes + 4);
-    const Shape output = (*plain)->output_shape();
-    ASSERT_EQ((*blocked)->output_shape(), output);
-    const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
-    const Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
+  for (const cpu::ActivationLayout blocked_layout :
+       {cpu::ActivationLayout::kBlocked16, cpu::ActivationLayout::kBlocked8}) {
+    SCOPED_TRACE(cpu::LayoutName(blocked_layout));
+    uint64_t seed = 50;
+    for (const testing::PoolCase& c : testing::BlockedPoolCases()) {
+      SCOPED_TRACE(c.input.ToString() + " " + DescribeWindow(c.window));
+      absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> plain =
+          cpu::MaxPool2dCpu::Create(c.input, c.window);
+      absl::StatusOr<std::unique_ptr<cpu::MaxPool2dCpu>> blocked =
+          cpu::MaxPool2dCpu::Create(c.input, c.window, blocked_layout);
+      ASSERT_TRUE(plain.ok()) << plain.status();
+      ASSERT_TRUE(blocked.ok()) << blocked.status();
+      // The workspace tensor holds oneDNN's workspace for this layout, rounded up to 4 bytes.
+      const int64_t workspace_bytes = 4 * (*blocked)->workspace_shape().num_elements();
+      const auto wanted_bytes = static_cast<int64_t>((*blocked)->workspace_desc().get_size());
+      EXPECT_GE(workspace_bytes, wanted_bytes);
+      EXPECT_LT(workspace_bytes, wanted_bytes + 4);
+      const Shape output = (*plain)->output_shape();
+      ASSERT_EQ((*blocked)->output_shape(), output);
+      const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+      const Tensor dy = F32Tensor(output, RandomValues(output.num_elements(), seed++));
 
-    Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
-    absl::StatusOr<Tensor> workspace = Tensor::Create((*plain)->workspace_shape(), DType::kI32);
-    ASSERT_TRUE(workspace.ok());
-    ASSERT_TRUE((*plain)->Forward(x, y, *workspace).ok());
-    ASSERT_TRUE((*plain)->Backward(dy, *workspace, dx).ok());
+      Tensor y = testing::ZerosF32(output), dx = testing::ZerosF32(c.input);
+      absl::StatusOr<Tensor> workspace = Tensor::Create((*plain)->workspace_shape(), DType::kI32);
+      ASSERT_TRUE(workspace.ok());
+      ASSERT_TRUE((*plain)->Forward(x, y, *workspace).ok());
+      ASSERT_TRUE((*plain)->Backward(dy, *workspace, dx).ok());
 
-    const Tensor x_b = testing::ToLayout(x, kBlocked), dy_b = testing::ToLayout(dy, kBlocked);
-    Tensor y_b = testing::ZerosF32(output), y_inference_b = testing::ZerosF32(output);
-    Tensor dx_b = testing::ZerosF32(c.input);
-    absl::StatusOr<Tensor> workspace_b =
-        Tensor::Create((*blocked)->workspace_shape(), DType::kI32);
-    ASSERT_TRUE(workspace_b.ok());
-    ASSERT_TRUE((*blocked)->Forward(x_b, y_b, *workspace_b).ok());
-    ASSERT_TRUE((*blocked)->ForwardInference(x_b, y_inference_b).ok());
-    ASSERT_TRUE((*blocked)->Backward(dy_b, *workspace_b, dx_b).ok());
-    EXPECT_TRUE(AllClose(testing::PlainValues(y_b, kBlocked), ToDoubles(y), 0, 0));
-    EXPECT_TRUE(AllClose(testing::PlainValues(y_inference_b, kBlocked), ToDoubles(y), 0, 0));
-    EXPECT_TRUE(AllClose(testing::PlainValues(dx_b, kBlocked), ToDoubles(dx), 1e-6, 1e-6));
+      const Tensor x_b = testing::ToLayout(x, blocked_layout);
+      const Tensor dy_b = testing::ToLayout(dy, blocked_layout);
+      Tensor y_b = testing::ZerosF32(output), y_inference_b = testing::ZerosF32(output);
+      Tensor dx_b = testing::ZerosF32(c.input);
+      absl::StatusOr<Tensor> workspace_b =
+          Tensor::Create((*blocked)->workspace_shape(), DType::kI32);
+      ASSERT_TRUE(workspace_b.ok());
+      ASSERT_TRUE((*blocked)->Forward(x_b, y_b, *workspace_b).ok());
+      ASSERT_TRUE((*blocked)->ForwardInference(x_b, y_inference_b).ok());
+      ASSERT_TRUE((*blocked)->Backward(dy_b, *workspace_b, dx_b).ok());
+      EXPECT_TRUE(AllClose(testing::PlainValues(y_b, blocked_layout), ToDoubles(y), 0, 0));
+      EXPECT_TRUE(
+          AllClose(testing::PlainValues(y_inference_b, blocked_layout), ToDoubles(y), 0, 0));
+      EXPECT_TRUE(
+          AllClose(testing::PlainValues(dx_b, blocked_layout), ToDoubles(dx), 1e-6, 1e-6));
+    }
   }
-  EXPECT_TRUE(FailsWith(cpu::MaxPool2dCpu::Create(Shape{2, 8, 5, 5},
-                                                  testing::BlockedPoolCases()[0].window, kBlocked)
-                            .status(),
-                        "maxpool2d: layout nChw16c needs channels a multiple of 16, got "
-                        "[2, 8, 5, 5]"));
+  const Pool2dWindow& window = testing::BlockedPoolCases()[0].window;
+  EXPECT_TRUE(FailsWith(
+      cpu::MaxPool2dCpu::Create(Shape{2, 8, 5, 5}, window, cpu::ActivationLayout::kBlocked16)
+          .status(),
+      "maxpool2d: layout nChw16c needs channels a multiple of 16, got [2, 8, 5, 5]"));
+  EXPECT_TRUE(FailsWith(
+      cpu::MaxPool2dCpu::Create(Shape{2, 12, 5, 5}, window, cpu::ActivationLayout::kBlocked8)
+          .status(),
+      "maxpool2d: layout nChw8c needs channels a multiple of 8, got [2, 12, 5, 5]"));
 }
 
 TEST(MaxPool2dTest, PaddingNeverWins) {

@@ -26,8 +26,8 @@ inline const std::vector<PoolCase>& PoolCases() {
   return cases;
 }
 
-// Cases for the nChw16c layout: C = 16 and 32, batch 1 and 3, odd sizes, stride 2 with and
-// without padding, and a non-square window.
+// Cases for the nChw16c and nChw8c layouts: C = 16 and 32, batch 1 and 3, odd sizes, stride 2
+// with and without padding, and a non-square window.
 inline const std::vector<PoolCase>& BlockedPoolCases() {
   static const std::vector<PoolCase> cases = {
       {Shape{1, 16, 7, 5}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}},

@@ -57,45 +57,61 @@ TEST(ShortcutPadTest, KernelMatchesReference) {
   }
 }
 
-// x, y, dy and dx in nChw16c: the kernel copies values, so exactly the reference's (which are
-// the plain kernel's). Padding by 8 splits the output's channel blocks; by 16 keeps them whole
-// (the stride-1 backward is then one copy per image).
+// x, y, dy and dx in nChw16c, then in nChw8c: the kernel copies values, so exactly the
+// reference's (which are the plain kernel's). In nChw16c padding by 8 splits the output's
+// channel blocks; by 16 keeps them whole (the stride-1 backward is then one copy per image). In
+// nChw8c padding by 8 keeps them whole too; the 8-channel cases (nChw8c only) pad by 4 to split
+// them.
 TEST(ShortcutPadTest, BlockedLayoutMatchesReference) {
-  constexpr cpu::ActivationLayout kBlocked = cpu::ActivationLayout::kBlocked16;
   const std::vector<Case> cases = {
       {Shape{3, 16, 9, 7}, {32, 2}},  // ResNet stage 1 -> 2 at odd sizes: 8 before, 8 after
       {Shape{1, 32, 7, 5}, {64, 2}},  // stage 2 -> 3: 16 before, 16 after
       {Shape{3, 16, 5, 3}, {48, 1}},  // stride 1, whole blocks before: the copy path
-      {Shape{1, 16, 5, 7}, {32, 1}},  // stride 1, split blocks
+      {Shape{1, 16, 5, 7}, {32, 1}},  // stride 1, split blocks in nChw16c
       {Shape{1, 32, 6, 6}, {32, 3}},  // no padding, stride 3
+      {Shape{3, 8, 9, 7}, {16, 2}},   // nChw8c only: 4 before, 4 after, split blocks
+      {Shape{1, 8, 5, 7}, {16, 1}},   // nChw8c only: stride 1, split blocks
   };
-  uint64_t seed = 50;
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.input.ToString() + " -> " + std::to_string(c.attrs.out_channels) + " /" +
-                 std::to_string(c.attrs.stride));
-    absl::StatusOr<std::unique_ptr<cpu::ShortcutPadCpu>> kernel =
-        cpu::ShortcutPadCpu::Create(c.input, c.attrs, kBlocked);
-    ASSERT_TRUE(kernel.ok()) << kernel.status();
-    const Shape out = (*kernel)->output_shape();
-    const ref::ShortcutPadDims dims = DimsOf(c.input, out, c.attrs);
-    const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
-    const Tensor dy = F32Tensor(out, RandomValues(out.num_elements(), seed++));
-    Tensor y = testing::ZerosF32(out), dx = testing::ZerosF32(c.input);
-    y.Fill(9), dx.Fill(9);  // every element must be written, zeros included
-    ASSERT_TRUE((*kernel)->Forward(testing::ToLayout(x, kBlocked), y).ok());
-    ASSERT_TRUE((*kernel)->Backward(testing::ToLayout(dy, kBlocked), dx).ok());
-    std::vector<double> y_ref(out.num_elements()), dx_ref(c.input.num_elements());
-    ref::ShortcutPadForward<double>(dims, ToDoubles(x), y_ref);
-    ref::ShortcutPadBackward<double>(dims, ToDoubles(dy), dx_ref);
-    EXPECT_TRUE(AllClose(testing::PlainValues(y, kBlocked), y_ref, 0, 0));
-    EXPECT_TRUE(AllClose(testing::PlainValues(dx, kBlocked), dx_ref, 0, 0));
+  for (const cpu::ActivationLayout blocked_layout :
+       {cpu::ActivationLayout::kBlocked16, cpu::ActivationLayout::kBlocked8}) {
+    SCOPED_TRACE(cpu::LayoutName(blocked_layout));
+    uint64_t seed = 50;
+    for (const Case& c : cases) {
+      if (c.input[1] % cpu::ChannelBlock(blocked_layout) != 0) continue;
+      SCOPED_TRACE(c.input.ToString() + " -> " + std::to_string(c.attrs.out_channels) + " /" +
+                   std::to_string(c.attrs.stride));
+      absl::StatusOr<std::unique_ptr<cpu::ShortcutPadCpu>> kernel =
+          cpu::ShortcutPadCpu::Create(c.input, c.attrs, blocked_layout);
+      ASSERT_TRUE(kernel.ok()) << kernel.status();
+      const Shape out = (*kernel)->output_shape();
+      const ref::ShortcutPadDims dims = DimsOf(c.input, out, c.attrs);
+      const Tensor x = F32Tensor(c.input, RandomValues(c.input.num_elements(), seed++));
+      const Tensor dy = F32Tensor(out, RandomValues(out.num_elements(), seed++));
+      Tensor y = testing::ZerosF32(out), dx = testing::ZerosF32(c.input);
+      y.Fill(9), dx.Fill(9);  // every element must be written, zeros included
+      ASSERT_TRUE((*kernel)->Forward(testing::ToLayout(x, blocked_layout), y).ok());
+      ASSERT_TRUE((*kernel)->Backward(testing::ToLayout(dy, blocked_layout), dx).ok());
+      std::vector<double> y_ref(out.num_elements()), dx_ref(c.input.num_elements());
+      ref::ShortcutPadForward<double>(dims, ToDoubles(x), y_ref);
+      ref::ShortcutPadBackward<double>(dims, ToDoubles(dy), dx_ref);
+      EXPECT_TRUE(AllClose(testing::PlainValues(y, blocked_layout), y_ref, 0, 0));
+      EXPECT_TRUE(AllClose(testing::PlainValues(dx, blocked_layout), dx_ref, 0, 0));
+    }
   }
+  constexpr cpu::ActivationLayout kBlocked16 = cpu::ActivationLayout::kBlocked16;
+  constexpr cpu::ActivationLayout kBlocked8 = cpu::ActivationLayout::kBlocked8;
   EXPECT_TRUE(testing::FailsWith(
-      cpu::ShortcutPadCpu::Create(Shape{2, 8, 4, 4}, {16, 2}, kBlocked).status(),
+      cpu::ShortcutPadCpu::Create(Shape{2, 8, 4, 4}, {16, 2}, kBlocked16).status(),
       "shortcut_pad input: layout nChw16c needs channels a multiple of 16, got [2, 8, 4, 4]"));
   EXPECT_TRUE(testing::FailsWith(
-      cpu::ShortcutPadCpu::Create(Shape{2, 16, 4, 4}, {24, 2}, kBlocked).status(),
+      cpu::ShortcutPadCpu::Create(Shape{2, 16, 4, 4}, {24, 2}, kBlocked16).status(),
       "shortcut_pad output: layout nChw16c needs channels a multiple of 16, got [2, 24, 2, 2]"));
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::ShortcutPadCpu::Create(Shape{2, 12, 4, 4}, {16, 2}, kBlocked8).status(),
+      "shortcut_pad input: layout nChw8c needs channels a multiple of 8, got [2, 12, 4, 4]"));
+  EXPECT_TRUE(testing::FailsWith(
+      cpu::ShortcutPadCpu::Create(Shape{2, 16, 4, 4}, {20, 2}, kBlocked8).status(),
+      "shortcut_pad output: layout nChw8c needs channels a multiple of 8, got [2, 20, 2, 2]"));
 }
 
 TEST(ShortcutPadTest, ShapeRuleErrors) {

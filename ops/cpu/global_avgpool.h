@@ -1,7 +1,8 @@
 // global_avgpool on oneDNN's average pooling with one H x W window per plane; the output is
 // plain [N, C] (oneDNN writes it as the same contiguous [N, C, 1, 1]). With an nChw16c input
 // oneDNN writes an nChw16c [N, C, 1, 1], whose offset ((n*C/16 + c/16)*1 + 0)*16 + c%16 is
-// n*C + c: the same bytes as plain [N, C], so the output needs no layout of its own.
+// n*C + c: the same bytes as plain [N, C], so the output needs no layout of its own (nChw8c
+// likewise, with 8 for 16).
 #pragma once
 
 #include <memory>

@@ -25,10 +25,11 @@ absl::StatusOr<std::unique_ptr<ShortcutPadCpu>> ShortcutPadCpu::Create(
 }
 
 bool ShortcutPadCpu::ChannelSliceIsContiguous() const {
-  // In nChw16c, channel block b of image n spans [(n*C/16 + b) * 16*H*W, ...), so channels
-  // [before, before + C_in) are the same byte range as in plain NCHW if `before` % 16 == 0.
+  // In nChw16c (block B = 16; nChw8c: 8), channel block b of image n spans
+  // [(n*C/B + b) * B*H*W, ...), so channels [before, before + C_in) are the same byte range as in
+  // plain NCHW if `before` % B == 0.
   if (layout_ == ActivationLayout::kChannelsLast) return false;  // channels are per pixel
-  return layout_ == ActivationLayout::kPlain || dims_.before % 16 == 0;
+  return layout_ == ActivationLayout::kPlain || dims_.before % ChannelBlock(layout_) == 0;
 }
 
 template <typename T>
@@ -54,9 +55,9 @@ void ShortcutPadCpu::ForwardPlain(const T* in, T* out) const {
 template <typename T>
 void ShortcutPadCpu::ForwardAnyLayout(const T* in, T* out) const {
   const ref::ShortcutPadDims& d = dims_;
-  // Zero first: with `before` not a multiple of 16 the padding channels share blocks with the
-  // copied ones, so they are not whole ranges to memset. Channels innermost: in nChw16c they
-  // are adjacent in memory on both sides.
+  // Zero first: with `before` not a multiple of the block the padding channels share blocks
+  // with the copied ones, so they are not whole ranges to memset. Channels innermost: in a
+  // blocked layout they are adjacent in memory on both sides.
   std::fill_n(out, output_.num_elements(), T{});
   for (int64_t n = 0; n < d.batch; ++n)
     for (int64_t i = 0; i < d.out_height; ++i)
