@@ -57,6 +57,39 @@ TEST(EvalBatchesTest, WalksTheWholeDatasetInOrderWithAPartialLastBatch) {
   EXPECT_NEAR(images.values<float>()[0], 0.0f, 1e-4);
 }
 
+// Shards share the batches out round-robin: together they see every example once, each in the
+// batch (and at the row) the whole evaluation puts it in; a shard with no batch left sees none.
+TEST(EvalBatchesTest, ShardsTakeEveryNthBatchOfTheWholeSequence) {
+  const Dataset dataset = CountingDataset();  // batches of 3: {0,1,2} {3,4,5} {6,7,8} {9}
+  Tensor images = *Tensor::Create(Shape{3, 1, 1, 1});
+  Tensor labels = *Tensor::Create(Shape{3}, DType::kI32);
+  const std::vector<std::vector<std::vector<int>>> expected = {{{0, 1, 2}, {9}},
+                                                               {{3, 4, 5}},
+                                                               {{6, 7, 8}}};
+  for (int shard = 0; shard < 3; ++shard) {
+    auto batches = EvalBatches::Create(dataset, 3, shard, 3);
+    ASSERT_TRUE(batches.ok()) << batches.status();
+    std::vector<std::vector<int>> seen;
+    while (true) {
+      auto size = batches->Next(images, labels);
+      ASSERT_TRUE(size.ok()) << size.status();
+      if (*size == 0) break;
+      seen.emplace_back();
+      for (int64_t i = 0; i < *size; ++i) {
+        seen.back().push_back(static_cast<int>(images.values<float>()[i] + 0.5f));
+      }
+    }
+    EXPECT_EQ(seen, expected[shard]) << "shard " << shard;
+  }
+  auto past_the_end = EvalBatches::Create(dataset, 4, 3, 5);  // 3 batches, shard 3 of 5
+  ASSERT_TRUE(past_the_end.ok());
+  Tensor four_images = *Tensor::Create(Shape{4, 1, 1, 1});
+  Tensor four_labels = *Tensor::Create(Shape{4}, DType::kI32);
+  EXPECT_EQ(*past_the_end->Next(four_images, four_labels), 0);
+  EXPECT_THAT(std::string(EvalBatches::Create(dataset, 4, 2, 2).status().message()),
+              ::testing::HasSubstr("counting: evaluation shard 2 of 2: expected an index"));
+}
+
 TEST(EvalBatchesTest, RejectsBadBatchSizesAndTensors) {
   const Dataset dataset = CountingDataset();
   EXPECT_THAT(std::string(EvalBatches::Create(dataset, 0).status().message()),

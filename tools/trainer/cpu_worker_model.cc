@@ -21,13 +21,15 @@ class CpuWorkerModel final : public WorkerModel {
     return cpu::SgdStep(sgd, model_.store->parameters(), model_.store->gradients(),
                         model_.store->momentum());
   }
-  absl::StatusOr<double> Evaluate(const Dataset& test) override {
+  absl::StatusOr<EvalCounts> Evaluate(const Dataset& test, EvalShard shard) override {
     Plan& plan = *model_.eval;
-    return TestAccuracy(test, plan.input(), plan.labels(), plan.logits().shape()[1],
-                        [&plan]() -> absl::StatusOr<std::span<const float>> {
-                          RETURN_IF_ERROR(plan.Run());
-                          return plan.logits().values<float>();
-                        });
+    return CountCorrectOnTest(
+        test, plan.input(), plan.labels(), plan.logits().shape()[1],
+        [&plan]() -> absl::StatusOr<std::span<const float>> {
+          RETURN_IF_ERROR(plan.Run());
+          return plan.logits().values<float>();
+        },
+        shard);
   }
   absl::StatusOr<std::unique_ptr<Algorithm>> CreateAlgorithm(const std::string& name,
                                                              const AlgorithmContext& host_context,

@@ -50,16 +50,18 @@ class CudaWorkerModel final : public WorkerModel {
   StepPlan& step_plan() override { return *step_plan_; }
   int64_t correct() const override { return gpu_.train->correct(); }
   absl::Status LocalSgd(const cpu::SgdConfig& sgd) override { return gpu_.train->SgdStep(sgd); }
-  absl::StatusOr<double> Evaluate(const Dataset& test) override {
+  absl::StatusOr<EvalCounts> Evaluate(const Dataset& test, EvalShard shard) override {
     cuda::CudaPlan& plan = *eval_;
-    return TestAccuracy(test, eval_input_, eval_labels_, classes_,
-                        [this, &plan]() -> absl::StatusOr<std::span<const float>> {
-                          RETURN_IF_ERROR(plan.SetBatch(std::as_const(eval_input_).values<float>(),
-                                                        std::as_const(eval_labels_).values<int32_t>()));
-                          RETURN_IF_ERROR(plan.Run());
-                          RETURN_IF_ERROR(plan.CopyLogits(logits_));
-                          return std::span<const float>(logits_);
-                        });
+    return CountCorrectOnTest(
+        test, eval_input_, eval_labels_, classes_,
+        [this, &plan]() -> absl::StatusOr<std::span<const float>> {
+          RETURN_IF_ERROR(plan.SetBatch(std::as_const(eval_input_).values<float>(),
+                                        std::as_const(eval_labels_).values<int32_t>()));
+          RETURN_IF_ERROR(plan.Run());
+          RETURN_IF_ERROR(plan.CopyLogits(logits_));
+          return std::span<const float>(logits_);
+        },
+        shard);
   }
   absl::Status SyncToHost() override { return gpu_.train->DownloadState(); }
   absl::Status SyncFromHost() override { return gpu_.train->UploadState(); }

@@ -6,10 +6,12 @@
 
 namespace ald {
 
-absl::StatusOr<double> TestAccuracy(
+absl::StatusOr<EvalCounts> CountCorrectOnTest(
     const Dataset& test, Tensor& input, Tensor& labels, int64_t classes,
-    const std::function<absl::StatusOr<std::span<const float>>()>& logits_of_batch) {
-  ASSIGN_OR_RETURN(EvalBatches batches, EvalBatches::Create(test, input.shape()[0]));
+    const std::function<absl::StatusOr<std::span<const float>>()>& logits_of_batch,
+    EvalShard shard) {
+  ASSIGN_OR_RETURN(EvalBatches batches,
+                   EvalBatches::Create(test, input.shape()[0], shard.index, shard.count));
   int64_t correct = 0, total = 0;
   while (true) {
     ASSIGN_OR_RETURN(int64_t real, batches.Next(input, labels));
@@ -19,7 +21,15 @@ absl::StatusOr<double> TestAccuracy(
                                         std::as_const(labels).values<int32_t>().subspan(0, real));
     total += real;
   }
-  return static_cast<double>(correct) / static_cast<double>(total);
+  return EvalCounts{correct, total};
+}
+
+absl::StatusOr<double> TestAccuracy(
+    const Dataset& test, Tensor& input, Tensor& labels, int64_t classes,
+    const std::function<absl::StatusOr<std::span<const float>>()>& logits_of_batch) {
+  ASSIGN_OR_RETURN(const EvalCounts counts,
+                   CountCorrectOnTest(test, input, labels, classes, logits_of_batch));
+  return counts.accuracy();
 }
 
 }  // namespace ald

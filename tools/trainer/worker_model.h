@@ -18,6 +18,7 @@
 #include "graph/step_plan.h"
 #include "ops/dropout.h"
 #include "ops/sgd.h"
+#include "tools/trainer/test_accuracy.h"
 
 namespace ald {
 
@@ -35,9 +36,10 @@ class WorkerModel {
   virtual int64_t correct() const = 0;
   // A single worker's optimizer step on all parameters (no algorithm).
   virtual absl::Status LocalSgd(const cpu::SgdConfig& sgd) = 0;
-  // The accuracy of the current parameters on `test`, on the model's own device (a GPU model
-  // reads its device parameters: after SyncFromHost when the host store was changed).
-  virtual absl::StatusOr<double> Evaluate(const Dataset& test) = 0;
+  // How many of `test`'s examples (of `shard`'s batches) the current parameters classify right,
+  // on the model's own device (a GPU model reads its device parameters: after SyncFromHost when
+  // the host store was changed).
+  virtual absl::StatusOr<EvalCounts> Evaluate(const Dataset& test, EvalShard shard) = 0;
 
   // Brings the host store up to date with the device (parameters, momentum, running
   // statistics), or the device with the host store; no-ops on the CPU.
