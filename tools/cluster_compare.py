@@ -54,14 +54,26 @@ def overlap_means(path):
 
 
 def cpu_seconds(runs_dir, name):
-    """User + system CPU seconds summed over the ranks (/usr/bin/time's last line, "USER SYS")."""
-    total, ranks = 0.0, 0
+    """(user, system) CPU seconds summed over the ranks (/usr/bin/time's last line, "USER SYS"),
+    and how many ranks were timed."""
+    user_total, system_total, ranks = 0.0, 0.0, 0
     for entry in sorted(os.listdir(runs_dir)):
         if entry.startswith(name + ".cpu."):
             with open(os.path.join(runs_dir, entry)) as f:
                 user, system = f.read().split("\n")[-2].split()
-            total, ranks = total + float(user) + float(system), ranks + 1
-    return total, ranks
+            user_total, system_total = user_total + float(user), system_total + float(system)
+            ranks += 1
+    return user_total, system_total, ranks
+
+
+def softirq_seconds(runs_dir, name):
+    """The machine's softirq seconds during the run (where the emulated network's packets are
+    processed); None for a run from before it was recorded."""
+    path = os.path.join(runs_dir, name + ".softirq")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return float(f.read().split()[0])
 
 
 def load_average(runs_dir, name):
@@ -74,7 +86,8 @@ def run_row(setting, runs_dir, name, targets):
     summary, evals = compare_algorithms.load_run(os.path.dirname(runs_dir), name)
     steps = summary["steps"]
     means = overlap_means(os.path.join(runs_dir, name + ".overlap"))
-    cpu, ranks = cpu_seconds(runs_dir, name)
+    user, system, ranks = cpu_seconds(runs_dir, name)
+    softirq = softirq_seconds(runs_dir, name)
     load = load_average(runs_dir, name)
     return {
         "setting": setting,
@@ -89,7 +102,12 @@ def run_row(setting, runs_dir, name, targets):
         "comm_ms": means["comm"],
         "exposed_ms": means["exposed"],
         "mb_sent_per_worker": summary["bytes_sent_per_worker"] / 1e6,
-        "cpu_seconds": cpu,
+        "cpu_seconds": user + system,
+        # The network stack's CPU per rank and step: the ranks' system time (sockets, MPI's TCP
+        # transport) and the machine's softirq time (packet processing, tc), shared out evenly.
+        "system_ms_per_rank_step": 1000 * system / max(1, ranks) / steps,
+        "softirq_ms_per_rank_step": None if softirq is None else 1000 * softirq / 8 / steps,
+        "network_stack_share": (system + (softirq or 0)) / max(1e-9, user),
         "ranks_timed": ranks,
         "load_before": load[0],
         "load_after": load[-1],
@@ -138,8 +156,9 @@ def main():
     table = [
         "| setting | run | final acc | " + " | ".join("s to %s" % pct(t) for t in targets) +
         " | train s | step ms | compute ms/step | comm ms/step | exposed ms/step | comm/compute "
-        "| MB sent/worker | CPU s (8 ranks) | load avg before/after |",
-        "| --- " * (12 + len(targets)) + "|",
+        "| MB sent/worker | CPU s (8 ranks) | system ms/step/rank | softirq ms/step/rank "
+        "| (system + softirq) / user | load avg before/after |",
+        "| --- " * (15 + len(targets)) + "|",
     ]
     verdicts = [
         "| setting | comm/compute (mean of runs) | AL-DSGD | base | combine | time ratio base/AL-DSGD "
@@ -160,13 +179,16 @@ def main():
             rows.append(r)
             table.append(
                 "| %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.1f | %.0f%s | "
-                "%.1f / %.1f |" % (
+                "%.1f | %s | %.2f | %.1f / %.1f |" % (
                     setting, r["run"], pct(r["final_accuracy"]),
                     " | ".join(seconds(r["seconds_to"][t]) for t in targets), r["train_seconds"],
                     r["step_ms"], r["compute_ms"], r["comm_ms"], r["exposed_ms"],
                     r["comm_ms"] / r["compute_ms"], r["mb_sent_per_worker"], r["cpu_seconds"],
                     "" if r["ranks_timed"] == 8 else " (%d ranks)" % r["ranks_timed"],
-                    r["load_before"], r["load_after"]))
+                    r["system_ms_per_rank_step"],
+                    "-" if r["softirq_ms_per_rank_step"] is None
+                    else "%.1f" % r["softirq_ms_per_rank_step"],
+                    r["network_stack_share"], r["load_before"], r["load_after"]))
             compare_algorithms.write_dat(os.path.join(runs_dir, r["run"] + ".dat"), r["evals"])
         ratio_of_setting = sum(r["comm_ms"] / r["compute_ms"] for r in by_name.values()) / max(
             1, len(by_name))

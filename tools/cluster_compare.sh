@@ -150,8 +150,13 @@ cleanup() { tools/cluster.sh down --name="$cluster" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The machine's softirq time so far, in clock ticks (/proc/stat's "cpu" line, 7th field): the
+# emulated network's packets are processed there, on the same cores as the ranks.
+softirq_ticks() { awk '$1 == "cpu" { print $8 }' /proc/stat; }
+
 # run_one SETTING NAME FLAGS...: one 8-rank training on the cluster that is up; each rank's CPU
-# time (user, system) goes to NAME.cpu.RANK, the load average before and after to NAME.load.
+# time (user, system) goes to NAME.cpu.RANK, the load average before and after to NAME.load, the
+# machine's softirq seconds during the run to NAME.softirq.
 run_one() {
   local dir="$out/$1/runs" name="$2"
   shift 2
@@ -159,13 +164,16 @@ run_one() {
   echo "  $name: $*"
   rm -f "$dir/$name".*
   cut -d' ' -f1-3 /proc/loadavg >"$dir/$name.load"
-  local begin=$SECONDS code=0
+  local begin=$SECONDS code=0 softirq_before
+  softirq_before=$(softirq_ticks)
   tools/cluster.sh mpirun --name="$cluster" -np 8 --map-by ppr:1:node --bind-to none \
     /bin/sh -c 'exec /usr/bin/time -f "%U %S" -o "$0.cpu.$OMPI_COMM_WORLD_RANK" "$@"' \
     "$dir/$name" "$out/train" "${common[@]}" "$@" --metrics="$dir/$name.csv" \
     --summary_json="$dir/$name.summary.json" --trace="$dir/$name.trace" \
     >"$dir/$name.log" 2>&1 || code=$?
   cut -d' ' -f1-3 /proc/loadavg >>"$dir/$name.load"
+  echo "$(( $(softirq_ticks) - softirq_before )) $(getconf CLK_TCK)" |
+    awk '{ printf "%.2f\n", $1 / $2 }' >"$dir/$name.softirq"
   if ((code != 0)); then
     echo "  $name failed (exit $code); its log: $dir/$name.log" >&2
     tail -5 "$dir/$name.log" >&2
