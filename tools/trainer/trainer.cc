@@ -197,8 +197,14 @@ class Worker {
   const Topology* topology_;
   Trace* trace_;
   Communicator* device_comm_;
-  std::unique_ptr<Algorithm> algorithm_;
   std::unique_ptr<WorkerModel> model_;
+  // Declared after model_, so destroyed before it: a worker that fails mid-step still has sends
+  // in flight that read model_'s parameters, and destroying algorithm_ abandons them, which
+  // stops the MPI progress thread (MpiRuntime::ReleaseAbandoned) before the parameters are
+  // freed. The other order let the progress thread's writev read unmapped memory: Open MPI
+  // aborted the survivor (exit 255, "writev error ... Bad address") instead of its naming the
+  // dead peer.
+  std::unique_ptr<Algorithm> algorithm_;
   std::unique_ptr<StepScheduler> scheduler_;  // drives algorithm_ on model_'s plan
   std::unique_ptr<BatchLoader> loader_;
   LrSchedule schedule_;
