@@ -390,7 +390,7 @@ absl::StatusOr<double> Worker::EvaluateAverageModel(std::span<const float> avera
   std::copy(average.begin(), average.end(), params.begin());
   RETURN_IF_ERROR(model_->SyncFromHost());
   absl::StatusOr<EvalCounts> counts =
-      model_->Evaluate(data_.test, EvalShard{rank_, config_.workers});
+      model_->Evaluate(data_.test, EvalShard{rank_, comm_->size()});
   std::copy(own.begin(), own.end(), params.begin());
   RETURN_IF_ERROR(model_->SyncFromHost());
   RETURN_IF_ERROR(counts.status());
