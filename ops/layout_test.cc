@@ -104,5 +104,25 @@ TEST(LayoutTest, NativeBlockingHasDirectConvolutionKernels) {
       << cpu::LayoutName(layout) << ": " << passes.backward_weights_pd().impl_info_str();
 }
 
+// A stem from a 1-channel plain image into the native blocked layout: oneDNN has no direct
+// backward-weights kernel for it on AVX2, and its reference loops took a third of a ResNet-20
+// step. The kernel runs that pass in plain layouts instead (GEMM), bridged. (Its backward-data
+// may stay on the reference kernel: training never asks for the image's gradient.)
+TEST(LayoutTest, StemIntoNativeBlockingAvoidsTheReferenceKernel) {
+  const ActivationLayout layout = cpu::NativeBlockedLayout();
+  Conv2dAttrs attrs;
+  attrs.stride = {1, 1};
+  attrs.padding = {1, 1};
+  attrs.bias = false;
+  absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
+      Shape{2, 1, 12, 12}, Shape{16, 1, 3, 3}, attrs, ActivationLayout::kPlain, layout);
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  const cpu::Conv2dCpu::Passes& passes = (*kernel)->passes();
+  EXPECT_FALSE(cpu::IsReferenceKernel(passes.forward_pd()))
+      << cpu::LayoutName(layout) << ": " << passes.forward_pd().impl_info_str();
+  EXPECT_FALSE(cpu::IsReferenceKernel(passes.backward_weights_pd()))
+      << cpu::LayoutName(layout) << ": " << passes.backward_weights_pd().impl_info_str();
+}
+
 }  // namespace
 }  // namespace ald
