@@ -163,9 +163,9 @@ TEST(Conv2dTest, FusedReluMatchesConvThenRelu) {
 
 // Activations in nChw16c, then in nChw8c (and the stem's plain 3-channel input to blocked
 // output, and back to plain before a layer whose channels are not a multiple of the block): each
-// primitive runs on exactly the given layouts (but a backward-weights pass that would run oneDNN's
-// reference loops there), so nothing else is reordered but the weights, and the
-// results equal the plain kernel's to float rounding (oneDNN picks other implementations, which
+// primitive runs on exactly the given layouts, so nothing is reordered but the weights (and, where
+// the given layouts have only oneDNN's reference loops for backward-weights, that pass's
+// activations), and the results equal the plain kernel's to float rounding (oneDNN picks other implementations, which
 // sum in other orders; both are also held to the reference's tolerance).
 TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
   constexpr ActivationLayout kPlain = ActivationLayout::kPlain;

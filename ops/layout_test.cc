@@ -81,6 +81,15 @@ TEST(LayoutTest, BlockedNeedsRankFourAndWholeChannelBlocks) {
   EXPECT_EQ(cpu::ChannelBlock(ActivationLayout::kChannelsLast), 1);
 }
 
+// ResNet's convolution: 3x3, stride 1, the spatial size kept, no bias.
+Conv2dAttrs SamePadded3x3() {
+  Conv2dAttrs attrs;
+  attrs.stride = {1, 1};
+  attrs.padding = {1, 1};
+  attrs.bias = false;
+  return attrs;
+}
+
 // The compiler's blocked layout is one this CPU has direct convolution kernels for: a ResNet
 // convolution between two such activations never lands on oneDNN's reference loops in any
 // pass (nChw16c on an AVX2 CPU did, and a ResNet-8 step took seconds).
@@ -88,10 +97,7 @@ TEST(LayoutTest, NativeBlockingHasDirectConvolutionKernels) {
   const ActivationLayout layout = cpu::NativeBlockedLayout();
   EXPECT_EQ(layout, cpu::Blocked16IsNative() ? ActivationLayout::kBlocked16
                                              : ActivationLayout::kBlocked8);
-  Conv2dAttrs attrs;
-  attrs.stride = {1, 1};
-  attrs.padding = {1, 1};
-  attrs.bias = false;
+  const Conv2dAttrs attrs = SamePadded3x3();
   absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel =
       cpu::Conv2dCpu::Create(Shape{2, 16, 8, 8}, Shape{16, 16, 3, 3}, attrs, layout, layout);
   ASSERT_TRUE(kernel.ok()) << kernel.status();
@@ -110,10 +116,7 @@ TEST(LayoutTest, NativeBlockingHasDirectConvolutionKernels) {
 // may stay on the reference kernel: training never asks for the image's gradient.)
 TEST(LayoutTest, StemIntoNativeBlockingAvoidsTheReferenceKernel) {
   const ActivationLayout layout = cpu::NativeBlockedLayout();
-  Conv2dAttrs attrs;
-  attrs.stride = {1, 1};
-  attrs.padding = {1, 1};
-  attrs.bias = false;
+  const Conv2dAttrs attrs = SamePadded3x3();
   absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
       Shape{2, 1, 12, 12}, Shape{16, 1, 3, 3}, attrs, ActivationLayout::kPlain, layout);
   ASSERT_TRUE(kernel.ok()) << kernel.status();
