@@ -238,7 +238,9 @@ TEST(AlgorithmTraceTest, AdpsgdRecordsRoundTripsAndServedAverages) {
   ExpectLanesDisjoint(events);
 }
 
-TEST(AlgorithmTraceTest, AllReduceRecordsBlockingCollectivesAsWaits) {
+// All-reduce SGD posts each bucket's all-reduce to its lane and waits for it when the step ends:
+// every collective is a comm event, every wait on the compute thread ends after its collective.
+TEST(AlgorithmTraceTest, AllReduceRecordsPostedCollectivesAndTheWaitsForThem) {
   const std::vector<TraceEvent> events = TraceAlgorithm("allreduce");
   for (int pid = 0; pid < kWorkers; ++pid) {
     std::map<std::string, int> counts = CountByName(events, pid);
@@ -247,7 +249,6 @@ TEST(AlgorithmTraceTest, AllReduceRecordsBlockingCollectivesAsWaits) {
     EXPECT_EQ(counts["wait"], kSteps * buckets);
     EXPECT_EQ(counts["update"], kSteps * buckets);
   }
-  // Blocking: each collective contains a wait of the compute thread, so nothing is hidden.
   std::map<int, std::vector<const TraceEvent*>> collectives, waits;
   for (const TraceEvent& event : events) {
     if (event.name == "all-reduce") collectives[event.pid].push_back(&event);
@@ -259,15 +260,17 @@ TEST(AlgorithmTraceTest, AllReduceRecordsBlockingCollectivesAsWaits) {
       const TraceEvent& collective = *collectives[pid][k];
       const TraceEvent& wait = *waits[pid][k];
       EXPECT_GT(collective.IntArg("bytes", 0), 0);
+      EXPECT_NE(collective.tid, kComputeTid);
       EXPECT_EQ(wait.tid, kComputeTid);
-      EXPECT_LE(collective.ts_us, wait.ts_us);
-      EXPECT_GE(collective.ts_us + collective.dur_us, wait.ts_us + wait.dur_us);
+      EXPECT_LE(collective.ts_us, wait.ts_us + wait.dur_us);
+      EXPECT_GE(wait.ts_us + wait.dur_us, collective.ts_us + collective.dur_us);
     }
   }
   ExpectLanesDisjoint(events);
   absl::StatusOr<OverlapReport> report = ComputeOverlap(events);
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_LE(report->total.exposed_us, report->total.comm_us);  // each wait lies in its collective
+  // Exposed time is not bounded by the comm events here: a wait may begin while its collective
+  // is still queued behind the previous bucket's, and ends only once the lane hands it over.
   ExpectStepTimesConsistent(*report);
 }
 

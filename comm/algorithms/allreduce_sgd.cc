@@ -1,5 +1,6 @@
 #include "comm/algorithms/allreduce_sgd.h"
 
+#include "comm/algorithms/counted_collectives.h"
 #include "comm/algorithms/registry.h"
 #include "comm/algorithms/worker_buffers.h"
 #include "core/status.h"
@@ -26,11 +27,19 @@ absl::Status AllReduceSgd::BeginStep(int64_t, const LocalStep& local) {
 
 absl::Status AllReduceSgd::UpdateAndPost(int bucket) {
   RETURN_IF_ERROR(CheckBucket(buffers_, bucket, "allreduce"));
+  // The host runs it on the device's collective lane, a GPU enqueues it on its communication
+  // stream. Summation order is the backend's and fixed (rank order unless
+  // --reproducible_sums=false), so every worker gets the same bits and takes the same step.
+  averages_[bucket] = device_->StartAllReduceAverage(BucketOf(buffers_, bucket).grads, stats_,
+                                                     trace_, trace_pid_);
+  return absl::OkStatus();
+}
+
+absl::Status AllReduceSgd::Combine(int bucket) {
+  RETURN_IF_ERROR(CheckBucket(buffers_, bucket, "allreduce"));
   const BucketBuffers slice = BucketOf(buffers_, bucket);
-  // On the host this blocks until the bucket's all-reduce is done (a GPU enqueues it on its
-  // communication stream). Summation order is the backend's and fixed (inproc: rank order), so
-  // every worker gets the same bits and takes the same step.
-  RETURN_IF_ERROR(device_->AllReduceAverage(slice.grads, stats_, trace_, trace_pid_));
+  RETURN_IF_ERROR(
+      TimedWait(stats_, [&] { return averages_[bucket].Wait(); }, trace_, trace_pid_));
   const ScopedTraceEvent update = TraceUpdate(bucket);
   return device_->SgdStep(config_, slice.params, slice.grads,
                           config_.momentum == 0.0f ? std::span<float>() : slice.momentum);

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+
 #include "comm/algorithms/registry.h"
 #include "comm/algorithms/algorithm_testing.h"
 #include "core/status.h"
@@ -76,6 +78,43 @@ TEST_P(AllReduceSgdTest, EveryWorkerTakesTheUnionBatchStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HeavyBallAndNesterov, AllReduceSgdTest, ::testing::Bool());
+
+// A bucket's all-reduce runs behind the backward: UpdateAndPost returns before the other worker
+// has posted anything (a blocking all-reduce would wait for it, and it waits for this one), and
+// the step that Combine takes is still the union-batch step.
+TEST(AllReduceSgdOverlapTest, UpdateAndPostDoesNotWaitForTheOtherWorkers) {
+  absl::Notification first_posted;
+  std::vector<std::vector<float>> after(2);
+  const LocalStep local{.lr = 0.1f};
+  const absl::Status status = RunWorkers(2, [&](int rank, Communicator& comm) -> absl::Status {
+    TestWorker worker(Initial(0), kBuckets);
+    ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algorithm,
+                     MakeAllReduceSgd({&comm, nullptr, worker.buffers(), {}}));
+    RETURN_IF_ERROR(algorithm->Start());
+    for (size_t e = 0; e < kLength; ++e) worker.grads[e] = Gradient(rank, 0, e);
+    if (rank == 1 && !first_posted.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      return absl::DeadlineExceededError("rank 0's UpdateAndPost waited for rank 1");
+    }
+    RETURN_IF_ERROR(algorithm->BeginStep(0, local));
+    for (int bucket = 0; bucket < static_cast<int>(kBuckets.size()); ++bucket) {
+      RETURN_IF_ERROR(algorithm->UpdateAndPost(bucket));
+    }
+    if (rank == 0) first_posted.Notify();
+    RETURN_IF_ERROR(algorithm->EndStep());
+    for (int bucket = 0; bucket < static_cast<int>(kBuckets.size()); ++bucket) {
+      RETURN_IF_ERROR(algorithm->Combine(bucket));
+    }
+    EXPECT_EQ(algorithm->stats().messages_sent, 1 + static_cast<int64_t>(kBuckets.size()));
+    after[rank] = worker.params;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  std::vector<float> x = Initial(0), g(kLength), momentum;
+  for (size_t e = 0; e < kLength; ++e) g[e] = (Gradient(0, 0, e) + Gradient(1, 0, e)) / 2;
+  ASSERT_TRUE(cpu::SgdStep({local.lr, 0.0f, false, 0.0f}, x, g, momentum).ok());
+  EXPECT_EQ(after[0], x);
+  EXPECT_EQ(after[1], x);
+}
 
 TEST(AllReduceSgdStatsTest, OneAllReducePerBucketAndStep) {
   const absl::Status status = RunWorkers(2, [&](int, Communicator& comm) -> absl::Status {

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "comm/algorithms/algorithm.h"
+#include "comm/collective_lane.h"
 #include "comm/communicator.h"
 #include "comm/model_exchange.h"
 #include "comm/neighbor_exchange.h"
@@ -39,6 +40,13 @@ class BucketDevice {
   // data ← the mean of every rank's data, counted in `stats` (and traced on the host).
   virtual absl::Status AllReduceAverage(std::span<float> data, CommStats& stats, Trace* trace,
                                         int trace_pid) = 0;
+  // AllReduceAverage without waiting for it: the caller waits on the result before it touches
+  // `data` again. All-reduces started so run in the order they were started, and a blocking
+  // collective must not be called while one is in flight. The host runs them on a thread of its
+  // own (traced there); a GPU enqueues them on its stream, so they are done as far as the host
+  // is concerned.
+  virtual PendingCollective StartAllReduceAverage(std::span<float> data, CommStats& stats,
+                                                  Trace* trace, int trace_pid) = 0;
   // data ← rank `root`'s data, counted in `stats`; the host waits for it (the start of training).
   virtual absl::Status Broadcast(std::span<float> data, int root, CommStats& stats, Trace* trace,
                                  int trace_pid) = 0;

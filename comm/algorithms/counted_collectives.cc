@@ -19,10 +19,14 @@ absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wa
 
 namespace {
 
-absl::Status CountedCollective(const char* name, size_t bytes, CommStats& stats, Trace* trace,
-                               int trace_pid, const std::function<absl::Status()>& collective) {
+void CountMessage(CommStats& stats, size_t bytes) {
   stats.bytes_sent += static_cast<int64_t>(bytes);
   stats.messages_sent += 1;
+}
+
+absl::Status CountedCollective(const char* name, size_t bytes, CommStats& stats, Trace* trace,
+                               int trace_pid, const std::function<absl::Status()>& collective) {
+  CountMessage(stats, bytes);
   LaneTraceEvent event(trace, trace_pid, name, "comm", {{"bytes", bytes}});
   absl::Status status = TimedWait(stats, collective, trace, trace_pid);
   event.End();
@@ -37,6 +41,18 @@ absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceO
   return CountedCollective("all-reduce", data.size() * WireBytesPerFloat(wire), stats, trace,
                            trace_pid,
                            [&] { return AllReduceOnWire(comm, data, op, wire, rounding); });
+}
+
+PendingCollective PostCountedAllReduce(CollectiveLane& lane, Communicator& comm,
+                                       std::span<float> data, ReduceOp op, CommStats& stats,
+                                       Trace* trace, int trace_pid) {
+  CountMessage(stats, data.size_bytes());
+  return lane.Post([&comm, data, op, trace, trace_pid] {
+    LaneTraceEvent event(trace, trace_pid, "all-reduce", "comm", {{"bytes", data.size_bytes()}});
+    absl::Status status = comm.AllReduce(data, op);
+    event.End();
+    return status;
+  });
 }
 
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "comm/algorithms/algorithm.h"
+#include "comm/collective_lane.h"
 #include "comm/communicator.h"
 #include "comm/wire_format.h"
 #include "core/trace.h"
@@ -27,6 +28,13 @@ absl::Status TimedWait(CommStats& stats, const std::function<absl::Status()>& wa
 absl::Status CountedAllReduce(Communicator& comm, std::span<float> data, ReduceOp op,
                               CommStats& stats, Trace* trace = nullptr, int trace_pid = 0,
                               WireFormat wire = WireFormat::kFp32, WireRounding rounding = {});
+// CountedAllReduce in fp32 without waiting: counts the message now and runs the all-reduce on
+// `lane` (traced there as the comm event). The caller's wait for it is its own to count
+// (TimedWait), since only the thread that waits is blocked; `stats` is touched by the caller's
+// thread only.
+PendingCollective PostCountedAllReduce(CollectiveLane& lane, Communicator& comm,
+                                       std::span<float> data, ReduceOp op, CommStats& stats,
+                                       Trace* trace = nullptr, int trace_pid = 0);
 absl::Status CountedBroadcast(Communicator& comm, std::span<float> data, int root,
                               CommStats& stats, Trace* trace = nullptr, int trace_pid = 0,
                               WireFormat wire = WireFormat::kFp32, WireRounding rounding = {});

@@ -119,6 +119,12 @@ class CudaBucketDevice final : public BucketDevice {
     return absl::OkStatus();
   }
 
+  // The stream orders it before the step that reads the average.
+  PendingCollective StartAllReduceAverage(std::span<float> data, CommStats& stats, Trace* trace,
+                                          int trace_pid) override {
+    return PendingCollective::Done(AllReduceAverage(data, stats, trace, trace_pid));
+  }
+
   absl::Status Broadcast(std::span<float> data, int root, CommStats& stats, Trace*,
                          int) override {
     // The plan's streams may still be writing the parameters (an upload).

@@ -44,6 +44,11 @@ class HostBucketDevice final : public BucketDevice {
     return CountedAllReduce(comm_, data, ReduceOp::kAverage, stats, trace, trace_pid);
   }
 
+  PendingCollective StartAllReduceAverage(std::span<float> data, CommStats& stats, Trace* trace,
+                                          int trace_pid) override {
+    return PostCountedAllReduce(lane_, comm_, data, ReduceOp::kAverage, stats, trace, trace_pid);
+  }
+
   absl::Status Broadcast(std::span<float> data, int root, CommStats& stats, Trace* trace,
                          int trace_pid) override {
     return CountedBroadcast(comm_, data, root, stats, trace, trace_pid);
@@ -61,6 +66,8 @@ class HostBucketDevice final : public BucketDevice {
   // The weighted-sum kernels, built on first use per (number of inputs, length), so that a
   // steady-state step does not allocate.
   std::map<std::pair<int, int64_t>, std::unique_ptr<cpu::WeightedSumCpu>> kernels_;
+  // Last, so that it closes (finishing the all-reduce it runs) before anything it uses goes.
+  CollectiveLane lane_;
 };
 
 }  // namespace
