@@ -54,14 +54,16 @@ TEST(CollectiveLaneTest, JobsRunOneAtATimeInPostingOrderAndKeepTheirStatus) {
 }
 
 // The first job holds the lane until the second is cancelled, which only closing the lane does.
+// The lane closes only once the first job has started: closed earlier, it would cancel both.
 TEST(CollectiveLaneTest, ClosingFinishesTheRunningJobAndCancelsTheQueuedOnes) {
-  absl::Notification both_posted;
+  absl::Notification both_posted, first_started;
   bool first_finished = false, second_ran = false;
   PendingCollective first, second;
   {
     CollectiveLane lane;
     first = lane.Post([&] {
       both_posted.WaitForNotification();
+      first_started.Notify();
       const absl::Time deadline = absl::Now() + absl::Seconds(10);
       while (!second.done()) {
         if (absl::Now() > deadline) return absl::DeadlineExceededError("never cancelled");
@@ -75,6 +77,7 @@ TEST(CollectiveLaneTest, ClosingFinishesTheRunningJobAndCancelsTheQueuedOnes) {
       return absl::OkStatus();
     });
     both_posted.Notify();
+    first_started.WaitForNotification();
   }  // the lane closes while the first job runs
   EXPECT_TRUE(first.Wait().ok()) << first.Wait();
   EXPECT_TRUE(first_finished);
