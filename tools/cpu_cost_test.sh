@@ -50,7 +50,12 @@ sleeper=$!
 python3 "$script" sample --out="$dir/live.txt" --exe="$(command -v sleep)" --ranks=1 \
   --interval_ms=10 &
 sampler=$!
-sleep 0.5
+# TERM only once the sampler has sampled rank 3 (its handler is installed by then): a fixed
+# sleep killed a sampler still starting on a loaded machine, before it could catch the signal.
+for _ in $(seq 1 600); do
+  grep -Eq ' 3:[0-9]+:[0-9]+ ' "$dir/live.txt" 2>/dev/null && break
+  sleep 0.05
+done
 kill -TERM "$sampler"
 wait "$sampler"
 kill "$sleeper"
