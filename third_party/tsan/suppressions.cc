@@ -14,5 +14,12 @@ extern "C" const char* __tsan_default_suppressions() {
       // two in-process workers). The cache orders them by its own synchronisation, compiled into
       // the uninstrumented libdnnl and so invisible to TSan. libdnnl's own loads and stores are
       // never seen anyway; this ignores only the libc calls it makes.
-      "called_from_lib:libdnnl.so.2\n";
+      "called_from_lib:libdnnl.so.2\n"
+      // abseil's deadlock-detection graph, two threads destroying an absl::Mutex each at once:
+      // ~Mutex -> ForgetDeadlockInfo -> GraphCycles::RemoveNode, whose memmove TSan intercepts,
+      // called straight from libabsl_graphcycles_internal.so (train_test, all-reduce SGD's
+      // PendingCollective states, one per bucket and step, freed on two worker threads).
+      // abseil's mutex.cc calls RemoveNode only under its own deadlock_graph_mu, a SpinLock in
+      // the uninstrumented library, so TSan cannot see the order. Only the graph's libc calls.
+      "called_from_lib:libabsl_graphcycles_internal.so\n";
 }
