@@ -164,8 +164,8 @@ TEST(Conv2dTest, FusedReluMatchesConvThenRelu) {
 // Activations in nChw16c, then in nChw8c (and the stem's plain 3-channel input to blocked
 // output, and back to plain before a layer whose channels are not a multiple of the block): each
 // primitive runs on exactly the given layouts, so nothing is reordered but the weights (and, where
-// the given layouts have only oneDNN's reference loops for backward-weights, that pass's
-// activations), and the results equal the plain kernel's to float rounding (oneDNN picks other implementations, which
+// the given layouts have only oneDNN's reference loops for a pass, that pass's activations), and
+// the results equal the plain kernel's to float rounding (oneDNN picks other implementations, which
 // sum in other orders; both are also held to the reference's tolerance).
 TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
   constexpr ActivationLayout kPlain = ActivationLayout::kPlain;
@@ -188,20 +188,27 @@ TEST(Conv2dTest, BlockedLayoutsGiveThePlainResults) {
       absl::StatusOr<std::unique_ptr<cpu::Conv2dCpu>> kernel = cpu::Conv2dCpu::Create(
           c.input, c.weight, c.attrs, c.input_layout, c.output_layout);
       ASSERT_TRUE(kernel.ok()) << kernel.status();
-      // Exactly the given layouts in every pass, so the Tensor API reorders no activation.
+      // Exactly the given layouts in every pass, so the Tensor API reorders no activation,
+      // unless those layouts have only oneDNN's reference kernel for the pass (a stem into a
+      // block, a block into plain, on some CPUs): then it runs another kernel, bridged.
       const cpu::Conv2dCpu::Passes& passes = (*kernel)->passes();
       const dnnl::memory::desc src = cpu::ActivationDesc(c.input, c.input_layout);
       const dnnl::memory::desc dst =
           cpu::ActivationDesc((*kernel)->shapes().output, c.output_layout);
-      EXPECT_TRUE(passes.forward_pd().src_desc() == src);
-      EXPECT_TRUE(passes.forward_pd().dst_desc() == dst);
-      EXPECT_TRUE(passes.backward_data_pd().diff_src_desc() == src);
-      EXPECT_TRUE(passes.backward_data_pd().diff_dst_desc() == dst);
-      // Backward-weights too, unless those layouts have only oneDNN's reference kernel (a stem
-      // into a block the CPU has no kernels for): then it runs another kernel, bridged.
-      const bool exact_weights_pass = passes.backward_weights_pd().src_desc() == src &&
-                                      passes.backward_weights_pd().diff_dst_desc() == dst;
-      EXPECT_TRUE(exact_weights_pass || !cpu::IsReferenceKernel(passes.backward_weights_pd()))
+      const auto exact_or_not_reference = [&](const auto& pd, const dnnl::memory::desc& pass_src,
+                                              const dnnl::memory::desc& pass_dst) {
+        return (pass_src == src && pass_dst == dst) || !cpu::IsReferenceKernel(pd);
+      };
+      EXPECT_TRUE(exact_or_not_reference(passes.forward_pd(), passes.forward_pd().src_desc(),
+                                         passes.forward_pd().dst_desc()))
+          << passes.forward_pd().impl_info_str();
+      EXPECT_TRUE(exact_or_not_reference(passes.backward_data_pd(),
+                                         passes.backward_data_pd().diff_src_desc(),
+                                         passes.backward_data_pd().diff_dst_desc()))
+          << passes.backward_data_pd().impl_info_str();
+      EXPECT_TRUE(exact_or_not_reference(passes.backward_weights_pd(),
+                                         passes.backward_weights_pd().src_desc(),
+                                         passes.backward_weights_pd().diff_dst_desc()))
           << passes.backward_weights_pd().impl_info_str();
 
       const Conv2dRun laid_out = RunBoth(c, seed);

@@ -66,58 +66,70 @@ absl::Status Conv2dCpu::BuildPrimitives() {
     // 166 us on a blocked output, backward-data 1020 against 480 and backward-weights 1200
     // against 240 in NHWC). These activations are small next to the work, so each pass runs in
     // the layouts that have a direct kernel and the bridges reorder x, y, dy and dx (10-30 us
-    // each). Which layouts is a fixed function of the shapes (and of the CPU's kernels: a pass
-    // that would land on oneDNN's reference kernel keeps the plain layouts and its GEMM).
+    // each). Which layouts is a fixed function of the shapes (and of the CPU's kernels: see the
+    // fallbacks below).
     const bool few_plain_channels = dtype_ == DType::kF32 &&
                                     input_layout_ == ActivationLayout::kPlain &&
                                     output_layout_ == ActivationLayout::kPlain &&
                                     shapes_.input.dim(1) < 16;
     // A stem over a 1-3 channel image: forward and backward-weights on the blocked output the
-    // forward chooses. Its backward-data keeps the exact layouts (no direct kernel reads so few
-    // channels; a stem's input rarely needs a gradient).
+    // forward chooses.
     const bool stem = few_plain_channels && shapes_.input.dim(1) < 4;
-    const memory::desc nhwc_src = ActivationDesc(shapes_.input, ActivationLayout::kChannelsLast),
-                       nhwc_dst = ActivationDesc(shapes_.output, ActivationLayout::kChannelsLast);
-    auto make_forward = [&](const memory::desc& chosen_dst) {
+    const memory::desc nhwc_src =
+                           ActivationDesc(shapes_.input, ActivationLayout::kChannelsLast, dtype_),
+                       nhwc_dst =
+                           ActivationDesc(shapes_.output, ActivationLayout::kChannelsLast, dtype_),
+                       plain_src = ActivationDesc(shapes_.input, ActivationLayout::kPlain, dtype_),
+                       plain_dst = ActivationDesc(shapes_.output, ActivationLayout::kPlain, dtype_),
+                       any_src = AnyLayout(shapes_.input, dtype_),
+                       any_dst = AnyLayout(shapes_.output, dtype_);
+    // Each pass takes the first of its layout pairs whose kernel is not oneDNN's reference (a
+    // plain loop, 10-1000x slower), bridged like the few-channel layers'; the exact layouts come
+    // last, since if every kernel is the reference they at least need no bridge. After each
+    // pass's preferred pair comes `any` for both activations, with which oneDNN picks a layout
+    // of its own fastest kernel. Found by tests/no_reference_kernels_test.sh: LeNet-5's 6 -> 16
+    // layer in bf16 (NHWC input, plain output) ran forward and backward-data on the reference
+    // kernel, 0.1-2.6 ms a call at batch 8 where a jit kernel takes microseconds.
+    auto make_forward = [&](const memory::desc& chosen_src, const memory::desc& chosen_dst) {
       return dnnl::convolution_forward::primitive_desc(
-          {prop_kind::forward_training, direct, src, weights, bias, chosen_dst, strides, padding,
-           padding},
+          {prop_kind::forward_training, direct, chosen_src, weights, bias, chosen_dst, strides,
+           padding, padding},
           fused, Engine());
     };
-    dnnl::convolution_forward::primitive_desc forward_pd =
-        make_forward(few_plain_channels ? AnyLayout(shapes_.output) : dst);
-    if (IsReferenceKernel(forward_pd)) forward_pd = make_forward(dst);
+    const dnnl::convolution_forward::primitive_desc forward_pd = FirstNonReference(
+        make_forward, {{src, few_plain_channels ? AnyLayout(shapes_.output) : dst},
+                       {any_src, any_dst},
+                       {src, dst}});
     auto make_backward_data = [&](const memory::desc& diff_src, const memory::desc& diff_dst) {
       return dnnl::convolution_backward_data::primitive_desc(
           {direct, diff_src, weights, diff_dst, strides, padding, padding}, Engine(), forward_pd);
     };
-    dnnl::convolution_backward_data::primitive_desc backward_data_pd =
-        few_plain_channels && !stem ? make_backward_data(nhwc_src, nhwc_dst)
-                                    : make_backward_data(src, dst);
-    if (IsReferenceKernel(backward_data_pd)) backward_data_pd = make_backward_data(src, dst);
+    // A stem's backward-data prefers the exact layouts (no direct kernel reads so few channels;
+    // training never runs it, as an image needs no gradient, but a caller may).
+    const dnnl::convolution_backward_data::primitive_desc backward_data_pd = FirstNonReference(
+        make_backward_data,
+        {few_plain_channels && !stem ? std::pair{nhwc_src, nhwc_dst} : std::pair{src, dst},
+         {any_src, any_dst},
+         {src, dst}});
     auto make_backward_weights = [&](const memory::desc& chosen_src,
                                      const memory::desc& diff_dst) {
       return dnnl::convolution_backward_weights::primitive_desc(
           {direct, chosen_src, diff_weights, bias, diff_dst, strides, padding, padding}, Engine(),
           forward_pd);
     };
-    dnnl::convolution_backward_weights::primitive_desc backward_weights_pd =
-        !few_plain_channels ? make_backward_weights(src, dst)
-        : stem              ? make_backward_weights(src, forward_pd.dst_desc())
-                            : make_backward_weights(nhwc_src, nhwc_dst);
-    // Where the choice above lands on oneDNN's reference kernel, the first of these layouts whose
-    // kernel is not the reference wins, bridged like the few-channel layers': plain, then
-    // channels-last activations (GEMM-based kernels read both). A stem from a 1-channel plain
-    // image into nChw8c has no direct backward-weights kernel on AVX2, and the reference one took
-    // about 110 ms of a 340 ms ResNet-20 step (batch 32), against 0.6-1.6 ms for GEMM and a
-    // reorder of dy. If every one is the reference, the exact layouts at least need no bridge.
-    const memory::desc plain_src = ActivationDesc(shapes_.input, ActivationLayout::kPlain, dtype_),
-                       plain_dst = ActivationDesc(shapes_.output, ActivationLayout::kPlain, dtype_);
-    for (const auto& [chosen_src, diff_dst] :
-         {std::pair{plain_src, plain_dst}, std::pair{nhwc_src, nhwc_dst}, std::pair{src, dst}}) {
-      if (!IsReferenceKernel(backward_weights_pd)) break;
-      backward_weights_pd = make_backward_weights(chosen_src, diff_dst);
-    }
+    // After the preferred pair: plain, then channels-last activations (GEMM-based kernels read
+    // both). A stem from a 1-channel plain image into nChw8c has no direct backward-weights
+    // kernel on AVX2, and the reference one took about 110 ms of a 340 ms ResNet-20 step (batch
+    // 32), against 0.6-1.6 ms for GEMM and a reorder of dy.
+    const dnnl::convolution_backward_weights::primitive_desc backward_weights_pd =
+        FirstNonReference(make_backward_weights,
+                          {!few_plain_channels ? std::pair{src, dst}
+                           : stem              ? std::pair{src, forward_pd.dst_desc()}
+                                               : std::pair{nhwc_src, nhwc_dst},
+                           {plain_src, plain_dst},
+                           {nhwc_src, nhwc_dst},
+                           {any_src, any_dst},
+                           {src, dst}});
     RETURN_IF_ERROR(passes_.Build("conv2d",
                                   {shapes_.input, shapes_.weight, shapes_.bias, shapes_.output},
                                   attrs_.bias, forward_pd, backward_data_pd, backward_weights_pd,

@@ -2,6 +2,7 @@
 // plain (row-major) tensors, and the conversion of oneDNN's exceptions into absl::Status.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,27 @@ absl::Status GuardDnnl(const std::string& what, Body&& body) {
 template <typename PrimitiveDesc>
 bool IsReferenceKernel(const PrimitiveDesc& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
+}
+
+// The primitive descriptor `make(src, dst)` gives for the first (src, dst) layout pair in
+// `candidates` whose kernel is not oneDNN's reference; the last pair's if every one is. A pair
+// for which oneDNN has no implementation at all is skipped; the last pair must have one (callers
+// end with the exact layouts they were given). The choice is a fixed function of the shapes and
+// of the CPU's kernels, so the same flags give the same bits.
+template <typename MakePd>
+auto FirstNonReference(
+    MakePd make,
+    std::initializer_list<std::pair<dnnl::memory::desc, dnnl::memory::desc>> candidates) {
+  const auto* last = candidates.end() - 1;
+  for (const auto* pair = candidates.begin(); pair != last; ++pair) {
+    try {
+      auto pd = make(pair->first, pair->second);
+      if (!IsReferenceKernel(pd)) return pd;
+    } catch (const dnnl::error&) {
+      // No implementation takes these layouts: try the next pair.
+    }
+  }
+  return make(last->first, last->second);
 }
 
 // Returns an InvalidArgument error naming `op` unless `tensor` is a defined CPU tensor of
