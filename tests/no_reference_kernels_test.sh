@@ -2,10 +2,11 @@
 # Every oneDNN primitive a compiled training step runs must be a real kernel, never oneDNN's
 # reference implementation (plain loops, 10-1000x slower): for each model, on the Fashion-MNIST
 # image (1x28x28, and 1x32x32 as --pad=2 makes it) and the CIFAR one (3x32x32), in fp32 and,
-# where the CPU has native bf16, in bf16. The step runs under ONEDNN_VERBOSE=1, which names each executed primitive's kernel
-# ("jit:avx512_core", "brgemm:...", "ref:any"). This walks whole plans, so it catches what the
-# per-op layout tests cannot: twice a layer met a layout pair with no kernel on one ISA (the AVX2
-# stem's backward-weights; LeNet-5's bf16 6 -> 16 layer between NHWC and plain).
+# where the CPU has native bf16, in bf16. The step runs under ONEDNN_VERBOSE=1, which names each
+# executed primitive's kernel ("jit:avx512_core", "brgemm:...", "ref:any"). This walks whole
+# plans, so it catches what the per-op layout tests cannot: twice a layer met a layout pair with
+# no kernel on one ISA (the AVX2 stem's backward-weights; LeNet-5's bf16 6 -> 16 layer between
+# NHWC and plain).
 set -uo pipefail
 bench="$1"
 export GOMP_SPINCOUNT=10000

@@ -97,7 +97,7 @@ absl::Status Conv2dCpu::BuildPrimitives() {
           fused, Engine());
     };
     const dnnl::convolution_forward::primitive_desc forward_pd = FirstNonReference(
-        make_forward, {{src, few_plain_channels ? AnyLayout(shapes_.output) : dst},
+        make_forward, {{src, few_plain_channels ? any_dst : dst},
                        {any_src, any_dst},
                        {src, dst}});
     auto make_backward_data = [&](const memory::desc& diff_src, const memory::desc& diff_dst) {
