@@ -6,6 +6,7 @@
 # Fashion-MNIST on the GPU (//tools:train --comm=nccl --workers=1), and writes a Markdown report.
 #
 #   tools/gpu_device_run.sh BUNDLE OUT_DIR [--models="resnet20:128 vgg11:128"] [--rounds=2]
+#                           [--test_timeout=120]
 #
 # The CUDA libraries come from the machine: the lib folders of Python's nvidia-* packages (what
 # PyTorch loads) when there are any, then /usr/local/cuda/lib64. OUT_DIR gets tests.log,
@@ -15,11 +16,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bundle="${1:?usage: gpu_device_run.sh BUNDLE OUT_DIR}" out="${2:?usage: gpu_device_run.sh BUNDLE OUT_DIR}"
 shift 2
-models="resnet20:128 vgg11:128" rounds=2
+models="resnet20:128 vgg11:128" rounds=2 test_timeout=120
 for arg in "$@"; do
   case "$arg" in
     --models=*) models="${arg#*=}" ;;
     --rounds=*) rounds="${arg#*=}" ;;
+    --test_timeout=*) test_timeout="${arg#*=}" ;;
     *) echo "gpu_device_run: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -61,8 +63,13 @@ fi
 : >"$out/tests.log"
 for test in "$root"/bin/*_test; do
   name="$(basename "$test")"
-  "$test" >"$root/$name.log" 2>&1
+  # A lent GPU's minutes are few: a test that hangs (a collective waiting for a peer) is stopped
+  # and counted as failed instead of holding the machine.
+  timeout --kill-after=5 "$test_timeout" "$test" >"$root/$name.log" 2>&1
   status=$?
+  if ((status == 124 || status == 137)); then
+    echo "gpu_device_run: $name ran past ${test_timeout} s and was stopped" >>"$root/$name.log"
+  fi
   cat "$root/$name.log" >>"$out/tests.log"
   n_skipped=$(grep -c '^\[  SKIPPED \] .*(' "$root/$name.log")
   n_passed=$(grep -c '^\[       OK \]' "$root/$name.log")
@@ -95,11 +102,11 @@ done <"$root/test_lines"
 for entry in $models; do
   model="${entry%%:*}" batch="${entry##*:}"
   for ((round = 1; round <= rounds; ++round)); do
-    ours=$("$root/bin/bench" --device=cuda --model="$model" --batch="$batch" --steps=50 \
+    ours=$(timeout 120 "$root/bin/bench" --device=cuda --model="$model" --batch="$batch" --steps=50 \
       --warmup=10 2>>"$out/tests.log" | tail -1)
-    nccl=$("$root/bin/bench" --device=cuda --gpu_exchange=allreduce --model="$model" \
+    nccl=$(timeout 120 "$root/bin/bench" --device=cuda --gpu_exchange=allreduce --model="$model" \
       --batch="$batch" --steps=50 --warmup=10 2>>"$out/tests.log" | tail -1)
-    theirs=$("$python" tools/pytorch_bench.py --device=cuda --model="$model" --batch="$batch" \
+    theirs=$(timeout 120 "$python" tools/pytorch_bench.py --device=cuda --model="$model" --batch="$batch" \
       --steps=50 --warmup=10 2>>"$out/tests.log" | tail -1)
     printf '%s\n' "$ours" "$nccl" "$theirs" >>"$out/bench.jsonl"
     "$python" - "$model" "$batch" "$round" "$ours" "$nccl" "$theirs" >>"$out/report.md" <<'EOF'
@@ -118,7 +125,7 @@ EOF
   done
 done
 # One epoch of the embedded default's model on the GPU, evaluated there too.
-"$root/bin/train" --comm=nccl --workers=1 --model=resnet20 --dataset=fashion_mnist \
+timeout 600 "$root/bin/train" --comm=nccl --workers=1 --model=resnet20 --dataset=fashion_mnist \
   --data_dir="$root/data/fashion-mnist" --epochs=1 --batch=128 --lr=0.1 \
   --summary_json="$out/train.json" >"$out/train.log" 2>&1
 train_status=$?
