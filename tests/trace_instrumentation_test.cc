@@ -254,8 +254,16 @@ TEST(AlgorithmTraceTest, AllReduceRecordsPostedCollectivesAndTheWaitsForThem) {
     if (event.name == "all-reduce") collectives[event.pid].push_back(&event);
     if (event.name == "wait") waits[event.pid].push_back(&event);
   }
+  // Paired in order of their ends: each list runs on one thread, one after another, so that is
+  // their order. (The trace sorts by start, longer first on a tie: a wait of 0 us that began in
+  // the same microsecond as the next, longer one would come after it.)
+  auto by_end = [](const TraceEvent* a, const TraceEvent* b) {
+    return a->ts_us + a->dur_us < b->ts_us + b->dur_us;
+  };
   for (int pid = 0; pid < kWorkers; ++pid) {
     ASSERT_EQ(collectives[pid].size(), waits[pid].size());
+    std::stable_sort(collectives[pid].begin(), collectives[pid].end(), by_end);
+    std::stable_sort(waits[pid].begin(), waits[pid].end(), by_end);
     for (size_t k = 0; k < waits[pid].size(); ++k) {
       const TraceEvent& collective = *collectives[pid][k];
       const TraceEvent& wait = *waits[pid][k];
