@@ -1,7 +1,10 @@
 // Conv2dCuda against the reference loops (ops/ref/conv2d.h): forward with and without bias and
-// fused ReLU, both backward passes, and the errors for bad shapes and short workspaces.
+// fused ReLU, both backward passes, in fp32 and in bf16, and the errors for bad shapes and short
+// workspaces.
 #include "ops/cuda/conv2d.h"
 
+#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -44,69 +47,117 @@ std::vector<Case> Cases() {
           {{1, 2, 5, 6}, {3, 2, 3, 2}, asymmetric}};
 }
 
+// Tolerances of one dtype's passes: forward and backward-data, then the weight and bias
+// gradients (which sum over N*H'*W' positions too).
+struct Tolerance {
+  double atol, rtol, gradient_atol, gradient_rtol;
+};
+// fp32: as above. bf16: the inputs are exact in bf16 and the sums are fp32, so the error is the
+// output's one rounding to bf16 (relative 2^-9), with a margin; the bias gradient is fp32 sums of
+// bf16 values.
+constexpr Tolerance kF32Tolerance{kAtol, kRtol, 2 * kAtol, kRtol};
+constexpr Tolerance kBf16Tolerance{1e-2, 4e-3, 1e-2, 4e-3};
+
+// One case of either dtype against the double-precision reference, on inputs exact in T.
+template <typename T>
+void CheckAgainstReference(const CudaHandles& handles, const Case& c, uint64_t seed,
+                           const Tolerance& tolerance) {
+  constexpr bool kBf16 = std::is_same_v<T, BFloat16>;
+  auto exact = [](const std::vector<double>& values) { return ExactIn<T>(values); };
+  ALD_ASSERT_OK_AND_ASSIGN(auto op, Conv2dCuda::Create(handles, c.input, c.weight, c.attrs,
+                                                       kBf16 ? DType::kBF16 : DType::kF32));
+  const Conv2dShapes& s = op->shapes();
+  const ref::Conv2dDims dims = RefDims(s, c.attrs);
+  const auto x = exact(RandomValues(s.input.num_elements(), seed++));
+  const auto w = exact(RandomValues(s.weight.num_elements(), seed++));
+  const auto b = RoundedToFloat(RandomValues(s.output[1], seed++));
+  const auto dy = exact(RandomValues(s.output.num_elements(), seed++));
+  const std::vector<double> no_bias;
+
+  std::vector<double> y_ref(s.output.num_elements());
+  ref::Conv2dForward<double>(dims, x, w, c.attrs.bias ? b : no_bias, y_ref);
+  // With fused ReLU the backward passes take the gradient through the ReLU.
+  std::vector<double> dz_ref = dy;
+  if (c.attrs.fuse_relu) {
+    std::vector<double> relu(y_ref.size());
+    ref::ReluForward<double>(y_ref, relu);
+    y_ref = relu;
+    ref::ReluBackward<double>(y_ref, dy, dz_ref);
+  }
+  std::vector<double> dx_ref(x.size()), dw_ref(w.size()), db_ref(b.size());
+  ref::Conv2dBackwardData<double>(dims, dz_ref, w, dx_ref);
+  ref::Conv2dBackwardWeights<double>(dims, x, dz_ref, dw_ref, db_ref);
+
+  ALD_ASSERT_OK_AND_ASSIGN(auto x_dev, UploadAs<T>(x));
+  ALD_ASSERT_OK_AND_ASSIGN(auto w_dev, Upload(w));
+  ALD_ASSERT_OK_AND_ASSIGN(auto b_dev, Upload(b));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dy_dev, UploadAs<T>(dy));
+  ALD_ASSERT_OK_AND_ASSIGN(auto y_dev, DeviceBuffer<T>::Create(s.output.num_elements()));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dx_dev, DeviceBuffer<T>::Create(s.input.num_elements()));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dw_dev, DeviceBuffer<float>::Create(s.weight.num_elements()));
+  ALD_ASSERT_OK_AND_ASSIGN(auto db_dev, DeviceBuffer<float>::Create(s.output[1]));
+  ALD_ASSERT_OK_AND_ASSIGN(
+      auto workspace, DeviceBuffer<char>::Create(static_cast<int64_t>(op->workspace_bytes())));
+  // bf16 passes read the weights' bf16 copy.
+  ALD_ASSERT_OK_AND_ASSIGN(auto w16_dev, DeviceBuffer<BFloat16>::Create(s.weight.num_elements()));
+  const void* weights = w_dev.data();
+  if (kBf16) {
+    ALD_ASSERT_OK(op->PrepareWeights(w_dev.data(), w16_dev.data()));
+    weights = w16_dev.data();
+  }
+
+  ALD_ASSERT_OK(op->Forward(x_dev.data(), weights, b_dev.data(), y_dev.data(), workspace.data(),
+                            workspace.bytes()));
+  if (c.attrs.fuse_relu) {
+    // In place, as the executor runs it: dy becomes the gradient w.r.t. the convolution.
+    ALD_ASSERT_OK(op->FusedReluBackward(y_dev.data(), dy_dev.data(), dy_dev.data()));
+  }
+  ALD_ASSERT_OK(op->BackwardData(dy_dev.data(), weights, dx_dev.data(), workspace.data(),
+                                 workspace.bytes()));
+  ALD_ASSERT_OK(op->BackwardWeights(x_dev.data(), dy_dev.data(), dw_dev.data(), db_dev.data(),
+                                    workspace.data(), workspace.bytes()));
+  ALD_ASSERT_OK(handles.Synchronize());
+
+  ALD_ASSERT_OK_AND_ASSIGN(auto y, Download(y_dev));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dx, Download(dx_dev));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dw, Download(dw_dev));
+  const Tolerance& t = tolerance;
+  EXPECT_TRUE(AllClose(y, y_ref, t.atol, t.rtol)) << "forward";
+  EXPECT_TRUE(AllClose(dx, dx_ref, t.atol, t.rtol)) << "backward data";
+  EXPECT_TRUE(AllClose(dw, dw_ref, t.gradient_atol, t.gradient_rtol)) << "backward weights";
+  if (c.attrs.bias) {
+    ALD_ASSERT_OK_AND_ASSIGN(auto db, Download(db_dev));
+    EXPECT_TRUE(AllClose(db, db_ref, 2 * kAtol, kRtol)) << "bias gradient";
+  }
+}
+
 TEST(Conv2dCudaTest, ForwardAndBackwardMatchReference) {
   SKIP_WITHOUT_CUDA();
   ALD_ASSERT_OK_AND_ASSIGN(auto handles, CudaHandles::Create());
   uint64_t seed = 1;
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.input.ToString() + " " + c.weight.ToString() + " " + DescribeConv2d(c.attrs));
-    ALD_ASSERT_OK_AND_ASSIGN(auto op, Conv2dCuda::Create(*handles, c.input, c.weight, c.attrs));
-    const Conv2dShapes& s = op->shapes();
-    const ref::Conv2dDims dims = RefDims(s, c.attrs);
-    const auto x = RoundedToFloat(RandomValues(s.input.num_elements(), seed++));
-    const auto w = RoundedToFloat(RandomValues(s.weight.num_elements(), seed++));
-    const auto b = RoundedToFloat(RandomValues(s.output[1], seed++));
-    const auto dy = RoundedToFloat(RandomValues(s.output.num_elements(), seed++));
-    const std::vector<double> no_bias;
+    CheckAgainstReference<float>(*handles, c, seed, kF32Tolerance);
+    seed += 4;
+  }
+}
 
-    std::vector<double> y_ref(s.output.num_elements());
-    ref::Conv2dForward<double>(dims, x, w, c.attrs.bias ? b : no_bias, y_ref);
-    // With fused ReLU the backward passes take the gradient through the ReLU.
-    std::vector<double> dz_ref = dy;
-    if (c.attrs.fuse_relu) {
-      std::vector<double> relu(y_ref.size());
-      ref::ReluForward<double>(y_ref, relu);
-      y_ref = relu;
-      ref::ReluBackward<double>(y_ref, dy, dz_ref);
-    }
-    std::vector<double> dx_ref(x.size()), dw_ref(w.size()), db_ref(b.size());
-    ref::Conv2dBackwardData<double>(dims, dz_ref, w, dx_ref);
-    ref::Conv2dBackwardWeights<double>(dims, x, dz_ref, dw_ref, db_ref);
-
-    ALD_ASSERT_OK_AND_ASSIGN(auto x_dev, Upload(x));
-    ALD_ASSERT_OK_AND_ASSIGN(auto w_dev, Upload(w));
-    ALD_ASSERT_OK_AND_ASSIGN(auto b_dev, Upload(b));
-    ALD_ASSERT_OK_AND_ASSIGN(auto dy_dev, Upload(dy));
-    ALD_ASSERT_OK_AND_ASSIGN(auto y_dev, DeviceBuffer<float>::Create(s.output.num_elements()));
-    ALD_ASSERT_OK_AND_ASSIGN(auto dx_dev, DeviceBuffer<float>::Create(s.input.num_elements()));
-    ALD_ASSERT_OK_AND_ASSIGN(auto dw_dev, DeviceBuffer<float>::Create(s.weight.num_elements()));
-    ALD_ASSERT_OK_AND_ASSIGN(auto db_dev, DeviceBuffer<float>::Create(s.output[1]));
-    ALD_ASSERT_OK_AND_ASSIGN(
-        auto workspace, DeviceBuffer<char>::Create(static_cast<int64_t>(op->workspace_bytes())));
-
-    ALD_ASSERT_OK(op->Forward(x_dev.data(), w_dev.data(), b_dev.data(), y_dev.data(),
-                              workspace.data(), workspace.bytes()));
-    if (c.attrs.fuse_relu) {
-      // In place, as the executor runs it: dy becomes the gradient w.r.t. the convolution.
-      ALD_ASSERT_OK(op->FusedReluBackward(y_dev.data(), dy_dev.data(), dy_dev.data()));
-    }
-    ALD_ASSERT_OK(op->BackwardData(dy_dev.data(), w_dev.data(), dx_dev.data(), workspace.data(),
-                                   workspace.bytes()));
-    ALD_ASSERT_OK(op->BackwardWeights(x_dev.data(), dy_dev.data(), dw_dev.data(), db_dev.data(),
-                                      workspace.data(), workspace.bytes()));
-    ALD_ASSERT_OK(handles->Synchronize());
-
-    ALD_ASSERT_OK_AND_ASSIGN(auto y, Download(y_dev));
-    ALD_ASSERT_OK_AND_ASSIGN(auto dx, Download(dx_dev));
-    ALD_ASSERT_OK_AND_ASSIGN(auto dw, Download(dw_dev));
-    EXPECT_TRUE(AllClose(y, y_ref, kAtol, kRtol)) << "forward";
-    EXPECT_TRUE(AllClose(dx, dx_ref, kAtol, kRtol)) << "backward data";
-    // dw sums over N*H'*W' positions too: a little more rounding.
-    EXPECT_TRUE(AllClose(dw, dw_ref, 2 * kAtol, kRtol)) << "backward weights";
-    if (c.attrs.bias) {
-      ALD_ASSERT_OK_AND_ASSIGN(auto db, Download(db_dev));
-      EXPECT_TRUE(AllClose(db, db_ref, 2 * kAtol, kRtol)) << "bias gradient";
-    }
+// --precision=bf16: the same cases on the tensor cores, from a bf16 copy of the fp32 weights,
+// with fp32 weight and bias gradients.
+TEST(Conv2dCudaTest, Bf16MatchesReferenceAtBf16Tolerance) {
+  SKIP_WITHOUT_CUDA();
+  ALD_ASSERT_OK_AND_ASSIGN(auto handles, CudaHandles::Create());
+  uint64_t seed = 101;
+  std::vector<Case> cases = Cases();
+  Conv2dAttrs resnet;  // a ResNet-20 stage-1 layer, where the tensor-core kernels apply
+  resnet.padding = {1, 1};
+  resnet.bias = false;
+  resnet.fuse_relu = true;
+  cases.push_back({{8, 16, 16, 16}, {16, 16, 3, 3}, resnet});
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.input.ToString() + " " + c.weight.ToString() + " " + DescribeConv2d(c.attrs));
+    CheckAgainstReference<BFloat16>(*handles, c, seed, kBf16Tolerance);
+    seed += 4;
   }
 }
 

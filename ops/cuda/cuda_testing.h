@@ -4,9 +4,11 @@
 #pragma once
 
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/bfloat16.h"
 #include "gtest/gtest.h"
 #include "ops/cuda/cuda_status.h"
 #include "ops/cuda/device_buffer.h"
@@ -51,6 +53,51 @@ inline absl::StatusOr<DeviceBuffer<float>> Upload(std::span<const double> values
 inline absl::StatusOr<std::vector<double>> Download(const DeviceBuffer<float>& buffer) {
   ASSIGN_OR_RETURN(std::vector<float> floats, buffer.ToHost());
   return std::vector<double>(floats.begin(), floats.end());
+}
+
+// The values rounded to bf16 (and held as doubles): inputs a bf16 op reads exactly.
+inline std::vector<double> RoundedToBf16(std::span<const double> values) {
+  std::vector<double> rounded;
+  rounded.reserve(values.size());
+  for (double v : values) {
+    rounded.push_back(static_cast<float>(BFloat16(static_cast<float>(v))));
+  }
+  return rounded;
+}
+
+inline absl::StatusOr<DeviceBuffer<BFloat16>> UploadBf16(std::span<const double> values) {
+  std::vector<BFloat16> halves;
+  halves.reserve(values.size());
+  for (double v : values) halves.emplace_back(static_cast<float>(v));
+  return DeviceBuffer<BFloat16>::FromHost(halves);
+}
+
+inline absl::StatusOr<std::vector<double>> Download(const DeviceBuffer<BFloat16>& buffer) {
+  ASSIGN_OR_RETURN(std::vector<BFloat16> halves, buffer.ToHost());
+  std::vector<double> values;
+  values.reserve(halves.size());
+  for (BFloat16 h : halves) values.push_back(static_cast<float>(h));
+  return values;
+}
+
+// `values` on the device as T: float or BFloat16, an op's activation type in a typed test.
+template <typename T>
+absl::StatusOr<DeviceBuffer<T>> UploadAs(std::span<const double> values) {
+  if constexpr (std::is_same_v<T, float>) {
+    return Upload(values);
+  } else {
+    return UploadBf16(values);
+  }
+}
+
+// The values as a T op reads them exactly: rounded to float, or to bf16.
+template <typename T>
+std::vector<double> ExactIn(std::span<const double> values) {
+  if constexpr (std::is_same_v<T, float>) {
+    return RoundedToFloat(values);
+  } else {
+    return RoundedToBf16(values);
+  }
 }
 
 }  // namespace ald::cuda::testing

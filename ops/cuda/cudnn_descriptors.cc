@@ -16,7 +16,8 @@ absl::StatusOr<int> ToCudnnInt(int64_t value, const char* what) {
   return static_cast<int>(value);
 }
 
-absl::StatusOr<TensorDescriptor> MakeTensorNchw(int64_t n, int64_t c, int64_t h, int64_t w) {
+absl::StatusOr<TensorDescriptor> MakeTensorNchw(int64_t n, int64_t c, int64_t h, int64_t w,
+                                                cudnnDataType_t type) {
   ASSIGN_OR_RETURN(const int ni, ToCudnnInt(n, "batch"));
   ASSIGN_OR_RETURN(const int ci, ToCudnnInt(c, "channels"));
   ASSIGN_OR_RETURN(const int hi, ToCudnnInt(h, "height"));
@@ -25,11 +26,12 @@ absl::StatusOr<TensorDescriptor> MakeTensorNchw(int64_t n, int64_t c, int64_t h,
   RETURN_IF_CUDNN_ERROR(cudnnCreateTensorDescriptor(&raw));
   TensorDescriptor desc(raw);
   RETURN_IF_CUDNN_ERROR(
-      cudnnSetTensor4dDescriptor(raw, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, ni, ci, hi, wi));
+      cudnnSetTensor4dDescriptor(raw, CUDNN_TENSOR_NCHW, type, ni, ci, hi, wi));
   return desc;
 }
 
-absl::StatusOr<FilterDescriptor> MakeFilterOihw(int64_t k, int64_t c, int64_t r, int64_t s) {
+absl::StatusOr<FilterDescriptor> MakeFilterOihw(int64_t k, int64_t c, int64_t r, int64_t s,
+                                                cudnnDataType_t type) {
   ASSIGN_OR_RETURN(const int ki, ToCudnnInt(k, "output channels"));
   ASSIGN_OR_RETURN(const int ci, ToCudnnInt(c, "input channels"));
   ASSIGN_OR_RETURN(const int ri, ToCudnnInt(r, "kernel height"));
@@ -38,12 +40,13 @@ absl::StatusOr<FilterDescriptor> MakeFilterOihw(int64_t k, int64_t c, int64_t r,
   RETURN_IF_CUDNN_ERROR(cudnnCreateFilterDescriptor(&raw));
   FilterDescriptor desc(raw);
   RETURN_IF_CUDNN_ERROR(
-      cudnnSetFilter4dDescriptor(raw, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ki, ci, ri, si));
+      cudnnSetFilter4dDescriptor(raw, type, CUDNN_TENSOR_NCHW, ki, ci, ri, si));
   return desc;
 }
 
 absl::StatusOr<ConvolutionDescriptor> MakeConvolution(int64_t pad_h, int64_t pad_w,
-                                                      int64_t stride_h, int64_t stride_w) {
+                                                      int64_t stride_h, int64_t stride_w,
+                                                      bool tensor_cores) {
   ASSIGN_OR_RETURN(const int ph, ToCudnnInt(pad_h, "padding"));
   ASSIGN_OR_RETURN(const int pw, ToCudnnInt(pad_w, "padding"));
   ASSIGN_OR_RETURN(const int sh, ToCudnnInt(stride_h, "stride"));
@@ -54,7 +57,8 @@ absl::StatusOr<ConvolutionDescriptor> MakeConvolution(int64_t pad_h, int64_t pad
   RETURN_IF_CUDNN_ERROR(cudnnSetConvolution2dDescriptor(raw, ph, pw, sh, sw, /*dilation_h=*/1,
                                                         /*dilation_w=*/1, CUDNN_CROSS_CORRELATION,
                                                         CUDNN_DATA_FLOAT));
-  RETURN_IF_CUDNN_ERROR(cudnnSetConvolutionMathType(raw, CUDNN_FMA_MATH));
+  RETURN_IF_CUDNN_ERROR(
+      cudnnSetConvolutionMathType(raw, tensor_cores ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
   return desc;
 }
 
