@@ -13,7 +13,7 @@ namespace ald {
 absl::StatusOr<TrainingGraph> PrepareGraph(ModelGraph graph, const CompileOptions& options) {
   EliminateDeadNodes(graph);
   if (options.fuse) FuseRelu(graph);
-  if (options.precision == Precision::kBF16) AssignBf16(graph);
+  if (options.precision == Precision::kBF16) AssignBf16(graph, options.bf16_kernels);
   if (!options.training) return InferenceGraph(std::move(graph));
   return BuildTrainingGraph(std::move(graph));
 }

@@ -24,6 +24,8 @@ struct CompileOptions {
   size_t min_buckets = 1;
   // bf16: activations and their gradients in bf16, weights cast once per step (precision_pass.h).
   Precision precision = Precision::kF32;
+  // Which ops run in bf16 when precision is bf16: the backend's (CUDA sets kTensorCores).
+  Bf16Kernels bf16_kernels = Bf16Kernels::kOneDnn;
 };
 
 // Dead-code elimination, ReLU fusion, the precision pass (bf16 only) and, when training,

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -215,9 +216,20 @@ TEST(CompilerTest, FusedBlockedAndPlainPlansAgree) {
 // default path is today's.
 TEST(CompilerTest, Bf16StepMatchesFp32) {
   SKIP_WITHOUT_BF16();
-  for (const char* name : {"resnet8", "lenet5"}) {
+  struct Case {
+    const char* name;
+    ModelOptions options;
+    double bar;  // the relative L2 bound on the gradients' error
+  };
+  // VGG-11's last batch norms normalise 1x1 maps over the 16 images, which amplifies bf16's
+  // rounding: measured 24.0% here (25.7% on the GPU, graph/cuda/cuda_plan_test.cc), still far
+  // from a wrong op's order 100%.
+  for (const Case& c : {Case{"resnet8", Tiny(3, 8, 16), 0.15},
+                        Case{"lenet5", Tiny(1, 12, 16), 0.15},
+                        Case{"vgg11", Tiny(3, 32, 16), 0.35}}) {
+    const char* name = c.name;
+    const ModelOptions& options = c.options;
     SCOPED_TRACE(name);
-    const ModelOptions options = std::string(name) == "lenet5" ? Tiny(1, 12, 16) : Tiny(3, 8, 16);
     CompiledModel fp32 = MustCompile(name, options);
     CompileOptions bf16_options;
     bf16_options.precision = Precision::kBF16;
@@ -236,7 +248,8 @@ TEST(CompilerTest, Bf16StepMatchesFp32) {
       error += (a[i] - b[i]) * double(a[i] - b[i]);
       norm += b[i] * double(b[i]);
     }
-    EXPECT_LE(std::sqrt(error / norm), 0.15);
+    std::printf("%s: bf16 relative L2 gradient error %.4f\n", name, std::sqrt(error / norm));
+    EXPECT_LE(std::sqrt(error / norm), c.bar);
   }
 }
 

@@ -7,8 +7,11 @@
 namespace ald {
 namespace {
 
-// Ops with a bf16 kernel on oneDNN: their activation inputs and outputs are bf16.
-bool RunsInBf16(OpType type) {
+// Ops that run in bf16 under `kernels`: their activation inputs and outputs are bf16.
+bool RunsInBf16(OpType type, Bf16Kernels kernels) {
+  if (kernels == Bf16Kernels::kTensorCores) {
+    return type == OpType::kConv2d || type == OpType::kLinear;
+  }
   switch (type) {
     case OpType::kConv2d:
     case OpType::kBatchNorm2d:
@@ -35,21 +38,31 @@ bool IsData(const ValueInfo& value) {
   return value.role == ValueRole::kInput || value.role == ValueRole::kActivation;
 }
 
-
-// Whether `node` runs in bf16. A convolution of a one-channel image stays f32: oneDNN 2.6 has no
-// bf16 kernel for it (its NHWC description is plain NCHW, which the AMX kernels refuse, and the
-// reference kernel took 190 ms for 16 Fashion-MNIST images).
-bool NodeRunsInBf16(const ModelGraph& graph, const Node& node) {
-  if (node.type == OpType::kConv2d && graph.values[node.inputs[0]].shape[1] == 1) return false;
-  return RunsInBf16(node.type);
-}
-
 }  // namespace
+
+// A convolution of a one-channel image stays f32: oneDNN 2.6 has no bf16 kernel for it (its NHWC
+// description is plain NCHW, which the AMX kernels refuse, and the reference kernel took 190 ms
+// for 16 Fashion-MNIST images); on the tensor cores its 9-long reductions would gain nothing.
+bool NodeRunsInBf16(const ModelGraph& graph, const Node& node, Bf16Kernels kernels) {
+  if (node.type == OpType::kConv2d && graph.values[node.inputs[0]].shape[1] == 1) return false;
+  return RunsInBf16(node.type, kernels);
+}
 
 const char* PrecisionName(Precision precision) {
   switch (precision) {
     case Precision::kF32: return "fp32";
     case Precision::kBF16: return "bf16";
+  }
+  return "unknown";
+}
+
+const char* Bf16KernelsDescription(Bf16Kernels kernels) {
+  switch (kernels) {
+    case Bf16Kernels::kOneDnn:
+      return "bf16 activations in every layer oneDNN has a bf16 kernel for";
+    case Bf16Kernels::kTensorCores:
+      return "bf16 on the GPU's tensor cores for convolutions and linear layers (the other ops, "
+             "the master weights and the optimizer in fp32)";
   }
   return "unknown";
 }
@@ -60,9 +73,9 @@ std::optional<Precision> ParsePrecision(std::string_view name) {
   return std::nullopt;
 }
 
-int AssignBf16(ModelGraph& graph) {
+int AssignBf16(ModelGraph& graph, Bf16Kernels kernels) {
   for (const Node& node : graph.nodes) {
-    if (!NodeRunsInBf16(graph, node)) continue;
+    if (!NodeRunsInBf16(graph, node, kernels)) continue;
     for (ValueId out : node.outputs) {
       if (graph.values[out].role == ValueRole::kActivation) graph.values[out].dtype = DType::kBF16;
     }
@@ -71,7 +84,7 @@ int AssignBf16(ModelGraph& graph) {
   std::map<std::pair<ValueId, DType>, ValueId> casts;
   std::vector<Node> nodes;
   for (Node& node : graph.nodes) {
-    const DType wanted = NodeRunsInBf16(graph, node) ? DType::kBF16 : DType::kF32;
+    const DType wanted = NodeRunsInBf16(graph, node, kernels) ? DType::kBF16 : DType::kF32;
     for (ValueId& input : node.inputs) {
       const ValueInfo source = graph.values[input];
       if (!IsData(source) || source.dtype == wanted) continue;

@@ -11,6 +11,28 @@
 namespace ald::cuda {
 namespace {
 
+// The CUDA lowerings of every op but these read and write fp32 only.
+absl::Status CheckBf16Placement(const ModelGraph& graph) {
+  for (const Node& node : graph.nodes) {
+    if (node.type == OpType::kConv2d || node.type == OpType::kLinear ||
+        node.type == OpType::kCast) {
+      continue;
+    }
+    for (const std::vector<ValueId>* list : {&node.inputs, &node.outputs}) {
+      for (ValueId v : *list) {
+        if (v != kNoValue && graph.values[v].dtype == DType::kBF16) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "compile for CUDA: ", node.name, " reads or writes bf16 value '",
+              graph.values[v].name,
+              "'; on the GPU only convolutions and linear layers run in bf16 (prepare the "
+              "graph with CudaCompileOptions)"));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<OwnedStream> MakeStream() {
   cudaStream_t stream = nullptr;
   // A blocking stream (default flags): it stays ordered with the synchronous cudaMemcpy calls
@@ -20,6 +42,12 @@ absl::StatusOr<OwnedStream> MakeStream() {
 }
 
 }  // namespace
+
+CompileOptions CudaCompileOptions(CompileOptions options) {
+  options.blocked_layouts = false;
+  options.bf16_kernels = Bf16Kernels::kTensorCores;
+  return options;
+}
 
 // Friend of CudaPlan (declared there): fills the runtime resources the lowering binds to.
 class CudaPlanFactory {
@@ -113,6 +141,7 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCuda(const TrainingGraph& graph
         "compile for CUDA: an evaluation plan reads a training plan's parameters: use "
         "CompileCudaEval");
   }
+  RETURN_IF_ERROR(CheckBf16Placement(graph.graph));
   ASSIGN_OR_RETURN(std::unique_ptr<CudaPlan> plan, CudaPlanFactory::Make(graph, options));
   CudaPlanBuilder builder(graph, std::move(plan), options.training);
   RETURN_IF_ERROR(builder.LowerAll());
@@ -131,6 +160,7 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCudaEval(const TrainingGraph& g
   }
   // As Compile on the CPU: every parameter and running statistic must be the training plan's.
   RETURN_IF_ERROR(CheckStoreHolds(graph, train.host_store(), "compile for CUDA"));
+  RETURN_IF_ERROR(CheckBf16Placement(graph.graph));
   ASSIGN_OR_RETURN(std::unique_ptr<CudaPlan> plan, CudaPlanFactory::MakeEvaluation(train));
   CudaPlanBuilder builder(graph, std::move(plan), /*training=*/false);
   RETURN_IF_ERROR(builder.LowerAll());
@@ -139,8 +169,7 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCudaEval(const TrainingGraph& g
 
 absl::StatusOr<CudaCompiledModel> CompileModelCuda(ModelGraph train_graph,
                                                    const CompileOptions& options) {
-  CompileOptions gpu = options;
-  gpu.blocked_layouts = false;
+  const CompileOptions gpu = CudaCompileOptions(options);
   CudaCompiledModel model;
   ASSIGN_OR_RETURN(model.training_graph, PrepareGraph(std::move(train_graph), gpu));
   ASSIGN_OR_RETURN(model.train, CompileCuda(model.training_graph, gpu));

@@ -11,11 +11,17 @@
 
 namespace ald::cuda {
 
+// `options` as every CUDA compile takes them, PrepareGraph included: NCHW activations (no blocked
+// layouts), and with --precision=bf16 only the convolutions and linear layers in bf16.
+CompileOptions CudaCompileOptions(CompileOptions options);
+
 // Lowers a prepared training graph to a CudaPlan on the current device. The plan's host
 // ParameterStore has the CPU's layout and buckets (ParameterStore::Create with the options'
 // bucket sizes); its values are not initialised: Initialize it and call UploadState. Without a
 // usable device: Unavailable ("compile for CUDA: no CUDA device: ..."), before any other CUDA
-// call. Training plans only (options.training); evaluation plans come from CompileCudaEval.
+// call. A bf16 value anywhere but at a convolution, a linear layer or a cast (a graph prepared
+// without CudaCompileOptions) is InvalidArgument. Training plans only (options.training);
+// evaluation plans come from CompileCudaEval.
 absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCuda(const TrainingGraph& graph,
                                                       const CompileOptions& options);
 
@@ -27,7 +33,7 @@ absl::StatusOr<std::unique_ptr<CudaPlan>> CompileCudaEval(const TrainingGraph& g
                                                           CudaPlan& train,
                                                           const CompileOptions& options);
 
-// PrepareGraph (with blocked_layouts off: the GPU keeps NCHW) then CompileCuda.
+// PrepareGraph with CudaCompileOptions(options), then CompileCuda.
 struct CudaCompiledModel {
   TrainingGraph training_graph;
   std::unique_ptr<CudaPlan> train;

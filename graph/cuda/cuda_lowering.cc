@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "graph/bucket_signals.h"
 #include "graph/memory_plan.h"
+#include "ops/cuda/bf16_kernels.h"
 #include "ops/cuda/cuda_status.h"
 #include "ops/cuda/kernels.h"
 #include "ops/cuda/mixing.h"
@@ -25,17 +26,31 @@ CudaPlanBuilder::CudaPlanBuilder(const TrainingGraph& graph, std::unique_ptr<Cud
 }
 
 absl::Status CudaPlanBuilder::LowerSum(const GradientSum& sum) {
-  if (sum.parts.empty() || sum.parts.size() > static_cast<size_t>(kernels::kMaxWeightedSumInputs)) {
-    return absl::UnimplementedError(
-        absl::StrCat(values_[sum.total].name, ": a gradient sum of ", sum.parts.size(),
-                     " parts (the CUDA kernel takes 1 to ", kernels::kMaxWeightedSumInputs, ")"));
+  const bool bf16 = values_[sum.total].dtype == DType::kBF16;
+  const int max_parts = bf16 ? kernels::kMaxBf16SumInputs : kernels::kMaxWeightedSumInputs;
+  if (sum.parts.empty() || sum.parts.size() > static_cast<size_t>(max_parts)) {
+    return absl::UnimplementedError(absl::StrCat(values_[sum.total].name, ": a gradient sum of ",
+                                                 sum.parts.size(),
+                                                 " parts (the CUDA kernel takes 1 to ", max_parts,
+                                                 ")"));
   }
   const int64_t length = shape(sum.total).num_elements();
-  const std::vector<float> ones(sum.parts.size(), 1.0f);
   const std::vector<ValueId> parts = sum.parts;
   const ValueId total = sum.total;
   // The pointer table is filled at run time from the bound addresses; captured so that a step
-  // does not allocate.
+  // does not allocate. bf16 gradients (those of a value that several bf16 layers read) are
+  // summed in float and rounded once.
+  if (bf16) {
+    Add(values_[total].name + " sum", true, parts, {total},
+        [=, inputs = std::vector<const BFloat16*>(parts.size())](CudaPlan& p) mutable {
+          for (size_t i = 0; i < parts.size(); ++i) inputs[i] = p.ptr<const BFloat16>(parts[i]);
+          return CudaStatus(kernels::SumBf16(static_cast<int>(parts.size()), inputs.data(),
+                                             length, p.ptr<BFloat16>(total), p.compute_stream()),
+                            "SumBf16");
+        });
+    return absl::OkStatus();
+  }
+  const std::vector<float> ones(sum.parts.size(), 1.0f);
   Add(values_[total].name + " sum", true, parts, {total},
       [=, inputs = std::vector<const float*>(parts.size())](CudaPlan& p) mutable {
         for (size_t i = 0; i < parts.size(); ++i) inputs[i] = p.ptr<const float>(parts[i]);

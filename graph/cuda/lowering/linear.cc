@@ -1,4 +1,5 @@
-// linear on cuBLAS: forward, then backward weights before data.
+// linear on cuBLAS: forward, then backward weights before data. A bf16 layer (precision_pass.h)
+// reads a bf16 copy of its weights, made by its first launch.
 #include "graph/cuda/lowering/shared.h"
 #include "ops/cuda/linear.h"
 
@@ -10,13 +11,15 @@ absl::Status Forward(CudaPlanBuilder& b, int index) {
   const std::vector<ValueId>& in = node.inputs;
   ASSIGN_OR_RETURN(LinearCuda * linear,
                    b.Own(index, LinearCuda::Create(b.handles(), b.shape(in[0]), b.shape(in[1]),
-                                                   std::get<LinearAttrs>(node.attrs))));
+                                                   std::get<LinearAttrs>(node.attrs),
+                                                   b.value(in[0]).dtype)));
   b.set_kernel(index, linear);
-  const ValueId x = in[0], w = in[1], bias = in.size() > 2 ? in[2] : kNoValue;
+  const ValueId x = in[0], w = lowering::PrepareWeights(b, index, linear);
+  const ValueId bias = in.size() > 2 ? in[2] : kNoValue;
   const ValueId y = node.outputs[0];
   b.Add(node.name + " forward", false, Present({x, w, bias}), {y}, [=](CudaPlan& p) {
-    return linear->Forward(p.ptr<float>(x), p.ptr<float>(w), p.ptr<float>(bias),
-                           p.ptr<float>(y));
+    return linear->Forward(p.ptr<const void>(x), p.ptr<const void>(w), p.ptr<const float>(bias),
+                           p.ptr<void>(y));
   });
   return absl::OkStatus();
 }
@@ -26,15 +29,16 @@ absl::Status Backward(CudaPlanBuilder& b, const BackwardStep& step) {
   const Node& node = b.node(step.node);
   const std::vector<ValueId>& in = node.inputs;
   const std::vector<ValueId>& grads = step.input_grads;
-  const ValueId x = in[0], w = in[1], dy = step.output_grad, dx = grads[0], dw = grads[1];
+  const ValueId x = in[0], w = lowering::WeightsRead(b, step.node), dy = step.output_grad;
+  const ValueId dx = grads[0], dw = grads[1];
   const ValueId db = in.size() > 2 ? grads[2] : kNoValue;
   b.Add(node.name + " backward-weights", true, {x, dy}, Present({dw, db}), [=](CudaPlan& p) {
-    return linear->BackwardWeights(p.ptr<float>(x), p.ptr<float>(dy), p.ptr<float>(dw),
-                                   p.ptr<float>(db));
+    return linear->BackwardWeights(p.ptr<const void>(x), p.ptr<const void>(dy),
+                                   p.ptr<float>(dw), p.ptr<float>(db));
   });
   if (dx != kNoValue) {
     b.Add(node.name + " backward-data", true, {dy, w}, {dx}, [=](CudaPlan& p) {
-      return linear->BackwardData(p.ptr<float>(dy), p.ptr<float>(w), p.ptr<float>(dx));
+      return linear->BackwardData(p.ptr<const void>(dy), p.ptr<const void>(w), p.ptr<void>(dx));
     });
   }
   return absl::OkStatus();

@@ -8,6 +8,7 @@ namespace ald::cuda {
 OpLowering<CudaPlanBuilder> AccuracyCudaLowering();
 OpLowering<CudaPlanBuilder> AddCudaLowering();
 OpLowering<CudaPlanBuilder> BatchNorm2dCudaLowering();
+OpLowering<CudaPlanBuilder> CastCudaLowering();
 OpLowering<CudaPlanBuilder> Conv2dCudaLowering();
 OpLowering<CudaPlanBuilder> DropoutCudaLowering();
 OpLowering<CudaPlanBuilder> ElementwiseCudaLowering();
@@ -22,6 +23,7 @@ const LoweringTable<CudaPlanBuilder>& CudaPlanBuilder::Table() {
       {OpType::kAdd, AddCudaLowering()},
       {OpType::kAvgPool2d, PoolingCudaLowering()},
       {OpType::kBatchNorm2d, BatchNorm2dCudaLowering()},
+      {OpType::kCast, CastCudaLowering()},
       {OpType::kConv2d, Conv2dCudaLowering()},
       {OpType::kDropout, DropoutCudaLowering()},
       {OpType::kElementwise, ElementwiseCudaLowering()},
