@@ -52,11 +52,12 @@ expect_bad_input() {
 expect_bad_input unknown_flag "--lrr" "unknown flag" -- --data_dir="$good" --lrr=0.1
 expect_bad_input unparsable_value "--lr=abc" "expected a number" -- --data_dir="$good" --lr=abc
 expect_bad_input unparsable_int "--batch=3x" "expected an integer" -- --data_dir="$good" --batch=3x
-# --precision: its values, the GPU (bf16 is CPU-only for now), and a CPU oneDNN cannot run bf16
-# on (ONEDNN_MAX_CPU_ISA caps what oneDNN sees to a CPU without AVX-512).
+# --precision: its values, and a CPU oneDNN cannot run bf16 on (ONEDNN_MAX_CPU_ISA caps what
+# oneDNN sees to a CPU without AVX-512). On the GPU bf16 needs no CPU support: a build without
+# CUDA says that it is the build, not the CPU, that is missing.
 expect_bad_input precision_value "--precision=fp16" "expected fp32 or bf16" \
   -- --data_dir="$good" --precision=fp16
-expect_bad_input precision_gpu "--precision=bf16" "CPU only" \
+expect_bad_input precision_gpu "--comm=nccl" "config=cuda" \
   -- --data_dir="$good" --precision=bf16 --comm=nccl
 ONEDNN_MAX_CPU_ISA=AVX2 expect_bad_input precision_no_avx512 "--precision=bf16" "avx512_core" \
   -- --data_dir="$good" --precision=bf16

@@ -261,13 +261,9 @@ int Main() {
                  precision_name.c_str());
     return 2;
   }
-  if (*precision == Precision::kBF16) {
-    if (device == "cuda") {
-      std::fprintf(stderr,
-                   "bench: --precision=bf16: runs on the CPU only for now; use --device=cpu or "
-                   "--precision=fp32\n");
-      return 2;
-    }
+  if (*precision == Precision::kBF16 && device == "cuda") {
+    std::fprintf(stderr, "bench: %s\n", Bf16KernelsDescription(Bf16Kernels::kTensorCores));
+  } else if (*precision == Precision::kBF16) {
     absl::StatusOr<std::string> note = cpu::Bf16PrecisionNote("precision");
     if (!note.ok()) {
       std::fprintf(stderr, "bench: %s\n", std::string(note.status().message()).c_str());

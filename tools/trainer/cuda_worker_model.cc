@@ -101,9 +101,8 @@ absl::StatusOr<std::unique_ptr<WorkerModel>> CreateCudaWorkerModel(const ModelGr
                                                                    const ModelGraph& eval_graph,
                                                                    const CompileOptions& options) {
   ASSIGN_OR_RETURN(cuda::CudaCompiledModel gpu, cuda::CompileModelCuda(train_graph, options));
-  CompileOptions eval_options = options;
+  CompileOptions eval_options = cuda::CudaCompileOptions(options);
   eval_options.training = false;
-  eval_options.blocked_layouts = false;  // the GPU keeps NCHW
   ASSIGN_OR_RETURN(TrainingGraph eval, PrepareGraph(eval_graph, eval_options));
   ASSIGN_OR_RETURN(std::unique_ptr<cuda::CudaPlan> eval_plan,
                    cuda::CompileCudaEval(eval, *gpu.train, eval_options));

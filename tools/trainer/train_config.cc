@@ -126,8 +126,6 @@ absl::Status ValidateConfig(const TrainConfig& c) {
                        "send models: " + ModelSendingAlgorithmList() + ")"));
   status.Update(Expect(c.wire == "fp32" || c.comm != "nccl", "wire", c.wire,
                        "fp32 with --comm=nccl (the GPU exchange sends fp32 only so far)"));
-  status.Update(Expect(c.comm != "nccl" || c.precision == "fp32", "precision", c.precision,
-                       "fp32 with --comm=nccl (bf16 runs on the CPU only for now)"));
   // The alternating schedule is the authors' D-PSGD: MATCHA samples its own matchings.
   const bool over_dpsgd = c.algo == "dpsgd" || (c.algo == "aldsgd" && c.base == "dpsgd");
   status.Update(Expect(c.dpsgd_schedule == "all" || over_dpsgd, "dpsgd_schedule", c.dpsgd_schedule,

@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "graph/precision_pass.h"
 #include "ops/cpu/bf16_support.h"
 #include "tools/trainer/command_line_check.h"
 #include "tools/trainer/exit_status.h"
@@ -23,7 +24,8 @@ namespace {
 
 // The line that says what is about to train. MPI and multi-GPU runs have one worker per
 // process: their rank 0 reports instead.
-// `precision_note` (empty for fp32) says how this CPU runs bf16 (ops/cpu/bf16_support.h).
+// `precision_note` (empty for fp32) says how this CPU runs bf16 (ops/cpu/bf16_support.h), or
+// what runs in bf16 on the GPU.
 void Announce(const TrainConfig& config, const std::string& precision_note) {
   if (config.quiet || !(config.comm == "inproc" || config.workers == 1)) return;
   const std::string how =
@@ -85,7 +87,9 @@ int Fail(const absl::Status& status) {
 int TrainAndReport(const TrainConfig& config) {
   if (absl::Status valid = ValidateConfig(config); !valid.ok()) return Fail(valid);
   std::string precision_note;
-  if (config.precision == "bf16") {
+  if (config.precision == "bf16" && config.comm == "nccl") {
+    precision_note = Bf16KernelsDescription(Bf16Kernels::kTensorCores);
+  } else if (config.precision == "bf16") {
     absl::StatusOr<std::string> note = cpu::Bf16PrecisionNote("precision");
     if (!note.ok()) return Fail(note.status());
     precision_note = *note;
