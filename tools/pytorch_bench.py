@@ -7,7 +7,7 @@ stderr. The models are defined exactly like models/ (parameter counts asserted b
 
   /usr/bin/python3 tools/pytorch_bench.py --model=resnet20 --batch=128 --steps=20 \
       [--channels_last] [--bf16] [--threads=N] [--warmup=3] [--input=3x32x32] [--classes=10] \
-      [--shortcut=A|B] [--device=cuda [--cudnn_benchmark]]
+      [--shortcut=A|B] [--device=cuda [--cudnn_benchmark] [--no_tf32]]
 
 Use Debian's /usr/bin/python3 (python3-torch). Debian's default libblas may be the slow
 reference BLAS, so unless LD_LIBRARY_PATH already names it, the script re-executes itself with
@@ -51,6 +51,9 @@ def parse_args():
                         "ends with a device synchronisation, as ours waits for its loss)")
     p.add_argument("--cudnn_benchmark", action="store_true",
                    help="--device=cuda: let cuDNN time its algorithms (ours picks by heuristics)")
+    p.add_argument("--no_tf32", action="store_true",
+                   help="--device=cuda: fp32 convolutions in true fp32, as ours (PyTorch's "
+                        "default, torch.backends.cudnn.allow_tf32, runs them in TF32)")
     p.add_argument("--no_openblas", action="store_true",
                    help="do not re-exec with LD_LIBRARY_PATH=" + OPENBLAS_DIR)
     return p.parse_args()
@@ -223,6 +226,7 @@ def main(args):
         if not torch.cuda.is_available():
             sys.exit("pytorch_bench: --device=cuda, but torch sees no CUDA device")
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
+        torch.backends.cudnn.allow_tf32 = not args.no_tf32
     model = model.to(device=device, memory_format=memory_format).train()
     x = torch.randn(args.batch, c, h, w).contiguous(memory_format=memory_format).to(device)
     y = torch.randint(0, args.classes, (args.batch,)).to(device)
@@ -263,6 +267,7 @@ def main(args):
         "threads": torch.get_num_threads(),
         "memory_format": "channels_last" if args.channels_last else "nchw",
         "precision": "bf16_autocast" if args.bf16 else "fp32",
+        "cudnn_tf32": (torch.backends.cudnn.allow_tf32 if args.device == "cuda" else None),
         "median_step_ms": round(median_ms, 3),
         "min_step_ms": round(min(times) * 1e3, 3),
         "img_per_s": round(args.batch / (median_ms / 1e3), 1),
