@@ -1,16 +1,10 @@
 // The kernels behind bf16_kernels.h. bf16 is handled as its bit pattern (the upper half of a
 // float) so that rounding and NaN handling are BFloat16's, not a library's.
 #include "ops/cuda/bf16_kernels.h"
+#include "ops/cuda/launch_geometry.h"
 
 namespace ald::cuda::kernels {
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned int Blocks(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > 65535 ? 65535 : blocks));
-}
 
 __device__ float ToFloat(uint16_t bits) { return __uint_as_float(static_cast<uint32_t>(bits) << 16); }
 

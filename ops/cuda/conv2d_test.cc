@@ -88,45 +88,37 @@ void CheckAgainstReference(const CudaHandles& handles, const Case& c, uint64_t s
   ref::Conv2dBackwardData<double>(dims, dz_ref, w, dx_ref);
   ref::Conv2dBackwardWeights<double>(dims, x, dz_ref, dw_ref, db_ref);
 
-  ALD_ASSERT_OK_AND_ASSIGN(auto x_dev, UploadAs<T>(x));
-  ALD_ASSERT_OK_AND_ASSIGN(auto w_dev, Upload(w));
-  ALD_ASSERT_OK_AND_ASSIGN(auto b_dev, Upload(b));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dy_dev, UploadAs<T>(dy));
-  ALD_ASSERT_OK_AND_ASSIGN(auto y_dev, DeviceBuffer<T>::Create(s.output.num_elements()));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dx_dev, DeviceBuffer<T>::Create(s.input.num_elements()));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dw_dev, DeviceBuffer<float>::Create(s.weight.num_elements()));
-  ALD_ASSERT_OK_AND_ASSIGN(auto db_dev, DeviceBuffer<float>::Create(s.output[1]));
+  ALD_ASSERT_OK_AND_ASSIGN(LayerBuffers<T> d, MakeLayerBuffers<T>(x, w, b, dy));
   ALD_ASSERT_OK_AND_ASSIGN(
       auto workspace, DeviceBuffer<char>::Create(static_cast<int64_t>(op->workspace_bytes())));
   // bf16 passes read the weights' bf16 copy.
-  ALD_ASSERT_OK_AND_ASSIGN(auto w16_dev, DeviceBuffer<BFloat16>::Create(s.weight.num_elements()));
-  const void* weights = w_dev.data();
+  const void* weights = d.w.data();
   if (kBf16) {
-    ALD_ASSERT_OK(op->PrepareWeights(w_dev.data(), w16_dev.data()));
-    weights = w16_dev.data();
+    ALD_ASSERT_OK(op->PrepareWeights(d.w.data(), d.w16.data()));
+    weights = d.w16.data();
   }
 
-  ALD_ASSERT_OK(op->Forward(x_dev.data(), weights, b_dev.data(), y_dev.data(), workspace.data(),
+  ALD_ASSERT_OK(op->Forward(d.x.data(), weights, d.b.data(), d.y.data(), workspace.data(),
                             workspace.bytes()));
   if (c.attrs.fuse_relu) {
     // In place, as the executor runs it: dy becomes the gradient w.r.t. the convolution.
-    ALD_ASSERT_OK(op->FusedReluBackward(y_dev.data(), dy_dev.data(), dy_dev.data()));
+    ALD_ASSERT_OK(op->FusedReluBackward(d.y.data(), d.dy.data(), d.dy.data()));
   }
-  ALD_ASSERT_OK(op->BackwardData(dy_dev.data(), weights, dx_dev.data(), workspace.data(),
+  ALD_ASSERT_OK(op->BackwardData(d.dy.data(), weights, d.dx.data(), workspace.data(),
                                  workspace.bytes()));
-  ALD_ASSERT_OK(op->BackwardWeights(x_dev.data(), dy_dev.data(), dw_dev.data(), db_dev.data(),
+  ALD_ASSERT_OK(op->BackwardWeights(d.x.data(), d.dy.data(), d.dw.data(), d.db.data(),
                                     workspace.data(), workspace.bytes()));
   ALD_ASSERT_OK(handles.Synchronize());
 
-  ALD_ASSERT_OK_AND_ASSIGN(auto y, Download(y_dev));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dx, Download(dx_dev));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dw, Download(dw_dev));
+  ALD_ASSERT_OK_AND_ASSIGN(auto y, Download(d.y));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dx, Download(d.dx));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dw, Download(d.dw));
   const Tolerance& t = tolerance;
   EXPECT_TRUE(AllClose(y, y_ref, t.atol, t.rtol)) << "forward";
   EXPECT_TRUE(AllClose(dx, dx_ref, t.atol, t.rtol)) << "backward data";
   EXPECT_TRUE(AllClose(dw, dw_ref, t.gradient_atol, t.gradient_rtol)) << "backward weights";
   if (c.attrs.bias) {
-    ALD_ASSERT_OK_AND_ASSIGN(auto db, Download(db_dev));
+    ALD_ASSERT_OK_AND_ASSIGN(auto db, Download(d.db));
     EXPECT_TRUE(AllClose(db, db_ref, 2 * kAtol, kRtol)) << "bias gradient";
   }
 }

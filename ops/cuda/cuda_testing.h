@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/bfloat16.h"
+#include "core/status.h"
 #include "gtest/gtest.h"
 #include "ops/cuda/cuda_status.h"
 #include "ops/cuda/device_buffer.h"
@@ -98,6 +99,34 @@ std::vector<double> ExactIn(std::span<const double> values) {
   } else {
     return RoundedToBf16(values);
   }
+}
+
+// The device buffers of a convolution or linear layer's test in activation type T: x, dy and the
+// outputs y, dx as T; the weights, bias and their gradients fp32; and room for the weights' bf16
+// copy that a bf16 layer's passes read.
+template <typename T>
+struct LayerBuffers {
+  DeviceBuffer<T> x, dy, y, dx;
+  DeviceBuffer<float> w, b, dw, db;
+  DeviceBuffer<BFloat16> w16;
+};
+
+template <typename T>
+absl::StatusOr<LayerBuffers<T>> MakeLayerBuffers(std::span<const double> x,
+                                                 std::span<const double> w,
+                                                 std::span<const double> b,
+                                                 std::span<const double> dy) {
+  LayerBuffers<T> d;
+  ASSIGN_OR_RETURN(d.x, UploadAs<T>(x));
+  ASSIGN_OR_RETURN(d.dy, UploadAs<T>(dy));
+  ASSIGN_OR_RETURN(d.y, DeviceBuffer<T>::Create(static_cast<int64_t>(dy.size())));
+  ASSIGN_OR_RETURN(d.dx, DeviceBuffer<T>::Create(static_cast<int64_t>(x.size())));
+  ASSIGN_OR_RETURN(d.w, Upload(w));
+  ASSIGN_OR_RETURN(d.b, Upload(b));
+  ASSIGN_OR_RETURN(d.dw, DeviceBuffer<float>::Create(static_cast<int64_t>(w.size())));
+  ASSIGN_OR_RETURN(d.db, DeviceBuffer<float>::Create(static_cast<int64_t>(b.size())));
+  ASSIGN_OR_RETURN(d.w16, DeviceBuffer<BFloat16>::Create(static_cast<int64_t>(w.size())));
+  return d;
 }
 
 }  // namespace ald::cuda::testing

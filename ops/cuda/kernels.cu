@@ -4,17 +4,10 @@
 #include <climits>
 
 #include "ops/cuda/kernels.h"
+#include "ops/cuda/launch_geometry.h"
 
 namespace ald::cuda::kernels {
 namespace {
-
-constexpr int kThreads = 256;
-
-// Blocks for n elements with a grid-stride loop: enough to fill the GPU, never more than n needs.
-unsigned int Blocks(int64_t n) {
-  const int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > 65535 ? 65535 : blocks));
-}
 
 // Fixed-shape tree reduction of one value per thread in shared memory: the same order on every
 // run, so the result is reproducible.

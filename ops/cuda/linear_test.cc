@@ -54,33 +54,25 @@ void CheckAgainstReference(const CudaHandles& handles, const Case& c, uint64_t s
   ref::LinearBackwardData<double>(dims, dy, w, dx_ref);
   ref::LinearBackwardWeights<double>(dims, x, dy, dw_ref, db_ref);
 
-  ALD_ASSERT_OK_AND_ASSIGN(auto x_dev, UploadAs<T>(x));
-  ALD_ASSERT_OK_AND_ASSIGN(auto w_dev, Upload(w));
-  ALD_ASSERT_OK_AND_ASSIGN(auto b_dev, Upload(b));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dy_dev, UploadAs<T>(dy));
-  ALD_ASSERT_OK_AND_ASSIGN(auto y_dev, DeviceBuffer<T>::Create(s.output.num_elements()));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dx_dev, DeviceBuffer<T>::Create(s.input.num_elements()));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dw_dev, DeviceBuffer<float>::Create(s.weight.num_elements()));
-  ALD_ASSERT_OK_AND_ASSIGN(auto db_dev, DeviceBuffer<float>::Create(s.weight[0]));
-  ALD_ASSERT_OK_AND_ASSIGN(auto w16_dev, DeviceBuffer<BFloat16>::Create(s.weight.num_elements()));
-  const void* weights = w_dev.data();
+  ALD_ASSERT_OK_AND_ASSIGN(LayerBuffers<T> d, MakeLayerBuffers<T>(x, w, b, dy));
+  const void* weights = d.w.data();
   if (kBf16) {
-    ALD_ASSERT_OK(op->PrepareWeights(w_dev.data(), w16_dev.data()));
-    weights = w16_dev.data();
+    ALD_ASSERT_OK(op->PrepareWeights(d.w.data(), d.w16.data()));
+    weights = d.w16.data();
   }
-  ALD_ASSERT_OK(op->Forward(x_dev.data(), weights, b_dev.data(), y_dev.data()));
-  ALD_ASSERT_OK(op->BackwardData(dy_dev.data(), weights, dx_dev.data()));
-  ALD_ASSERT_OK(op->BackwardWeights(x_dev.data(), dy_dev.data(), dw_dev.data(), db_dev.data()));
+  ALD_ASSERT_OK(op->Forward(d.x.data(), weights, d.b.data(), d.y.data()));
+  ALD_ASSERT_OK(op->BackwardData(d.dy.data(), weights, d.dx.data()));
+  ALD_ASSERT_OK(op->BackwardWeights(d.x.data(), d.dy.data(), d.dw.data(), d.db.data()));
   ALD_ASSERT_OK(handles.Synchronize());
 
-  ALD_ASSERT_OK_AND_ASSIGN(auto y, Download(y_dev));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dx, Download(dx_dev));
-  ALD_ASSERT_OK_AND_ASSIGN(auto dw, Download(dw_dev));
+  ALD_ASSERT_OK_AND_ASSIGN(auto y, Download(d.y));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dx, Download(d.dx));
+  ALD_ASSERT_OK_AND_ASSIGN(auto dw, Download(d.dw));
   EXPECT_TRUE(AllClose(y, y_ref, atol, rtol)) << "forward";
   EXPECT_TRUE(AllClose(dx, dx_ref, atol, rtol)) << "backward data";
   EXPECT_TRUE(AllClose(dw, dw_ref, kAtol, kRtol)) << "backward weights";
   if (c.bias) {
-    ALD_ASSERT_OK_AND_ASSIGN(auto db, Download(db_dev));
+    ALD_ASSERT_OK_AND_ASSIGN(auto db, Download(d.db));
     EXPECT_TRUE(AllClose(db, db_ref, kAtol, kRtol)) << "bias gradient";
   }
 }
