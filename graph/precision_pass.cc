@@ -5,13 +5,12 @@
 #include <vector>
 
 namespace ald {
-namespace {
 
-// Ops that run in bf16 under `kernels`: their activation inputs and outputs are bf16.
 bool RunsInBf16(OpType type, Bf16Kernels kernels) {
   if (kernels == Bf16Kernels::kTensorCores) {
     return type == OpType::kConv2d || type == OpType::kLinear;
   }
+  // The CPU: every op with a oneDNN bf16 kernel.
   switch (type) {
     case OpType::kConv2d:
     case OpType::kBatchNorm2d:
@@ -34,11 +33,11 @@ bool RunsInBf16(OpType type, Bf16Kernels kernels) {
   return false;
 }
 
+namespace {
+
 bool IsData(const ValueInfo& value) {
   return value.role == ValueRole::kInput || value.role == ValueRole::kActivation;
 }
-
-}  // namespace
 
 // A convolution of a one-channel image stays f32: oneDNN 2.6 has no bf16 kernel for it (its NHWC
 // description is plain NCHW, which the AMX kernels refuse, and the reference kernel took 190 ms
@@ -47,6 +46,8 @@ bool NodeRunsInBf16(const ModelGraph& graph, const Node& node, Bf16Kernels kerne
   if (node.type == OpType::kConv2d && graph.values[node.inputs[0]].shape[1] == 1) return false;
   return RunsInBf16(node.type, kernels);
 }
+
+}  // namespace
 
 const char* PrecisionName(Precision precision) {
   switch (precision) {

@@ -32,8 +32,9 @@ enum class Bf16Kernels {
 // What runs in bf16 under `kernels`, for start-up lines.
 const char* Bf16KernelsDescription(Bf16Kernels kernels);
 
-// Whether `node` of `graph` runs in bf16 under `kernels`.
-bool NodeRunsInBf16(const ModelGraph& graph, const Node& node, Bf16Kernels kernels);
+// Whether ops of `type` run in bf16 under `kernels` (their activation inputs and outputs are
+// bf16); a convolution of a one-channel image stays f32 regardless.
+bool RunsInBf16(OpType type, Bf16Kernels kernels);
 
 // Runs before autodiff, on a forward graph. Returns the number of casts inserted; graph.logits
 // becomes the f32 cast of the last layer's bf16 output.

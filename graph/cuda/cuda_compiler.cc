@@ -11,13 +11,10 @@
 namespace ald::cuda {
 namespace {
 
-// The CUDA lowerings of every op but these read and write fp32 only.
+// The CUDA lowerings of every op but casts and the tensor-core set read and write fp32 only.
 absl::Status CheckBf16Placement(const ModelGraph& graph) {
   for (const Node& node : graph.nodes) {
-    if (node.type == OpType::kConv2d || node.type == OpType::kLinear ||
-        node.type == OpType::kCast) {
-      continue;
-    }
+    if (node.type == OpType::kCast || RunsInBf16(node.type, Bf16Kernels::kTensorCores)) continue;
     for (const std::vector<ValueId>* list : {&node.inputs, &node.outputs}) {
       for (ValueId v : *list) {
         if (v != kNoValue && graph.values[v].dtype == DType::kBF16) {

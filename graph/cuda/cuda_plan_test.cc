@@ -65,6 +65,25 @@ void ExpectBf16GradientsNear(std::span<const float> want, std::span<const float>
   EXPECT_LE(relative, bar);
 }
 
+// fp32 against fp32: every parameter's gradient within 1e-3 of its largest magnitude (the same
+// graph, so the same gradient value ids in both stores).
+void ExpectGradientsMatch(ParameterStore& cpu_store, ParameterStore& gpu_store,
+                          const TrainingGraph& graph) {
+  for (ValueId p : cpu_store.layout()) {
+    const ValueId g = graph.grad[p];
+    std::span<const float> want = std::as_const(cpu_store.View(g)).values<float>();
+    std::span<const float> got = std::as_const(gpu_store.View(g)).values<float>();
+    ASSERT_EQ(want.size(), got.size());
+    double scale = 0, error = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      scale = std::max(scale, std::abs(static_cast<double>(want[i])));
+      error = std::max(error, std::abs(static_cast<double>(got[i]) - want[i]));
+    }
+    EXPECT_LE(error, 1e-3 * std::max(scale, 1e-12))
+        << cpu_store.name(p) << ": max |gpu - cpu| " << error << ", max |cpu| " << scale;
+  }
+}
+
 // Compiles `name` for both devices from the same initial parameters and batch, runs one step on
 // each and compares them. With `precision` bf16 the GPU runs its convolutions and linear layers
 // in bf16 and is held to the bf16 bar against the CPU's fp32 step.
@@ -122,19 +141,10 @@ void ExpectStepMatchesCpu(const std::string& name, const ModelOptions& model_opt
   ParameterStore& cpu_store = *cpu->store;
   ParameterStore& gpu_store = gpu_plan.host_store();
   ASSERT_EQ(cpu_store.layout(), gpu_store.layout());
-  if (bf16) ExpectBf16GradientsNear(cpu_store.gradients(), gpu_store.gradients(), bf16_bar);
-  for (ValueId p : bf16 ? std::vector<ValueId>{} : cpu_store.layout()) {
-    const ValueId g = gpu->training_graph.grad[p];
-    std::span<const float> want = std::as_const(cpu_store.View(g)).values<float>();
-    std::span<const float> got = std::as_const(gpu_store.View(g)).values<float>();
-    ASSERT_EQ(want.size(), got.size());
-    double scale = 0, error = 0;
-    for (size_t i = 0; i < want.size(); ++i) {
-      scale = std::max(scale, std::abs(static_cast<double>(want[i])));
-      error = std::max(error, std::abs(static_cast<double>(got[i]) - want[i]));
-    }
-    EXPECT_LE(error, 1e-3 * std::max(scale, 1e-12))
-        << cpu_store.name(p) << ": max |gpu - cpu| " << error << ", max |cpu| " << scale;
+  if (bf16) {
+    ExpectBf16GradientsNear(cpu_store.gradients(), gpu_store.gradients(), bf16_bar);
+  } else {
+    ExpectGradientsMatch(cpu_store, gpu_store, gpu->training_graph);
   }
 
   // A second step on the same parameters: no device memory taken, the same loss.

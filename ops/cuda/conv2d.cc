@@ -165,11 +165,13 @@ size_t Conv2dCuda::weight_gradient_offset() const {
   return (filter_bytes_ + kWorkspaceAlignment - 1) / kWorkspaceAlignment * kWorkspaceAlignment;
 }
 
+size_t Conv2dCuda::bf16_backward_weights_bytes() const {
+  return weight_gradient_offset() +
+         static_cast<size_t>(shapes_.weight.num_elements()) * sizeof(BFloat16);
+}
+
 size_t Conv2dCuda::workspace_bytes() const {
-  const size_t weights = bf16() ? weight_gradient_offset() +
-                                      static_cast<size_t>(shapes_.weight.num_elements()) *
-                                          sizeof(BFloat16)
-                                : filter_bytes_;
+  const size_t weights = bf16() ? bf16_backward_weights_bytes() : filter_bytes_;
   return std::max({forward_bytes_, data_bytes_, weights});
 }
 
@@ -255,9 +257,8 @@ absl::Status Conv2dCuda::BackwardWeights(const void* x, const void* dy, float* d
   if (bf16()) {
     // cuDNN writes the weight gradient in the filter's type: bf16 into the workspace's tail,
     // widened into the fp32 gradient (PyTorch's autocast rounds it the same way).
-    const size_t needed = weight_gradient_offset() +
-                          static_cast<size_t>(shapes_.weight.num_elements()) * sizeof(BFloat16);
-    RETURN_IF_ERROR(CheckWorkspace("backward weights", needed, workspace, workspace_bytes));
+    RETURN_IF_ERROR(CheckWorkspace("backward weights", bf16_backward_weights_bytes(), workspace,
+                                   workspace_bytes));
     auto* dw16 = reinterpret_cast<BFloat16*>(static_cast<char*>(workspace) +
                                              weight_gradient_offset());
     RETURN_IF_CUDNN_ERROR(cudnnConvolutionBackwardFilter(

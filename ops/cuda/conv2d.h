@@ -68,8 +68,10 @@ class Conv2dCuda {
   Conv2dCuda() = default;
   bool bf16() const { return dtype_ == DType::kBF16; }
   absl::Status ChooseAlgorithms();
-  // bf16: where backward-weights' bf16 gradient sits in the workspace (after cuDNN's scratch).
+  // bf16: where backward-weights' bf16 gradient sits in the workspace (after cuDNN's scratch),
+  // and the workspace bytes that pass needs up to its end.
   size_t weight_gradient_offset() const;
+  size_t bf16_backward_weights_bytes() const;
   absl::Status CheckWorkspace(const char* pass, size_t needed, const void* workspace,
                               size_t given) const;
 
