@@ -3,8 +3,9 @@
 # emulated hosts (tools/cluster.sh), runs 8 MPI ranks, one per host, pipelined, with the
 # in-process comparison's hyper-parameters (tools/compare_algorithms.sh: matcha8, batch 16 per
 # worker, no momentum, weight decay 5e-4, the step schedule, MATCHA budget 0.5, one seed and one
-# learning rate for all): all-reduce SGD, D-PSGD, MATCHA, AL-DSGD over MATCHA and over D-PSGD,
-# each in adapt-then-combine and (not all-reduce) adapt-with-combine. Then
+# learning rate for all): all-reduce SGD (summed in rank order, and as DDP runs it: allreduce_mpi),
+# D-PSGD, MATCHA, AL-DSGD over MATCHA and over D-PSGD, each in adapt-then-combine and (not
+# all-reduce) adapt-with-combine. Then
 # tools/cluster_compare.py writes OUT/results.md: per setting and run the training seconds to
 # each target accuracy, final accuracy, bytes sent per worker, step time, compute and
 # communication per step (//tools:overlap on the ranks' traces), CPU time, load average, a plot
@@ -12,7 +13,7 @@
 #
 #   tools/cluster_compare.sh [--settings="lan gbit slow hetero"] [--steps=100] [--evals=4]
 #       [--test_images=1000] [--model=resnet20] [--lr=0.4] [--seed=1] [--targets="0.4 0.5 0.6 0.7"]
-#       [--runs="allreduce dpsgd matcha aldsgd_matcha aldsgd_dpsgd"] [--combines="atc awc"]
+#       [--runs="allreduce allreduce_mpi dpsgd matcha aldsgd_matcha aldsgd_dpsgd"] [--combines="atc awc"]
 #       [--out=cluster_comparison] [--train=BINARY] [--report_only]
 #
 # Settings (tools/cluster.sh flags; every host's NIC is shaped in both directions):
@@ -34,7 +35,7 @@ start_dir="$PWD"
 cd "$(dirname "$0")/.."
 
 settings="lan gbit slow hetero" steps=100 evals=4 test_images=1000 model=resnet20 lr=0.4 seed=1
-targets="0.4 0.5 0.6 0.7" runs="allreduce dpsgd matcha aldsgd_matcha aldsgd_dpsgd"
+targets="0.4 0.5 0.6 0.7" runs="allreduce allreduce_mpi dpsgd matcha aldsgd_matcha aldsgd_dpsgd"
 combines="atc awc" out=cluster_comparison train="" report_only=false
 bad() { echo "cluster_compare.sh: $1" >&2; exit 2; }
 for arg in "$@"; do
@@ -65,6 +66,11 @@ declare -A setting_flags=(
 )
 declare -A run_flags=(
   [allreduce]="--algo=allreduce"
+  # All-reduce as DDP or Horovod run it: MPI's own all-reduce (a bandwidth-optimal algorithm of
+  # its choice, not summed in rank order, so its bits are not the in-process run's) and DDP's
+  # bucketing of a 1 MB model (a first bucket of at most 1 MiB, then the rest: two buckets).
+  # The default run pays an all-gather per bucket for the rank-order sum (CommOptions).
+  [allreduce_mpi]="--algo=allreduce --reproducible_sums=false --min_buckets=2"
   [dpsgd]="--algo=dpsgd"
   [matcha]="--algo=matcha"
   [aldsgd_matcha]="--algo=aldsgd --base=matcha"
@@ -200,9 +206,9 @@ for setting in $settings; do
   for r in $runs; do
     for c in $combines; do
       # All-reduce averages gradients: there is no combine order to choose.
-      [[ $r == allreduce && $c == awc ]] && continue
+      [[ $r == allreduce* && $c == awc ]] && continue
       name="${r}_$c"
-      [[ $r == allreduce ]] && name=allreduce
+      [[ $r == allreduce* ]] && name=$r
       # shellcheck disable=SC2086  # a run is a list of flags
       run_one "$setting" "$name" ${run_flags[$r]} --combine="$c" || failed=1
     done
