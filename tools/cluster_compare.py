@@ -102,6 +102,8 @@ def run_row(setting, runs_dir, name, targets):
         "comm_ms": means["comm"],
         "exposed_ms": means["exposed"],
         "mb_sent_per_worker": summary["bytes_sent_per_worker"] / 1e6,
+        "mb_sent_busiest_worker": (None if evals[-1]["max_bytes_sent"] is None
+                                   else evals[-1]["max_bytes_sent"] / 1e6),
         "cpu_seconds": user + system,
         # The network stack's CPU per rank and step: the ranks' system time (sockets, MPI's TCP
         # transport) and the machine's softirq time (packet processing, tc), shared out evenly.
@@ -156,9 +158,9 @@ def main():
     table = [
         "| setting | run | final acc | " + " | ".join("s to %s" % pct(t) for t in targets) +
         " | train s | step ms | compute ms/step | comm ms/step | exposed ms/step | comm/compute "
-        "| MB sent/worker | CPU s (8 ranks) | system ms/step/rank | softirq ms/step/rank "
+        "| MB sent/worker | MB sent by the busiest worker | CPU s (8 ranks) | system ms/step/rank | softirq ms/step/rank "
         "| (system + softirq) / user | load avg before/after |",
-        "| --- " * (15 + len(targets)) + "|",
+        "| --- " * (16 + len(targets)) + "|",
     ]
     verdicts = [
         "| setting | comm/compute (mean of runs) | AL-DSGD | base | combine | time ratio base/AL-DSGD "
@@ -178,12 +180,14 @@ def main():
         for r in by_name.values():
             rows.append(r)
             table.append(
-                "| %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.1f | %.0f%s | "
+                "| %s | %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.1f | %s | %.0f%s | "
                 "%.1f | %s | %.2f | %.1f / %.1f |" % (
                     setting, r["run"], pct(r["final_accuracy"]),
                     " | ".join(seconds(r["seconds_to"][t]) for t in targets), r["train_seconds"],
                     r["step_ms"], r["compute_ms"], r["comm_ms"], r["exposed_ms"],
-                    r["comm_ms"] / r["compute_ms"], r["mb_sent_per_worker"], r["cpu_seconds"],
+                    r["comm_ms"] / r["compute_ms"], r["mb_sent_per_worker"],
+                    "-" if r["mb_sent_busiest_worker"] is None
+                    else "%.1f" % r["mb_sent_busiest_worker"], r["cpu_seconds"],
                     "" if r["ranks_timed"] == 8 else " (%d ranks)" % r["ranks_timed"],
                     r["system_ms_per_rank_step"],
                     "-" if r["softirq_ms_per_rank_step"] is None

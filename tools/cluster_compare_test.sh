@@ -33,7 +33,9 @@ expect_bad "--train=$out/none" --train="$out/none"
 expect_bad "--out=$out/none" --report_only --out="$out/none"
 
 # write_run SETTING NAME TRAIN_SECONDS_1 ACC_1 TRAIN_SECONDS_2 ACC_2 [SOFTIRQ_SECONDS]: 20 steps,
-# evaluations at steps 10 and 20 (8 workers at the same accuracy); every step 100 ms wall, 80 ms
+# evaluations at steps 10 and 20 (8 workers at the same accuracy; with BYTES_SENT=yes a
+# bytes_sent column where worker w has sent (w + 1) MB at step 10 and twice that at step 20, so
+# the busiest has sent 16 MB); every step 100 ms wall, 80 ms
 # compute, 40 ms comm, 10 ms exposed; each rank 3 s user + 1 s system; load 4.0 before, 6.0
 # after; the machine's softirq seconds during the run if given (a run from before they were
 # recorded has none).
@@ -42,9 +44,17 @@ write_run() {
   mkdir -p "$dir"
   echo '{"steps": 20, "epochs": 1, "bytes_sent_per_worker": 5000000}' >"$dir/$name.json"
   {
-    echo "epoch,step,worker,train_loss,test_accuracy,average_model_accuracy,wall_seconds,train_seconds"
-    for w in 0 1 2 3 4 5 6 7; do echo "1,10,$w,0.5,$4,$4,99,$3"; done
-    for w in 0 1 2 3 4 5 6 7; do echo "1,20,$w,0.4,$6,$6,99,$5"; done
+    local bytes_header="" bytes_10="" bytes_20=""
+    [[ "${BYTES_SENT:-}" == yes ]] && bytes_header=",bytes_sent"
+    echo "epoch,step,worker,train_loss,test_accuracy,average_model_accuracy,wall_seconds,train_seconds$bytes_header"
+    for w in 0 1 2 3 4 5 6 7; do
+      [[ -n "$bytes_header" ]] && bytes_10=",$(((w + 1) * 1000000))"
+      echo "1,10,$w,0.5,$4,$4,99,$3$bytes_10"
+    done
+    for w in 0 1 2 3 4 5 6 7; do
+      [[ -n "$bytes_header" ]] && bytes_20=",$(((w + 1) * 2000000))"
+      echo "1,20,$w,0.4,$6,$6,99,$5$bytes_20"
+    done
   } >"$dir/$name.csv"
   {
     echo "8 worker(s), 20 step(s) (from step events); milliseconds, means over workers"
@@ -60,8 +70,8 @@ write_run() {
   if [[ -n "${7:-}" ]]; then echo "$7" >"$dir/$name.softirq"; fi
 }
 # gbit: AL-DSGD reaches 70% at its first evaluation (5 s), MATCHA at its second (12 s): 2.4x.
-write_run gbit aldsgd_matcha_atc 5 0.72 10 0.80 0.80
-write_run gbit matcha_atc 6 0.65 12 0.795
+BYTES_SENT=yes write_run gbit aldsgd_matcha_atc 5 0.72 10 0.80 0.80
+BYTES_SENT=yes write_run gbit matcha_atc 6 0.65 12 0.795
 # lan: the same curves within noise: not separable.
 write_run lan aldsgd_matcha_atc 5 0.71 10 0.80
 write_run lan matcha_atc 5.2 0.70 10.3 0.797
@@ -73,9 +83,11 @@ expect() {  # expect TEXT: a line of results.md holds TEXT
 }
 # step ms = 1000 * 10 s / 20 steps; warm-up step 0 left out of compute/comm; CPU 8 x 4 s;
 # system per rank and step 1000 * 1 s / 20 = 50 ms; softirq 1000 * 0.8 s / 8 ranks / 20 steps
-# = 5 ms; (system + softirq) / user = (8 + 0.8) / 24 = 0.37, and 8 / 24 without softirq.
-expect "| gbit | aldsgd_matcha_atc | 80.0% | 5 | 5 | never | 10 | 500 | 80 | 40 | 10 | 0.50 | 5.0 | 32 | 50.0 | 5.0 | 0.37 | 4.0 / 6.0 |"
-expect "| gbit | matcha_atc | 79.5% | 6 | 12 | never | 12 | 600 | 80 | 40 | 10 | 0.50 | 5.0 | 32 | 50.0 | - | 0.33 | 4.0 / 6.0 |"
+# = 5 ms; (system + softirq) / user = (8 + 0.8) / 24 = 0.37, and 8 / 24 without softirq; the
+# busiest worker's 16 MB at the last evaluation, "-" where the CSV has no bytes_sent.
+expect "| gbit | aldsgd_matcha_atc | 80.0% | 5 | 5 | never | 10 | 500 | 80 | 40 | 10 | 0.50 | 5.0 | 16.0 | 32 | 50.0 | 5.0 | 0.37 | 4.0 / 6.0 |"
+expect "| gbit | matcha_atc | 79.5% | 6 | 12 | never | 12 | 600 | 80 | 40 | 10 | 0.50 | 5.0 | 16.0 | 32 | 50.0 | - | 0.33 | 4.0 / 6.0 |"
+expect "| lan | matcha_atc | 79.7% | 5 | 5 | never | 10 | 515 | 80 | 40 | 10 | 0.50 | 5.0 | - | 32 | 50.0 | - | 0.33 | 4.0 / 6.0 |"
 expect "| gbit | 0.50 | aldsgd_matcha | matcha | atc | 2.40 (70.0%) | +0.5 pt | AL-DSGD ahead |"
 expect "| lan | 0.50 | aldsgd_matcha | matcha | atc | 1.04 (70.0%) | +0.3 pt | not separable (one seed, differences small) |"
 for setting in gbit lan; do

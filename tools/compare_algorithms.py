@@ -36,6 +36,10 @@ def load_run(out, name):
             "worker_acc": {int(r["worker"]): float(r["test_accuracy"]) for r in rows},
             "loss": sum(float(r["train_loss"]) for r in rows) / len(rows),
             "average_model": float(rows[0]["average_model_accuracy"] or "nan"),
+            # Bytes sent so far by the worker that sent the most: on a network where each host
+            # has its own link, that worker's link sets the step (None before the column).
+            "max_bytes_sent": max((int(r["bytes_sent"]) for r in rows if r.get("bytes_sent")),
+                                  default=None),
             # AL-DSGD's leader diagnostics since the previous evaluation, summed over the
             # workers (CSVs before these columns, and algorithms without leaders: None).
             "leaders": leader_sums(rows),
