@@ -22,8 +22,9 @@ struct CommOptions {
   // DeadlineExceeded; the training binary exposes it as --timeout.
   absl::Duration timeout = absl::Seconds(60);
   // All-reduce sums in rank order (0, 1, ..., n-1) on every backend, so in-process and MPI runs
-  // of the same seed give the same bits. Costs MPI an all-gather (each rank receives n-1 copies
-  // of the buffer, in bounded chunks) instead of a bandwidth-optimal ring; turn off for speed.
+  // of the same seed give the same bits. Under MPI that is an all-to-all and an all-gather, a
+  // ring's bytes in two collectives where MPI's own all-reduce may take one; turn off to let MPI
+  // choose its algorithm and summation order.
   bool reproducible_sums = true;
 };
 

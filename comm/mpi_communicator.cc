@@ -125,25 +125,48 @@ class MpiCommunicator final : public Communicator {
     return op;
   }
   // The sum of every rank's `data`, added in rank order as the in-process communicator does
-  // (MPI_Allreduce may associate it differently): all-gather a chunk, add it up, next chunk.
+  // (MPI_Allreduce may associate it differently), with a ring all-reduce's traffic: each rank owns
+  // one slice of the buffer; an all-to-all brings it every rank's copy of its slice, which it adds
+  // up in rank order, and an all-gather hands the summed slices to everyone. Each rank sends and
+  // receives (n-1)/n of the buffer twice, where an all-gather of the whole buffer would move it
+  // n-1 times. Long buffers go a chunk at a time, which bounds the scratch.
   absl::Status SumInRankOrder(std::span<float> data, const std::string& description) {
-    constexpr size_t kChunkFloats = size_t{1} << 18;  // 1 MiB from each rank at a time
-    const size_t chunk = std::min(data.size(), kChunkFloats);
-    std::vector<float> gathered(chunk * size_);
-    for (size_t begin = 0; begin < data.size(); begin += chunk) {
-      const size_t count = std::min(chunk, data.size() - begin);
-      float* mine = data.data() + begin;
-      RETURN_IF_ERROR(Collective(description, [&, mine, count](MPI_Request* request) {
-        return MPI_Iallgather(mine, static_cast<int>(count), MPI_FLOAT, gathered.data(),
-                              static_cast<int>(count), MPI_FLOAT, comm_, request);
-      }));
-      for (size_t i = 0; i < count; ++i) mine[i] = gathered[i];
-      for (int rank = 1; rank < size_; ++rank) {
-        const float* term = gathered.data() + rank * count;
-        for (size_t i = 0; i < count; ++i) mine[i] += term[i];
-      }
+    constexpr size_t kChunkFloats = size_t{1} << 22;  // 16 MiB
+    for (size_t begin = 0; begin < data.size(); begin += kChunkFloats) {
+      RETURN_IF_ERROR(SumChunkInRankOrder(
+          data.subspan(begin, std::min(kChunkFloats, data.size() - begin)), description));
     }
     return absl::OkStatus();
+  }
+
+  absl::Status SumChunkInRankOrder(std::span<float> chunk, const std::string& description) {
+    // Rank r owns slice r: chunk.size() / n elements, the first chunk.size() % n slices one more.
+    const size_t n = static_cast<size_t>(size_);
+    std::vector<int> slice_counts(n), slice_offsets(n);
+    for (size_t r = 0, offset = 0; r < n; ++r) {
+      slice_counts[r] = static_cast<int>(chunk.size() / n + (r < chunk.size() % n ? 1 : 0));
+      slice_offsets[r] = static_cast<int>(offset);
+      offset += static_cast<size_t>(slice_counts[r]);
+    }
+    const int mine = slice_counts[static_cast<size_t>(rank_)];
+    // copies[r * mine ..]: rank r's values of this rank's slice.
+    std::vector<float> copies(static_cast<size_t>(mine) * n);
+    std::vector<int> copy_counts(n, mine), copy_offsets(n);
+    for (size_t r = 0; r < n; ++r) copy_offsets[r] = static_cast<int>(r) * mine;
+    RETURN_IF_ERROR(Collective(description, [&](MPI_Request* request) {
+      return MPI_Ialltoallv(chunk.data(), slice_counts.data(), slice_offsets.data(), MPI_FLOAT,
+                            copies.data(), copy_counts.data(), copy_offsets.data(), MPI_FLOAT,
+                            comm_, request);
+    }));
+    std::vector<float> summed(copies.begin(), copies.begin() + mine);
+    for (size_t r = 1; r < n; ++r) {
+      const float* term = copies.data() + r * static_cast<size_t>(mine);
+      for (int i = 0; i < mine; ++i) summed[static_cast<size_t>(i)] += term[i];
+    }
+    return Collective(description, [&](MPI_Request* request) {
+      return MPI_Iallgatherv(summed.data(), mine, MPI_FLOAT, chunk.data(), slice_counts.data(),
+                             slice_offsets.data(), MPI_FLOAT, comm_, request);
+    });
   }
 
   absl::Status Collective(std::string description, std::function<int(MPI_Request*)> start) {

@@ -205,6 +205,28 @@ TEST(MpiCommunicatorTest, AllReduceAgreesBitwiseOnEveryRank) {
   }
 }
 
+// Reproducible sums (the default) must be the in-process communicator's bits: x0 + x1 + ... in
+// rank order, float by float. Sizes: fewer elements than ranks (some own an empty slice), one
+// that does not divide evenly, and one past the 4M-float chunk.
+TEST(MpiCommunicatorTest, AllReduceSumsInRankOrderAsInProcess) {
+  const int n = comm->size(), me = comm->rank();
+  auto input = [](int rank, size_t i) {
+    return std::cos(0.37f * static_cast<float>(i % 10007) + rank) * (1.0f + 0.1f * rank);
+  };
+  for (size_t count : {size_t{3}, size_t{100003}, (size_t{1} << 22) + 5}) {
+    std::vector<float> sum(count);
+    for (size_t i = 0; i < count; ++i) sum[i] = input(me, i);
+    ASSERT_TRUE(comm->AllReduce(std::span(sum), ReduceOp::kSum).ok()) << count;
+    size_t mismatches = 0;
+    for (size_t i = 0; i < count; ++i) {
+      float expected = input(0, i);
+      for (int rank = 1; rank < n; ++rank) expected += input(rank, i);
+      mismatches += std::memcmp(&expected, &sum[i], sizeof(float)) != 0;
+    }
+    EXPECT_EQ(mismatches, 0u) << count << " floats: not the rank-order sum's bits";
+  }
+}
+
 TEST(MpiCommunicatorTest, BroadcastCopiesTheRoot) {
   const int root = comm->size() - 1;
   std::vector<float> data(1000, -1.0f);
