@@ -158,13 +158,14 @@ class MpiCommunicator final : public Communicator {
                             copies.data(), copy_counts.data(), copy_offsets.data(), MPI_FLOAT,
                             comm_, request);
     }));
-    std::vector<float> summed(copies.begin(), copies.begin() + mine);
+    // The sum builds up over rank 0's copy, at the front of `copies`.
+    float* summed = copies.data();
     for (size_t r = 1; r < n; ++r) {
       const float* term = copies.data() + r * static_cast<size_t>(mine);
-      for (int i = 0; i < mine; ++i) summed[static_cast<size_t>(i)] += term[i];
+      for (int i = 0; i < mine; ++i) summed[i] += term[i];
     }
     return Collective(description, [&](MPI_Request* request) {
-      return MPI_Iallgatherv(summed.data(), mine, MPI_FLOAT, chunk.data(), slice_counts.data(),
+      return MPI_Iallgatherv(summed, mine, MPI_FLOAT, chunk.data(), slice_counts.data(),
                              slice_offsets.data(), MPI_FLOAT, comm_, request);
     });
   }

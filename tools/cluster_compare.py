@@ -158,8 +158,8 @@ def main():
     table = [
         "| setting | run | final acc | " + " | ".join("s to %s" % pct(t) for t in targets) +
         " | train s | step ms | compute ms/step | comm ms/step | exposed ms/step | comm/compute "
-        "| MB sent/worker | MB sent by the busiest worker | CPU s (8 ranks) | system ms/step/rank | softirq ms/step/rank "
-        "| (system + softirq) / user | load avg before/after |",
+        "| MB sent/worker | MB sent by the busiest worker | CPU s (8 ranks) | system ms/step/rank "
+        "| softirq ms/step/rank | (system + softirq) / user | load avg before/after |",
         "| --- " * (16 + len(targets)) + "|",
     ]
     verdicts = [

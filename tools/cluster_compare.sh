@@ -69,7 +69,8 @@ declare -A run_flags=(
   # All-reduce as DDP or Horovod run it: MPI's own all-reduce (a bandwidth-optimal algorithm of
   # its choice, not summed in rank order, so its bits are not the in-process run's) and DDP's
   # bucketing of a 1 MB model (a first bucket of at most 1 MiB, then the rest: two buckets).
-  # The default run pays an all-gather per bucket for the rank-order sum (CommOptions).
+  # The default run sums in rank order instead: an all-to-all and an all-gather per bucket
+  # (CommOptions::reproducible_sums).
   [allreduce_mpi]="--algo=allreduce --reproducible_sums=false --min_buckets=2"
   [dpsgd]="--algo=dpsgd"
   [matcha]="--algo=matcha"

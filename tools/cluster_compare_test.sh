@@ -44,17 +44,11 @@ write_run() {
   mkdir -p "$dir"
   echo '{"steps": 20, "epochs": 1, "bytes_sent_per_worker": 5000000}' >"$dir/$name.json"
   {
-    local bytes_header="" bytes_10="" bytes_20=""
+    local bytes_header=""
     [[ "${BYTES_SENT:-}" == yes ]] && bytes_header=",bytes_sent"
     echo "epoch,step,worker,train_loss,test_accuracy,average_model_accuracy,wall_seconds,train_seconds$bytes_header"
-    for w in 0 1 2 3 4 5 6 7; do
-      [[ -n "$bytes_header" ]] && bytes_10=",$(((w + 1) * 1000000))"
-      echo "1,10,$w,0.5,$4,$4,99,$3$bytes_10"
-    done
-    for w in 0 1 2 3 4 5 6 7; do
-      [[ -n "$bytes_header" ]] && bytes_20=",$(((w + 1) * 2000000))"
-      echo "1,20,$w,0.4,$6,$6,99,$5$bytes_20"
-    done
+    for w in 0 1 2 3 4 5 6 7; do echo "1,10,$w,0.5,$4,$4,99,$3${bytes_header:+,$(((w + 1) * 1000000))}"; done
+    for w in 0 1 2 3 4 5 6 7; do echo "1,20,$w,0.4,$6,$6,99,$5${bytes_header:+,$(((w + 1) * 2000000))}"; done
   } >"$dir/$name.csv"
   {
     echo "8 worker(s), 20 step(s) (from step events); milliseconds, means over workers"
