@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The report of tools/cluster_compare.sh: time to accuracy per network setting.
 
-  cluster_compare.py OUT --settings="lan gbit slow hetero" --targets="0.6 0.7 0.75"
+  cluster_compare.py OUT --settings="lan gbit slow hetero" --targets="0.6 0.7 0.75" \
+      [--topology=matcha8]
 
 Reads OUT/SETTING/runs/NAME.{json,csv,overlap,cpu.RANK,load} (the runs' summaries and metrics
 as tools/compare_algorithms.py reads them, //tools:overlap's report, each rank's CPU seconds,
@@ -21,8 +22,10 @@ SETTING_TEXT = {
     "gbit": "1 Gbit/s per host",
     "slow": "100 Mbit/s per host",
     "wan": "100 Mbit/s per host, 20 ms one-way delay",
-    "hetero": "1 Gbit/s; hosts 1 (degree 5) and 4 (degree 1) at 100 Mbit/s",
+    "hetero": "1 Gbit/s; hosts 1 and 4 at 100 Mbit/s",
 }
+# What the hetero setting's slow hosts are in the paper's graph.
+MATCHA8_HETERO_TEXT = "1 Gbit/s; hosts 1 (degree 5) and 4 (degree 1) at 100 Mbit/s"
 # AL-DSGD against the base it runs over, in the same combine order.
 PAIRS = (("aldsgd_matcha", "matcha"), ("aldsgd_dpsgd", "dpsgd"))
 # One seed: differences below these are not read as differences. Time: the other agents on the
@@ -153,7 +156,11 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--settings", required=True)
     parser.add_argument("--targets", required=True)
+    parser.add_argument("--topology", default="matcha8")
     args = parser.parse_args()
+    setting_text = dict(SETTING_TEXT)
+    if args.topology == "matcha8":
+        setting_text["hetero"] = MATCHA8_HETERO_TEXT
     targets = sorted(float(t) for t in args.targets.split())
     table = [
         "| setting | run | final acc | " + " | ".join("s to %s" % pct(t) for t in targets) +
@@ -208,13 +215,14 @@ def main():
                     100 * difference, verdict(ratio, difference)))
         plots += compare_algorithms.plot_lines(
             os.path.join(args.out, "%s_accuracy_vs_train_seconds.png" % setting),
-            "%s (%s), 8 hosts" % (setting, SETTING_TEXT.get(setting, setting)),
+            "%s (%s), 8 hosts, %s" % (setting, setting_text.get(setting, setting), args.topology),
             "training seconds (evaluation excluded)", "test accuracy (mean of workers)",
             [(os.path.join(runs_dir, n + ".dat"), 2, 3, n) for n in names])
     if not rows:
         sys.exit("cluster_compare.py: no finished runs under %s" % args.out)
-    lines = (["Time to accuracy on 8 emulated hosts (training seconds, evaluation excluded). "
-              "Per-step figures are means over ranks and steps >= %d." % WARMUP_STEPS, ""] +
+    lines = (["Time to accuracy on 8 emulated hosts, topology %s (training seconds, evaluation "
+              "excluded). Per-step figures are means over ranks and steps >= %d."
+              % (args.topology, WARMUP_STEPS), ""] +
              table + ["", "The paper's claim per setting: AL-DSGD against its base "
                       "(time ratio > 1: AL-DSGD reached the target sooner; a time ratio within "
                       "+-%d%% and a final accuracy within %d points are not read as differences)."

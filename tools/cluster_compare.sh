@@ -14,7 +14,7 @@
 #   tools/cluster_compare.sh [--settings="lan gbit slow hetero"] [--steps=100] [--evals=4]
 #       [--test_images=1000] [--model=resnet20] [--lr=0.4] [--seed=1] [--targets="0.4 0.5 0.6 0.7"]
 #       [--runs="allreduce allreduce_mpi dpsgd matcha aldsgd_matcha aldsgd_dpsgd"] [--combines="atc awc"]
-#       [--out=cluster_comparison] [--train=BINARY] [--report_only]
+#       [--topology=matcha8] [--out=cluster_comparison] [--train=BINARY] [--report_only]
 #
 # Settings (tools/cluster.sh flags; every host's NIC is shaped in both directions):
 #   lan     10 Gbit/s per host
@@ -22,6 +22,9 @@
 #   slow    100 Mbit/s per host
 #   wan     100 Mbit/s and 20 ms one-way delay (needs netem, which some kernels lack)
 #   hetero  1 Gbit/s, hosts 1 (matcha8's degree-5 worker) and 4 (its degree-1 worker) at 100 Mbit/s
+# --topology: the trainer's --topology (matcha8, as in the paper; e.g. random-regular:3 gives
+# every worker the same degree, a control for load balance). The hetero setting's slow hosts are
+# matcha8's degree-5 and degree-1 workers; under another topology they are just hosts 1 and 4.
 # --evals: evaluations spread evenly over --steps (each one runs 9 models over the test images,
 # which costs wall time but not training time). --test_images: evaluate on the first N of the
 # 10,000 Fashion-MNIST test images (OUT/data holds the cut test files; 0: all of them).
@@ -36,7 +39,7 @@ cd "$(dirname "$0")/.."
 
 settings="lan gbit slow hetero" steps=100 evals=4 test_images=1000 model=resnet20 lr=0.4 seed=1
 targets="0.4 0.5 0.6 0.7" runs="allreduce allreduce_mpi dpsgd matcha aldsgd_matcha aldsgd_dpsgd"
-combines="atc awc" out=cluster_comparison train="" report_only=false
+combines="atc awc" topology=matcha8 out=cluster_comparison train="" report_only=false
 bad() { echo "cluster_compare.sh: $1" >&2; exit 2; }
 for arg in "$@"; do
   case "$arg" in
@@ -50,6 +53,7 @@ for arg in "$@"; do
     --targets=*) targets="${arg#*=}" ;;
     --runs=*) runs="${arg#*=}" ;;
     --combines=*) combines="${arg#*=}" ;;
+    --topology=*) topology="${arg#*=}" ;;
     --out=*) out="${arg#*=}" ;;
     --train=*) train="${arg#*=}" ;;
     --report_only) report_only=true ;;
@@ -98,12 +102,17 @@ for t in $targets; do
   [[ "$t" =~ ^0?\.[0-9]+$ ]] || bad "--targets: '$t' is not an accuracy in (0, 1) like 0.75"
 done
 [[ -n "$targets" ]] || bad "--targets: expected at least one accuracy like 0.75"
+# The trainer checks the topology itself (unknown kinds, a graph that is not connected); this
+# only keeps a value that cannot be one from reaching 40 runs.
+[[ "$topology" =~ ^[a-z0-9-]+(:[^[:space:]]+)?$ ]] ||
+  bad "--topology=$topology: expected a trainer topology like matcha8 or random-regular:3"
 [[ "$out" == /* ]] || out="$start_dir/$out"
 if [[ -n "$train" && "$train" != /* ]]; then train="$start_dir/$train"; fi
 [[ -z "$train" || -x "$train" ]] || bad "--train=$train: not an executable file"
 
 report() {
-  python3 tools/cluster_compare.py "$out" --settings="$settings" --targets="$targets"
+  python3 tools/cluster_compare.py "$out" --settings="$settings" --targets="$targets" \
+    --topology="$topology"
 }
 if $report_only; then
   [[ -d "$out" ]] || bad "--out=$out: no such directory (nothing to report)"
@@ -148,7 +157,7 @@ PY
 fi
 
 common=(--comm=mpi --threads_per_worker=1 --pipeline=true --model="$model"
-        --dataset=fashion_mnist --data_dir="$data_dir" --topology=matcha8 --batch=16
+        --dataset=fashion_mnist --data_dir="$data_dir" --topology="$topology" --batch=16
         --momentum=0 --weight_decay=5e-4 --lr_schedule=step --lr="$lr" --seed="$seed"
         --budget=0.5 --steps="$steps" --eval_every=$(((steps + evals - 1) / evals)) --quiet
         --timeout=120)

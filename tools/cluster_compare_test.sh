@@ -29,6 +29,7 @@ expect_bad "--lr=fast" --lr=fast
 expect_bad "--targets: '75'" --targets=75
 expect_bad "--runs: 'sgd'" --runs=sgd
 expect_bad "--combines: 'atc2'" --combines=atc2
+expect_bad "--topology=ring 8" "--topology=ring 8"
 expect_bad "--train=$out/none" --train="$out/none"
 expect_bad "--out=$out/none" --report_only --out="$out/none"
 
@@ -70,7 +71,7 @@ BYTES_SENT=yes write_run gbit matcha_atc 6 0.65 12 0.795
 write_run lan aldsgd_matcha_atc 5 0.71 10 0.80
 write_run lan matcha_atc 5.2 0.70 10.3 0.797
 "$script" --report_only --out="$out" --settings="gbit lan" --targets="0.6 0.7 0.9" \
-  >"$out/printed.txt" 2>&1 || { echo "FAIL: --report_only exited $?"; cat "$out/printed.txt"; fail=1; }
+  --topology=random-regular:3 >"$out/printed.txt" 2>&1 || { echo "FAIL: --report_only exited $?"; cat "$out/printed.txt"; fail=1; }
 
 expect() {  # expect TEXT: a line of results.md holds TEXT
   if grep -qF -- "$1" "$out/results.md"; then echo "PASS: $1"; else echo "FAIL: no '$1'"; fail=1; fi
@@ -79,6 +80,7 @@ expect() {  # expect TEXT: a line of results.md holds TEXT
 # system per rank and step 1000 * 1 s / 20 = 50 ms; softirq 1000 * 0.8 s / 8 ranks / 20 steps
 # = 5 ms; (system + softirq) / user = (8 + 0.8) / 24 = 0.37, and 8 / 24 without softirq; the
 # busiest worker's 16 MB at the last evaluation, "-" where the CSV has no bytes_sent.
+expect "on 8 emulated hosts, topology random-regular:3 ("
 expect "| gbit | aldsgd_matcha_atc | 80.0% | 5 | 5 | never | 10 | 500 | 80 | 40 | 10 | 0.50 | 5.0 | 16.0 | 32 | 50.0 | 5.0 | 0.37 | 4.0 / 6.0 |"
 expect "| gbit | matcha_atc | 79.5% | 6 | 12 | never | 12 | 600 | 80 | 40 | 10 | 0.50 | 5.0 | 16.0 | 32 | 50.0 | - | 0.33 | 4.0 / 6.0 |"
 expect "| lan | matcha_atc | 79.7% | 5 | 5 | never | 10 | 515 | 80 | 40 | 10 | 0.50 | 5.0 | - | 32 | 50.0 | - | 0.33 | 4.0 / 6.0 |"
