@@ -5,6 +5,7 @@
 // is such an ordering, built so that its only happens-before edge is the primitive under test:
 // under --config=tsan (halt_on_error) a missing annotation fails the test with TSan's report.
 // In other configurations the cases still check the values they read.
+#include <functional>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -15,61 +16,52 @@
 
 namespace {
 
-// The waiter sleeps (no synchronisation) until the notifier has certainly notified, so its wait
-// takes the fast path: one atomic load inside the library, which TSan cannot see.
-constexpr absl::Duration kLetTheNotifierGoFirst = absl::Milliseconds(100);
+// One hand-over: the notifier writes the payload and notifies, the waiter waits with `wait` and
+// reads the payload. With kWaiterLate the waiter sleeps (no synchronisation) until the notifier
+// has certainly notified, so its wait takes the fast path: one atomic load inside the library,
+// which TSan cannot see. With kWaiterFirst it blocks first and the notifier wakes it.
+enum class Arrival { kWaiterLate, kWaiterFirst };
+constexpr absl::Duration kLetTheOtherGoFirst = absl::Milliseconds(100);
 
-TEST(AbseilSyncVisibleToTsanTest, WaitForNotificationAfterNotifyOrdersTheNotifiersWrites) {
+void HandOver(Arrival arrival, const std::function<bool(const absl::Notification&)>& wait) {
   int payload = 0;
   absl::Notification published;
   std::thread waiter([&] {
-    absl::SleepFor(kLetTheNotifierGoFirst);
-    published.WaitForNotification();
+    if (arrival == Arrival::kWaiterLate) absl::SleepFor(kLetTheOtherGoFirst);
+    ASSERT_TRUE(wait(published));
     EXPECT_EQ(payload, 42);
   });
+  if (arrival == Arrival::kWaiterFirst) absl::SleepFor(kLetTheOtherGoFirst);
   payload = 42;
   published.Notify();
   waiter.join();
+}
+
+bool WaitForever(const absl::Notification& n) {
+  n.WaitForNotification();
+  return true;
+}
+bool WaitWithTimeout(const absl::Notification& n) {
+  return n.WaitForNotificationWithTimeout(absl::Seconds(10));
+}
+bool WaitWithDeadline(const absl::Notification& n) {
+  return n.WaitForNotificationWithDeadline(absl::Now() + absl::Seconds(10));
+}
+
+TEST(AbseilSyncVisibleToTsanTest, WaitForNotificationAfterNotifyOrdersTheNotifiersWrites) {
+  HandOver(Arrival::kWaiterLate, WaitForever);
 }
 
 TEST(AbseilSyncVisibleToTsanTest, WaitWithTimeoutAfterNotifyOrdersTheNotifiersWrites) {
-  int payload = 0;
-  absl::Notification published;
-  std::thread waiter([&] {
-    absl::SleepFor(kLetTheNotifierGoFirst);
-    ASSERT_TRUE(published.WaitForNotificationWithTimeout(absl::Seconds(10)));
-    EXPECT_EQ(payload, 42);
-  });
-  payload = 42;
-  published.Notify();
-  waiter.join();
+  HandOver(Arrival::kWaiterLate, WaitWithTimeout);
 }
 
 TEST(AbseilSyncVisibleToTsanTest, WaitWithDeadlineAfterNotifyOrdersTheNotifiersWrites) {
-  int payload = 0;
-  absl::Notification published;
-  std::thread waiter([&] {
-    absl::SleepFor(kLetTheNotifierGoFirst);
-    ASSERT_TRUE(published.WaitForNotificationWithDeadline(absl::Now() + absl::Seconds(10)));
-    EXPECT_EQ(payload, 42);
-  });
-  payload = 42;
-  published.Notify();
-  waiter.join();
+  HandOver(Arrival::kWaiterLate, WaitWithDeadline);
 }
 
-// The slow path: the waiter blocks first and the notifier wakes it.
 TEST(AbseilSyncVisibleToTsanTest, WaitForNotificationBeforeNotifyOrdersTheNotifiersWrites) {
-  int payload = 0;
-  absl::Notification published;
-  std::thread waiter([&] {
-    published.WaitForNotification();
-    EXPECT_EQ(payload, 42);
-  });
-  absl::SleepFor(kLetTheNotifierGoFirst);
-  payload = 42;
-  published.Notify();
-  waiter.join();
+  HandOver(Arrival::kWaiterFirst, WaitForever);
 }
 
 // A value handed over under a Mutex, with the reader polling until it sees it.
