@@ -86,6 +86,28 @@ expect "| gbit | matcha_atc | 79.5% | 6 | 12 | never | 12 | 600 | 80 | 40 | 10 |
 expect "| lan | matcha_atc | 79.7% | 5 | 5 | never | 10 | 515 | 80 | 40 | 10 | 0.50 | 5.0 | - | 32 | 50.0 | - | 0.33 | 4.0 / 6.0 |"
 expect "| gbit | 0.50 | aldsgd_matcha | matcha | atc | 2.40 (70.0%) | +0.5 pt | AL-DSGD ahead |"
 expect "| lan | 0.50 | aldsgd_matcha | matcha | atc | 1.04 (70.0%) | +0.3 pt | not separable (one seed, differences small) |"
+# tools/cluster_seeds.py over three made-up seeds of D-PSGD against AL-DSGD in slow: AL-DSGD's
+# run takes 10 s in each (step 500 ms), D-PSGD's 12, 13, 14 s: ratios 1.2, 1.3, 1.4, geometric
+# mean 1.297, log-scale t-interval [1.071, 1.571]. AL-DSGD reaches 60% at 5 s, D-PSGD at its
+# last evaluation: 7, 8, 9 s later, [+5.5, +10.5]. D-PSGD reaches 70% in two seeds only, so 60%
+# is the target. Final accuracy AL-DSGD - D-PSGD: +1, 0, -2 points, [-4.1, +3.5].
+base_seconds=(12 13 14) base_final=(0.69 0.70 0.72)
+for k in 0 1 2; do
+  out_all="$out" out="$out/seed$((k + 1))"
+  write_run slow aldsgd_dpsgd_atc 5 0.62 10 0.70
+  write_run slow dpsgd_atc 6 0.50 "${base_seconds[k]}" "${base_final[k]}"
+  out="$out_all"
+done
+python3 "$(dirname "$script")/cluster_seeds.py" "$out"/seed1 "$out"/seed2 "$out"/seed3 \
+  --settings=slow --targets="0.6 0.7" >"$out/seeds.md" 2>&1 ||
+  { echo "FAIL: cluster_seeds.py exited $?"; cat "$out/seeds.md"; fail=1; }
+expect_seeds() {  # expect_seeds TEXT: a line of the seeds report holds TEXT
+  if grep -qF -- "$1" "$out/seeds.md"; then echo "PASS: $1"; else echo "FAIL: no '$1'"; fail=1; fi
+}
+expect_seeds "| slow | aldsgd_dpsgd | dpsgd | atc | step-time ratio base/AL-DSGD | 3 | 1.20x, 1.30x, 1.40x | 1.30x | [1.07x, 1.57x] | AL-DSGD ahead |"
+expect_seeds "| slow | aldsgd_dpsgd | dpsgd | atc | seconds to 60%, base - AL-DSGD | 3 | +7.0 s, +8.0 s, +9.0 s | +8.0 s | [+5.5 s, +10.5 s] | AL-DSGD ahead |"
+expect_seeds "| slow | aldsgd_dpsgd | dpsgd | atc | final accuracy, AL-DSGD - base | 3 | +1.0 pt, +0.0 pt, -2.0 pt | -0.3 pt | [-4.1 pt, +3.5 pt] | not separable |"
+
 for setting in gbit lan; do
   if [[ -s "$out/${setting}_accuracy_vs_train_seconds.png" ]] || ! command -v gnuplot >/dev/null; then
     echo "PASS: $setting plot (or no gnuplot here)"
