@@ -32,13 +32,14 @@ def interval(differences):
     return mean, mean - half, mean + half
 
 
-def verdict(low, high):
+def verdict(low, high, first="A", second="B"):
+    """Reads an interval of first - second: who is ahead, or "not separable"."""
     if low is None:
         return "too few seeds"
     if low > 0:
-        return "A ahead"
+        return first + " ahead"
     if high < 0:
-        return "B ahead"
+        return second + " ahead"
     return "not separable"
 
 

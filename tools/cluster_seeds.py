@@ -18,19 +18,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aldsgd_study import interval  # noqa: E402  (the project's one 95% t-interval)
+from aldsgd_study import interval, verdict  # noqa: E402  (the project's one 95% t-interval)
 from cluster_compare import PAIRS, run_row  # noqa: E402  (the one reader of a cluster run)
-
-
-def verdict(low, high):
-    """Reads an interval of a measure where > 0 favours AL-DSGD."""
-    if low is None:
-        return "too few seeds"
-    if low > 0:
-        return "AL-DSGD ahead"
-    if high < 0:
-        return "base ahead"
-    return "not separable"
 
 
 def pairs_of(outs, setting, targets):
@@ -88,7 +77,7 @@ def main():
             for name, values, mean, low, high, form, neutral in measures(seeds, targets):
                 # The verdict reads the interval against the value that means "no difference".
                 reading = verdict(None if low is None else low - neutral,
-                                  None if high is None else high - neutral)
+                                  None if high is None else high - neutral, "AL-DSGD", "base")
                 lines.append("| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |" % (
                     setting, aldsgd, base, combine, name, len(values),
                     ", ".join(form % v for v in values), form % mean,
