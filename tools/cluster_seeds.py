@@ -18,7 +18,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from aldsgd_study import interval, verdict  # noqa: E402  (the project's one 95% t-interval)
+from aldsgd_study import interval, verdict  # noqa: E402  (the one 95% t-interval, read)
 from cluster_compare import PAIRS, run_row  # noqa: E402  (the one reader of a cluster run)
 
 
