@@ -107,6 +107,15 @@ expect_seeds() {  # expect_seeds TEXT: a line of the seeds report holds TEXT
 expect_seeds "| slow | aldsgd_dpsgd | dpsgd | atc | step-time ratio base/AL-DSGD | 3 | 1.20x, 1.30x, 1.40x | 1.30x | [1.07x, 1.57x] | AL-DSGD ahead |"
 expect_seeds "| slow | aldsgd_dpsgd | dpsgd | atc | seconds to 60%, base - AL-DSGD | 3 | +7.0 s, +8.0 s, +9.0 s | +8.0 s | [+5.5 s, +10.5 s] | AL-DSGD ahead |"
 expect_seeds "| slow | aldsgd_dpsgd | dpsgd | atc | final accuracy, AL-DSGD - base | 3 | +1.0 pt, +0.0 pt, -2.0 pt | -0.3 pt | [-4.1 pt, +3.5 pt] | not separable |"
+# Directories without a pair of runs in the asked setting: an error naming them, not an empty table.
+if message=$(python3 "$(dirname "$script")/cluster_seeds.py" "$out"/seed1 "$out"/seed2 \
+               --settings=gbit --targets="0.6" 2>&1); then
+  echo "FAIL: cluster_seeds.py without a pair exited 0"; fail=1
+elif [[ "$message" == *"no pair of AL-DSGD and its base in $out/seed1 $out/seed2"* ]]; then
+  echo "PASS: cluster_seeds.py without a pair: $message"
+else
+  echo "FAIL: cluster_seeds.py without a pair said '$message'"; fail=1
+fi
 
 for setting in gbit lan; do
   if [[ -s "$out/${setting}_accuracy_vs_train_seconds.png" ]] || ! command -v gnuplot >/dev/null; then
